@@ -1,0 +1,107 @@
+"""Curation: raw files → bronze.documents, gated by Great Expectations, one partition a day.
+
+The run's partition is the date of its data interval. Each task calls one stage entry point
+in ``spark_jobs.stages`` (the same code ``thresher ingest|gate|stats`` runs) and imports it
+inside the task, so parsing this file touches no Spark, MLflow or pandas.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, get_current_context, task
+
+from thresher.config import Settings
+
+DAG_ID = "curation"
+
+
+SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
+
+
+def _run_context() -> tuple[Settings, object, dict]:
+    from thresher.partitions import partition_from_context
+
+    context = get_current_context()
+    return Settings.from_env(), partition_from_context(context), context
+
+
+@dag(
+    dag_id=DAG_ID,
+    description="Ingest raw multilingual pages into bronze.documents and gate them.",
+    schedule="@daily",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["thresher", "curation", "spark", "delta"],
+    default_args={
+        "owner": "thresher",
+        "retries": SETTINGS.airflow.task_retries,
+        "retry_delay": timedelta(seconds=SETTINGS.airflow.retry_delay_seconds),
+        "retry_exponential_backoff": True,
+    },
+    params={
+        "input_path": Param(
+            SETTINGS.input_path,
+            type="string",
+            description="File or folder of HTML / Mallard / JSONL / WARC / Parquet input.",
+        ),
+        "source": Param(
+            "",
+            type="string",
+            description="Source label stored with every document; empty: the folder's name.",
+        ),
+    },
+    doc_md=__doc__,
+)
+def curation():
+    @task
+    def open_tracking_run() -> str:
+        """Find or create this DAG run's MLflow run (a retry finds the same one)."""
+        from thresher import tracking
+
+        settings, partition, context = _run_context()
+        dag_run = context["dag_run"]
+        return tracking.open_run(
+            settings,
+            run_key=f"{DAG_ID}/{dag_run.run_id}",
+            run_name=f"{DAG_ID} {partition}",
+            tags={
+                "thresher.partition": partition.isoformat(),
+                "thresher.via": "airflow",
+                "airflow.dag_id": DAG_ID,
+                "airflow.run_id": dag_run.run_id,
+            },
+        )
+
+    @task
+    def ingest(mlflow_run_id: str) -> dict:
+        from spark_jobs.stages import ingest_stage
+
+        settings, partition, context = _run_context()
+        params = context["params"]
+        return ingest_stage(
+            settings, partition, mlflow_run_id, params["input_path"], params["source"] or None
+        )
+
+    # A failed gate is a finding about the data, not a transient error: no retries.
+    @task(retries=0)
+    def quality_gate(mlflow_run_id: str, ingested: dict) -> dict:
+        from spark_jobs.stages import gate_stage
+
+        settings, partition, _ = _run_context()
+        return gate_stage(settings, partition, mlflow_run_id)
+
+    @task
+    def stage_statistics(mlflow_run_id: str, gate: dict) -> dict:
+        from spark_jobs.stages import stats_stage
+
+        settings, partition, _ = _run_context()
+        return stats_stage(settings, partition, mlflow_run_id)
+
+    run_id = open_tracking_run()
+    stage_statistics(run_id, quality_gate(run_id, ingest(run_id)))
+
+
+curation()

@@ -1,0 +1,64 @@
+"""Creating declared Delta tables and writing one partition of them idempotently."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from thresher.config import Settings
+from thresher.tables import ALL_TABLES, TableSpec
+
+
+def ensure_table(spark: SparkSession, spec: TableSpec, settings: Settings) -> str:
+    """Create the table at its path if it does not exist; return the path."""
+    from delta.tables import DeltaTable
+
+    path = spec.path(settings)
+    builder = (
+        DeltaTable.createIfNotExists(spark)
+        .location(path)
+        .addColumns(spec.schema)
+        .comment(spec.comment)
+    )
+    if spec.partition_by:
+        builder = builder.partitionedBy(*spec.partition_by)
+    for key, value in spec.all_properties.items():
+        builder = builder.property(key, value)
+    builder.execute()
+    return path
+
+
+def ensure_all_tables(spark: SparkSession, settings: Settings) -> list[str]:
+    return [ensure_table(spark, spec, settings) for spec in ALL_TABLES]
+
+
+def read_table(spark: SparkSession, spec: TableSpec, settings: Settings) -> DataFrame:
+    ensure_table(spark, spec, settings)
+    return spark.read.format("delta").load(spec.path(settings))
+
+
+def partition_predicate(partition: dt.date, **equals: str) -> str:
+    """SQL predicate selecting one run's rows: its ingest date plus optional column values."""
+    clauses = [f"ingest_date = DATE'{partition.isoformat()}'"]
+    clauses += [f"{column} = '{value}'" for column, value in sorted(equals.items())]
+    return " AND ".join(clauses)
+
+
+def replace_rows(
+    spark: SparkSession,
+    spec: TableSpec,
+    settings: Settings,
+    rows: DataFrame,
+    predicate: str,
+) -> None:
+    """Atomically replace every row matching ``predicate`` with ``rows``.
+
+    This is Delta's ``replaceWhere``: a retried or re-run task rewrites the rows it owns and
+    nothing else, so running a partition twice leaves the same table. ``rows`` must all
+    satisfy the predicate (Delta checks it and fails the write otherwise).
+    """
+    path = ensure_table(spark, spec, settings)
+    ordered = rows.select(*[F.col(f.name).cast(f.dataType) for f in spec.schema.fields])
+    (ordered.write.format("delta").mode("overwrite").option("replaceWhere", predicate).save(path))

@@ -1,0 +1,77 @@
+"""Statistics of one partition across stages: record accounting, bronze composition, quarantine."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from spark_jobs.delta_io import read_table
+from thresher.accounting import StageCounts
+from thresher.config import Settings
+from thresher.tables import BRONZE_DOCUMENTS, QUARANTINE, STAGE_COUNTS
+
+
+def stage_counts(spark: SparkSession, settings: Settings, partition: dt.date) -> list[StageCounts]:
+    """The partition's accounting per (stage, source); raises if any stage does not reconcile."""
+    rows = (
+        read_table(spark, STAGE_COUNTS, settings)
+        .where(F.col("ingest_date") == F.lit(partition).cast("date"))
+        .collect()
+    )
+    grouped: dict[tuple[str, str], list] = defaultdict(list)
+    for row in rows:
+        grouped[(row["stage"], row["source"])].append(
+            (row["category"], row["reason"], row["records"])
+        )
+    return [
+        StageCounts.from_rows(f"{stage}[{source}]", items).check()
+        for (stage, source), items in sorted(grouped.items())
+    ]
+
+
+def partition_statistics(spark: SparkSession, settings: Settings, partition: dt.date) -> dict:
+    on_date = F.col("ingest_date") == F.lit(partition).cast("date")
+    bronze = read_table(spark, BRONZE_DOCUMENTS, settings).where(on_date)
+    by_language = bronze.groupBy("language").agg(
+        F.count("*").alias("documents"), F.sum("n_chars").alias("characters")
+    )
+    languages = {r["language"]: (r["documents"], r["characters"]) for r in by_language.collect()}
+    formats = {r[0]: r[1] for r in bronze.groupBy("source_format").count().collect()}
+    quarantine = read_table(spark, QUARANTINE, settings).where(on_date)
+    reasons = {r[0]: r[1] for r in quarantine.groupBy("reason").count().collect()}
+    stages = stage_counts(spark, settings, partition)
+    return {
+        "partition": partition.isoformat(),
+        "stages": {
+            s.stage: {
+                "in": s.records_in,
+                "kept": s.kept,
+                "dropped": dict(s.dropped),
+                "quarantined": dict(s.quarantined),
+            }
+            for s in stages
+        },
+        "bronze": {
+            "documents": sum(d for d, _ in languages.values()),
+            "characters": sum(c for _, c in languages.values()),
+            "languages": {k: v[0] for k, v in sorted(languages.items())},
+            "formats": dict(sorted(formats.items())),
+        },
+        "quarantine": dict(sorted(reasons.items())),
+    }
+
+
+def statistics_metrics(stats: dict) -> dict[str, float]:
+    bronze = stats["bronze"]
+    metrics = {
+        "bronze.documents": bronze["documents"],
+        "bronze.characters": bronze["characters"],
+        "bronze.languages": len(bronze["languages"]),
+        "quarantine.records": sum(stats["quarantine"].values()),
+    }
+    metrics |= {f"bronze.language.{k}": v for k, v in bronze["languages"].items()}
+    metrics |= {f"bronze.format.{k}": v for k, v in bronze["formats"].items()}
+    return {k: float(v) for k, v in metrics.items()}

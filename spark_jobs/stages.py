@@ -1,0 +1,69 @@
+"""Stage entry points: session, job, tracking. The ``thresher`` CLI and the DAGs call these.
+
+Each takes the settings, the partition it owns and the MLflow run to log into, and returns
+a small JSON-able summary (what an Airflow task pushes to XCom: counts, never data).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from thresher import tracking
+from thresher.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def ingest_stage(
+    settings: Settings,
+    partition: dt.date,
+    mlflow_run_id: str,
+    input_path: str | None = None,
+    source: str | None = None,
+) -> dict:
+    from spark_jobs import ingest
+    from spark_jobs.session import get_spark
+
+    input_path = input_path or settings.input_path
+    source = source or ingest.default_source(input_path)
+    tracking.log_params(
+        settings, mlflow_run_id, {"ingest.input_path": input_path, "ingest.source": source}
+    )
+    counts = ingest.run(
+        get_spark(settings, "thresher-ingest"), settings, partition, input_path, source
+    )
+    tracking.log_metrics(settings, mlflow_run_id, counts.metrics())
+    return {"partition": partition.isoformat(), "source": source, **counts.metrics()}
+
+
+def gate_stage(settings: Settings, partition: dt.date, mlflow_run_id: str) -> dict:
+    from spark_jobs import quality_gate
+    from spark_jobs.session import get_spark
+
+    report = quality_gate.run(get_spark(settings, "thresher-gate"), settings, partition)
+    name = f"gate.{report.gate}"
+    tracking.log_json(settings, mlflow_run_id, report.result, f"gates/{report.gate}.json")
+    tracking.log_metrics(
+        settings,
+        mlflow_run_id,
+        {f"{name}.success": report.success, f"{name}.failed": len(report.failures)},
+    )
+    if not report.success:
+        tracking.finish_run(settings, mlflow_run_id, status="FAILED")
+        raise quality_gate.GateFailed(report.summary())
+    return {"gate": report.gate, "success": True, "evaluated": report.evaluated}
+
+
+def stats_stage(settings: Settings, partition: dt.date, mlflow_run_id: str) -> dict:
+    from spark_jobs import stage_stats
+    from spark_jobs.session import get_spark
+
+    stats = stage_stats.partition_statistics(
+        get_spark(settings, "thresher-stats"), settings, partition
+    )
+    tracking.log_metrics(settings, mlflow_run_id, stage_stats.statistics_metrics(stats))
+    tracking.log_json(settings, mlflow_run_id, stats, "stage_statistics.json")
+    tracking.finish_run(settings, mlflow_run_id)
+    log.info("partition %s: %s", partition, stats["bronze"])
+    return stats

@@ -1,0 +1,1 @@
+"""Thresher: what every runtime shares — configuration, table declarations, accounting, tracking."""

@@ -1,0 +1,168 @@
+"""One typed configuration object for every runtime (scheduler, Spark driver, GPU pod).
+
+Every field has an embedded default that runs on one machine; every field can be
+overridden by an environment variable named ``THRESHER_<SECTION>_<FIELD>`` (top-level
+fields drop the section), e.g. ``THRESHER_SPARK_MASTER=spark://host:7077`` or
+``THRESHER_LANGUAGES=en,de,fr``. This module imports only the standard library so DAG
+files can read it at parse time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# MuRating's 18 languages (PAPERS.md), as ISO 639-1 codes emitted by fastText lid.176.
+DEFAULT_LANGUAGES = (
+    "en", "zh", "es", "fr", "de", "ru", "ja", "pt", "it",
+    "ar", "ko", "nl", "pl", "vi", "tr", "id", "th", "hi",
+)  # fmt: skip
+
+EXECUTORS = ("local", "kubernetes")
+
+
+class ConfigError(ValueError):
+    """A setting from the environment could not be used."""
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    master: str = "local[*]"
+    shuffle_partitions: int = 8
+    driver_memory: str = "4g"
+    # Extra Spark properties, "key=value" pairs separated by ";" in the environment.
+    conf: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrackingSettings:
+    # Empty means "a SQLite file under THRESHER_HOME".
+    tracking_uri: str = ""
+    artifact_root: str = ""
+    experiment: str = "thresher-curation"
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    # A single document (an HTML page, a JSONL line, a WARC response) larger than this
+    # is quarantined as ``oversize``.
+    max_record_bytes: int = 8 * 1024 * 1024
+    # A container file (JSONL, WARC) larger than this is quarantined whole.
+    max_file_bytes: int = 1024 * 1024 * 1024
+    # Extracted text shorter than this is dropped as ``too_short`` (navigation pages).
+    min_text_chars: int = 200
+    max_text_chars: int = 1_000_000
+    # Language-ID confidence below this drops the document as ``language_uncertain``.
+    min_language_score: float = 0.5
+
+
+@dataclass(frozen=True)
+class AirflowSettings:
+    # Retries for tasks that can fail transiently (a lost executor, a busy metastore).
+    task_retries: int = 2
+    retry_delay_seconds: int = 120
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = Path.home() / ".thresher"
+    # Root of the Delta lake: a local path or an object-store URI (s3a://bucket/lake).
+    storage_root: str = ""
+    input_path: str = ""
+    executor: str = "local"
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    spark: SparkSettings = field(default_factory=SparkSettings)
+    tracking: TrackingSettings = field(default_factory=TrackingSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    airflow: AirflowSettings = field(default_factory=AirflowSettings)
+
+    def __post_init__(self) -> None:
+        # Derived defaults live under home, so pointing THRESHER_HOME elsewhere moves all of them.
+        home = Path(self.home).expanduser().resolve()
+        object.__setattr__(self, "home", home)
+        if not self.storage_root:
+            object.__setattr__(self, "storage_root", str(home / "lake"))
+        if not self.input_path:
+            object.__setattr__(self, "input_path", str(home / "input"))
+        if not self.tracking.tracking_uri or not self.tracking.artifact_root:
+            tracking = dataclasses.replace(
+                self.tracking,
+                tracking_uri=self.tracking.tracking_uri or f"sqlite:///{home / 'mlflow.db'}",
+                artifact_root=self.tracking.artifact_root or str(home / "mlartifacts"),
+            )
+            object.__setattr__(self, "tracking", tracking)
+        if self.executor not in EXECUTORS:
+            raise ConfigError(f"executor must be one of {EXECUTORS}, got {self.executor!r}")
+        if not self.languages:
+            raise ConfigError("languages must name at least one language code")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return _load(cls, env, prefix="THRESHER_")
+
+    def as_params(self) -> dict[str, str]:
+        """Flat ``section.field -> str`` view, for MLflow params and logs."""
+        out: dict[str, str] = {}
+
+        def walk(obj: object, prefix: str) -> None:
+            for f in dataclasses.fields(obj):
+                value = getattr(obj, f.name)
+                if dataclasses.is_dataclass(value):
+                    walk(value, f"{prefix}{f.name}.")
+                elif isinstance(value, tuple):
+                    out[prefix + f.name] = ",".join(value)
+                elif isinstance(value, Mapping):
+                    out[prefix + f.name] = ";".join(f"{k}={v}" for k, v in sorted(value.items()))
+                else:
+                    out[prefix + f.name] = str(value)
+
+        walk(self, "")
+        return out
+
+
+def _load(cls: type, env: Mapping[str, str], prefix: str):
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        if dataclasses.is_dataclass(hint):
+            kwargs[f.name] = _load(hint, env, f"{prefix}{f.name.upper()}_")
+            continue
+        name = f"{prefix}{f.name.upper()}"
+        if name in env:
+            kwargs[f.name] = _parse(name, env[name], hint)
+    return cls(**kwargs)
+
+
+def _parse(name: str, raw: str, hint: object) -> object:
+    origin = typing.get_origin(hint)
+    try:
+        if hint is int:
+            return int(raw)
+        if hint is float:
+            return float(raw)
+        if hint is Path:
+            return Path(raw)
+        if origin is tuple:
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        if origin in (Mapping, dict) or hint is Mapping:
+            pairs = [p for p in raw.split(";") if p.strip()]
+            return dict(_split_pair(p) for p in pairs)
+        if hint is str or isinstance(hint, types.UnionType):
+            return raw
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r}: {exc}") from None
+    raise ConfigError(f"{name}: unsupported setting type {hint!r}")
+
+
+def _split_pair(pair: str) -> tuple[str, str]:
+    key, sep, value = pair.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"expected key=value, got {pair!r}")
+    return key.strip(), value.strip()

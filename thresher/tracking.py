@@ -1,0 +1,92 @@
+"""MLflow at the edge: one MLflow run per pipeline run, found again by its run key.
+
+A pipeline run (a DAG run, or a CLI invocation) is identified by a ``run_key`` such as
+``curation/scheduled__2026-11-20T00:00:00+00:00``. ``open_run`` finds the MLflow run tagged
+with that key or creates it, so a retried Airflow task reuses the same MLflow run instead of
+scattering results over several. Stages then log into it by MLflow run id. Everything goes
+through ``MlflowClient`` with an explicit tracking URI: no process-global MLflow state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from thresher.config import Settings
+
+RUN_KEY_TAG = "thresher.run_key"
+
+
+def client(settings: Settings):
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(tracking_uri=settings.tracking.tracking_uri)
+
+
+def experiment_id(settings: Settings, name: str | None = None) -> str:
+    name = name or settings.tracking.experiment
+    mlflow = client(settings)
+    found = mlflow.get_experiment_by_name(name)
+    if found is not None:
+        return found.experiment_id
+    root = settings.tracking.artifact_root
+    location = Path(root).resolve().as_uri() if "://" not in root else root
+    return mlflow.create_experiment(name, artifact_location=f"{location.rstrip('/')}/{name}")
+
+
+def open_run(
+    settings: Settings,
+    run_key: str,
+    run_name: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> str:
+    """Return the id of the MLflow run for ``run_key``, creating it (with config params) once."""
+    mlflow = client(settings)
+    exp = experiment_id(settings)
+    escaped = run_key.replace("'", "\\'")
+    existing = mlflow.search_runs(
+        [exp], filter_string=f"tags.`{RUN_KEY_TAG}` = '{escaped}'", max_results=1
+    )
+    if existing:
+        return existing[0].info.run_id
+    run = mlflow.create_run(
+        exp, run_name=run_name or run_key, tags={RUN_KEY_TAG: run_key, **(tags or {})}
+    )
+    from mlflow.entities import Param
+
+    params = [Param(f"config.{k}", v[:6000]) for k, v in settings.as_params().items()]
+    mlflow.log_batch(run.info.run_id, params=params)
+    return run.info.run_id
+
+
+def log_params(settings: Settings, run_id: str, params: Mapping[str, object]) -> None:
+    from mlflow.entities import Param
+
+    mlflow = client(settings)
+    mlflow.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()])
+
+
+def log_metrics(settings: Settings, run_id: str, metrics: Mapping[str, float]) -> None:
+    import time
+
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    batch = [Metric(k, float(v), now, 0) for k, v in sorted(metrics.items())]
+    mlflow = client(settings)
+    for start in range(0, len(batch), 900):  # MLflow caps a batch at 1,000 entries
+        mlflow.log_batch(run_id, metrics=batch[start : start + 900])
+
+
+def log_json(settings: Settings, run_id: str, payload: object, artifact_file: str) -> None:
+    client(settings).log_text(run_id, json.dumps(payload, indent=2, default=str), artifact_file)
+
+
+def finish_run(settings: Settings, run_id: str, status: str = "FINISHED") -> None:
+    client(settings).set_terminated(run_id, status=status)
+
+
+def run_url(settings: Settings, run_id: str, ui: str = "http://127.0.0.1:5000") -> str:
+    run = client(settings).get_run(run_id)
+    return f"{ui}/#/experiments/{run.info.experiment_id}/runs/{run_id}"
