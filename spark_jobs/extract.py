@@ -150,7 +150,7 @@ def extract_mallard(markup: str) -> tuple[str | None, str]:
     for info in root.iter("{*}info"):
         info.getparent().remove(info)
     title_el = next(root.iter("{*}title"), None)
-    title = " ".join(title_el.itertext()).strip() if title_el is not None else None
+    title = " ".join("".join(title_el.itertext()).split()) if title_el is not None else None
     blocks = []
     for el in root.iter("{*}title", "{*}p", "{*}item", "{*}td", "{*}code", "{*}screen"):
         if el.getparent() is not None and el.getparent().tag.endswith(("}item", "}p")):

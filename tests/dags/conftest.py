@@ -1,0 +1,47 @@
+"""Airflow for DAG tests: its own home and SQLite database, set before airflow is imported."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+_HOME = Path(tempfile.mkdtemp(prefix="thresher-airflow-"))
+AIRFLOW_ENV = {
+    "AIRFLOW_HOME": str(_HOME),
+    "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+    "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_HOME / 'airflow.db'}",
+    "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": "http://127.0.0.1:8080/execution/",
+}
+os.environ.update(AIRFLOW_ENV)
+
+
+def airflow_cli(*args: str, env: dict[str, str], log: Path, timeout: int = 600):
+    """Run the real ``airflow`` CLI of this venv; its output goes to ``log``."""
+    airflow = Path(sys.executable).parent / "airflow"
+    with log.open("w") as out:
+        return subprocess.run(
+            [str(airflow), *args], env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout
+        )
+
+
+@pytest.fixture(scope="session")
+def airflow_db(tmp_path_factory) -> dict[str, str]:
+    """An environment whose Airflow database is migrated (once per test session)."""
+    env = {
+        **os.environ,
+        **AIRFLOW_ENV,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    log = tmp_path_factory.mktemp("airflow-logs") / "db-migrate.log"
+    result = airflow_cli("db", "migrate", env=env, log=log)
+    assert result.returncode == 0, log.read_text()[-3000:]
+    return env

@@ -1,0 +1,75 @@
+"""The bronze gate passes clean partitions and names what is wrong with bad ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from spark_jobs import quality_gate
+from spark_jobs.delta_io import partition_predicate, read_table, replace_rows
+from spark_jobs.stages import gate_stage
+from thresher import tracking
+from thresher.tables import BRONZE_DOCUMENTS, GATE_RESULTS
+
+DAY = dt.date(2026, 11, 20)
+TEXT = "Ein ganz gewöhnlicher Absatz über das Wetter in Berlin. " * 5
+
+
+def doc(doc_id: str, language: str = "de", text: str = TEXT, score: float = 0.97) -> tuple:
+    return (
+        doc_id, DAY, "web", f"https://x/{doc_id}", f"page-{doc_id}.html", "html", "Titel",
+        text, "0" * 64, language, score, len(text), len(text.encode()), "trafilatura 2",
+    )  # fmt: skip
+
+
+def write_bronze(spark, settings, rows):
+    frame = spark.createDataFrame(rows, BRONZE_DOCUMENTS.schema)
+    replace_rows(spark, BRONZE_DOCUMENTS, settings, frame, partition_predicate(DAY))
+
+
+def test_clean_partition_passes_and_the_result_is_stored(spark, settings):
+    write_bronze(spark, settings, [doc("a" * 32), doc("b" * 32, "fr")])
+    report = quality_gate.run(spark, settings, DAY)
+    assert report.success, report.summary()
+    assert report.evaluated >= 10
+    stored = read_table(spark, GATE_RESULTS, settings).collect()
+    assert [(r["gate"], r["success"], r["failed"]) for r in stored] == [
+        ("bronze_documents", True, 0)
+    ]
+    assert json.loads(stored[0]["report"])["success"] is True
+
+
+def test_bad_partition_fails_naming_each_broken_expectation(spark, settings):
+    rows = [doc("a" * 32), doc("a" * 32), doc("c" * 32, language="xx"), doc("short", text="kurz")]
+    report = quality_gate.validate(
+        spark.createDataFrame(rows, BRONZE_DOCUMENTS.schema),
+        quality_gate.bronze_suite(settings),
+        DAY,
+    )
+    assert not report.success
+    failed = "\n".join(report.failures)
+    assert "expect_column_values_to_be_unique" in failed
+    assert "expect_column_values_to_be_in_set" in failed and "'xx'" in failed
+    assert "expect_column_value_lengths_to_equal" in failed
+    assert "expect_column_values_to_be_between(column='n_chars'" in failed
+    assert len(report.failures) == 4
+
+
+def test_an_empty_partition_fails(spark, settings):
+    report = quality_gate.run(spark, settings, DAY)
+    assert not report.success
+    assert any("expect_table_row_count_to_be_between" in f for f in report.failures)
+
+
+def test_failing_gate_stage_raises_and_marks_the_mlflow_run_failed(spark, settings):
+    write_bronze(spark, settings, [doc("a" * 32, language="xx")])
+    run_id = tracking.open_run(settings, "test/gate")
+    with pytest.raises(quality_gate.GateFailed, match="gate bronze_documents on 2026-11-20: 1 of"):
+        gate_stage(settings, DAY, run_id)
+    run = tracking.client(settings).get_run(run_id)
+    assert run.info.status == "FAILED"
+    assert run.data.metrics["gate.bronze_documents.success"] == 0.0
+    artifacts = [a.path for a in tracking.client(settings).list_artifacts(run_id, "gates")]
+    assert artifacts == ["gates/bronze_documents.json"]

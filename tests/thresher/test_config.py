@@ -1,0 +1,65 @@
+from pathlib import Path
+
+import pytest
+
+from thresher.config import DEFAULT_LANGUAGES, ConfigError, Settings
+
+
+def test_defaults_live_under_home(tmp_path):
+    settings = Settings.from_env({"THRESHER_HOME": str(tmp_path)})
+    assert settings.home == tmp_path.resolve()
+    assert settings.storage_root == str(tmp_path.resolve() / "lake")
+    assert settings.input_path == str(tmp_path.resolve() / "input")
+    assert settings.tracking.tracking_uri == f"sqlite:///{tmp_path.resolve() / 'mlflow.db'}"
+    assert settings.spark.master == "local[*]"
+    assert settings.executor == "local"
+    assert settings.languages == DEFAULT_LANGUAGES
+    assert len(DEFAULT_LANGUAGES) == 18
+
+
+def test_environment_overrides_every_section(tmp_path):
+    settings = Settings.from_env(
+        {
+            "THRESHER_HOME": str(tmp_path),
+            "THRESHER_STORAGE_ROOT": "s3a://bucket/lake",
+            "THRESHER_SPARK_MASTER": "spark://10.0.0.1:7077",
+            "THRESHER_SPARK_SHUFFLE_PARTITIONS": "64",
+            "THRESHER_SPARK_CONF": "spark.executor.memory=8g; spark.ui.enabled=false",
+            "THRESHER_TRACKING_TRACKING_URI": "http://mlflow:5000",
+            "THRESHER_EXECUTOR": "kubernetes",
+            "THRESHER_LANGUAGES": "en, de ,fr",
+            "THRESHER_INGEST_MIN_LANGUAGE_SCORE": "0.8",
+            "THRESHER_AIRFLOW_TASK_RETRIES": "0",
+        }
+    )
+    assert settings.storage_root == "s3a://bucket/lake"
+    assert settings.spark.master == "spark://10.0.0.1:7077"
+    assert settings.spark.shuffle_partitions == 64
+    assert settings.spark.conf == {"spark.executor.memory": "8g", "spark.ui.enabled": "false"}
+    assert settings.tracking.tracking_uri == "http://mlflow:5000"
+    assert settings.executor == "kubernetes"
+    assert settings.languages == ("en", "de", "fr")
+    assert settings.ingest.min_language_score == 0.8
+    assert settings.airflow.task_retries == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("THRESHER_SPARK_SHUFFLE_PARTITIONS", "many", "THRESHER_SPARK_SHUFFLE_PARTITIONS"),
+        ("THRESHER_SPARK_CONF", "novalue", "expected key=value"),
+        ("THRESHER_EXECUTOR", "slurm", "executor must be one of"),
+        ("THRESHER_LANGUAGES", " , ", "at least one language"),
+    ],
+)
+def test_bad_values_fail_with_the_variable_named(tmp_path, name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({"THRESHER_HOME": str(tmp_path), name: value})
+
+
+def test_params_are_flat_strings(tmp_path):
+    params = Settings(home=Path(tmp_path)).as_params()
+    assert params["spark.master"] == "local[*]"
+    assert params["languages"].startswith("en,zh,")
+    assert params["ingest.min_text_chars"] == "200"
+    assert all(isinstance(v, str) for v in params.values())
