@@ -26,7 +26,7 @@ DEMO_INPUT := $(if $(DATA),$(abspath $(DATA)),$(THRESHER_HOME)/input/debian-docs
 DEMO_SOURCE := $(if $(DATA),$(notdir $(abspath $(DATA))),debian-docs)
 DEMO_DATE ?= $(shell date -u +%F)
 
-.PHONY: help env test lint demo demo-data airflow-db airflow-ui mlflow-ui clean
+.PHONY: help env env-vars test lint demo demo-data airflow-db airflow-ui mlflow-ui clean
 
 help:
 	@echo "make demo        run the curation DAG end to end on real multilingual pages"
@@ -41,6 +41,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
 	@touch $@
+
+# eval "$(make -s env-vars)" gives a shell the demo's stores (for airflow/thresher/mlflow commands).
+env-vars:
+	@for v in THRESHER_HOME SPARK_LOCAL_IP PYSPARK_PYTHON PATH AIRFLOW_HOME AIRFLOW__CORE__DAGS_FOLDER \
+	  AIRFLOW__CORE__PLUGINS_FOLDER AIRFLOW__CORE__LOAD_EXAMPLES AIRFLOW__DATABASE__SQL_ALCHEMY_CONN \
+	  AIRFLOW__CORE__EXECUTION_API_SERVER_URL GX_ANALYTICS_ENABLED; do echo "export $$v='$${!v}'"; done
 
 test: env
 	$(BIN)/python -m pytest

@@ -1,0 +1,103 @@
+"""The curation DAG end to end through ``airflow dags test``: backfill and a failing gate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from pyspark.sql import functions as F
+
+from spark_jobs.delta_io import read_table
+from tests.conftest import make_settings
+from tests.corpus import html_page, ntrex_documents
+from tests.dags.conftest import airflow_cli
+from thresher import tracking
+from thresher.tables import BRONZE_DOCUMENTS, QUARANTINE
+
+DATES = (dt.date(2026, 11, 1), dt.date(2026, 11, 2), dt.date(2026, 11, 3))
+
+
+def dags_test(env, day: dt.date, input_path, log, source="news"):
+    conf = json.dumps({"input_path": str(input_path), "source": source})
+    return airflow_cli(
+        "dags", "test", "curation", day.isoformat(), "--conf", conf, env=env, log=log
+    )
+
+
+@pytest.fixture
+def pipeline_env(airflow_db, tmp_path):
+    """Thresher stores in a fresh home; no retries so a failure ends the run at once."""
+    home = tmp_path / "home"
+    env = {
+        **airflow_db,
+        "THRESHER_HOME": str(home),
+        "THRESHER_AIRFLOW_TASK_RETRIES": "0",
+        "THRESHER_SPARK_MASTER": "local[2]",
+        "THRESHER_SPARK_SHUFFLE_PARTITIONS": "2",
+        "THRESHER_SPARK_DRIVER_MEMORY": "1g",
+        "THRESHER_SPARK_CONF": "spark.ui.enabled=false",
+    }
+    return env, make_settings(home)
+
+
+@pytest.mark.airflow
+def test_backfilling_three_dates_makes_three_partitions(spark, shared_data, pipeline_env, tmp_path):
+    env, settings = pipeline_env
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for code in ("deu", "fra", "jpn"):
+        text = ntrex_documents(shared_data, code, 1)[0]
+        (pages / f"{code}.html").write_text(html_page(code, text), "utf-8")
+    (pages / "broken.html").write_bytes(b"\xff\xfe not utf-8")
+
+    for day in DATES:
+        log = tmp_path / f"dags-test-{day}.log"
+        result = dags_test(env, day, pages, log)
+        assert result.returncode == 0, log.read_text()[-4000:]
+
+    bronze = read_table(spark, BRONZE_DOCUMENTS, settings)
+    per_day = {r[0]: (r[1], r[2]) for r in bronze.groupBy("ingest_date").agg(
+        F.count("*"), F.countDistinct("doc_id")).collect()}  # fmt: skip
+    assert per_day == {day: (3, 3) for day in DATES}
+    assert {r[0] for r in bronze.select("language").distinct().collect()} == {"de", "fr", "ja"}
+    quarantined = read_table(spark, QUARANTINE, settings).groupBy("ingest_date").count().collect()
+    assert {r[0]: r[1] for r in quarantined} == {day: 1 for day in DATES}
+
+    client = tracking.client(settings)
+    runs = client.search_runs([tracking.experiment_id(settings)], "tags.`thresher.via` = 'airflow'")
+    assert sorted(r.data.tags["thresher.partition"] for r in runs) == [d.isoformat() for d in DATES]
+    for run in runs:
+        assert run.info.status == "FINISHED"
+        assert run.data.metrics["ingest.in"] == 4
+        assert run.data.metrics["ingest.kept"] == 3
+        assert run.data.metrics["ingest.quarantined.invalid_utf8"] == 1
+        assert run.data.metrics["bronze.documents"] == 3
+        assert run.data.metrics["gate.bronze_documents.success"] == 1
+        assert run.data.params["ingest.source"] == "news"
+        assert run.data.params["config.spark.master"] == "local[2]"
+        artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+        assert {"gates", "stage_statistics.json"} <= artifacts
+
+
+@pytest.mark.airflow
+def test_a_failing_gate_stops_the_run_before_statistics(spark, pipeline_env, tmp_path):
+    env, settings = pipeline_env
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "broken.html").write_bytes(b"\xff\xfe not utf-8")  # nothing reaches bronze
+    log = tmp_path / "dags-test.log"
+
+    result = dags_test(env, DATES[0], pages, log)
+
+    output = log.read_text()
+    assert result.returncode != 0
+    assert "GateFailed" in output
+    assert "expect_table_row_count_to_be_between" in output
+    assert "[DAG TEST] starting task_id=stage_statistics" not in output
+    client = tracking.client(settings)
+    (run,) = client.search_runs(
+        [tracking.experiment_id(settings)], "tags.`thresher.via` = 'airflow'"
+    )
+    assert run.info.status == "FAILED"
+    assert "bronze.documents" not in run.data.metrics
