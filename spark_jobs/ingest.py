@@ -211,9 +211,14 @@ def read_parquet_records(spark: SparkSession, input_path: str) -> DataFrame | No
     url = F.coalesce(*url_columns) if url_columns else F.lit(None).cast("string")
     title = F.col("title").cast("string") if "title" in rows.columns else F.lit(None)
     text = F.col("text").cast("string")
+    # A row's location is its file plus its url/id when it has one, so each refused row
+    # gets its own quarantine id.
+    file_location = _location_column(F.input_file_name(), root)
     return rows.select(
         F.lit("parquet").alias("source_format"),
-        _location_column(F.input_file_name(), root).alias("location"),
+        F.when(url.isNull(), file_location)
+        .otherwise(F.concat(file_location, F.lit("#"), url))
+        .alias("location"),
         url.alias("url"),
         title.cast("string").alias("title"),
         F.coalesce(F.encode(text, "UTF-8"), F.lit(b"").cast("binary")).alias("payload"),

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+# The real corpora live beside the checkout; THRESHER_SHARED_DATA points elsewhere.
+SHARED_DATA = Path(os.environ.get("THRESHER_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 # Everything a test starts (Spark workers, Airflow, MLflow) stays on loopback and this venv.
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")

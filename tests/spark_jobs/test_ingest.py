@@ -105,7 +105,7 @@ EXPECTED_QUARANTINE = {
     ("corrupt.jsonl.gz", extract.UNREADABLE_FILE),
     ("wiki.jsonl#L8", extract.UNPARSABLE_JSON),
     ("wiki.jsonl#L9", extract.MISSING_TEXT_FIELD),
-    ("turkish.parquet", extract.MISSING_TEXT_FIELD),
+    ("turkish.parquet#tr-3", extract.MISSING_TEXT_FIELD),
 }
 
 
