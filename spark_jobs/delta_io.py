@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import random
+import time
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from thresher.config import Settings
 from thresher.tables import ALL_TABLES, TableSpec
+
+log = logging.getLogger(__name__)
+
+CONFLICT_ATTEMPTS = 4
 
 
 def ensure_table(spark: SparkSession, spec: TableSpec, settings: Settings) -> str:
@@ -61,4 +68,21 @@ def replace_rows(
     """
     path = ensure_table(spark, spec, settings)
     ordered = rows.select(*[F.col(f.name).cast(f.dataType) for f in spec.schema.fields])
-    (ordered.write.format("delta").mode("overwrite").option("replaceWhere", predicate).save(path))
+    writer = ordered.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            writer.save(path)
+            return
+        except Exception as exc:
+            # Replacing the same rows again is safe, so a write that lost a race with a
+            # concurrent commit to the same partition (two sources ingested on one date)
+            # simply tries again.
+            if "DELTA_CONCURRENT" not in str(exc) or attempt == CONFLICT_ATTEMPTS:
+                raise
+            log.warning(
+                "%s: concurrent commit, retrying (%d/%d)",
+                spec.qualified_name,
+                attempt,
+                CONFLICT_ATTEMPTS,
+            )
+            time.sleep(random.uniform(1, 2**attempt))

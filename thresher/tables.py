@@ -126,7 +126,8 @@ STAGE_COUNTS = TableSpec(
         ("records", LongType(), False),
     ),
     keys=("ingest_date", "stage", "source", "category", "reason"),
-    partition_by=(),
+    # Partitioned like the data it counts, so runs for different dates never conflict.
+    partition_by=("ingest_date",),
     comment="Per-stage record accounting for each partition.",
 )
 
@@ -142,7 +143,7 @@ GATE_RESULTS = TableSpec(
         ("report", StringType(), False),
     ),
     keys=("ingest_date", "gate"),
-    partition_by=(),
+    partition_by=("ingest_date",),
     comment="Great Expectations validation results, one row per gate and partition.",
 )
 

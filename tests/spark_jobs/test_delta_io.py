@@ -1,0 +1,41 @@
+"""Partition-scoped writes: idempotent, and safe when runs for other dates or sources race."""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+
+from spark_jobs.delta_io import partition_predicate, read_table, replace_rows
+from thresher.tables import STAGE_COUNTS
+
+DAY = dt.date(2026, 11, 20)
+
+
+def write_counts(spark, settings, day: dt.date, source: str, kept: int) -> None:
+    rows = [(day, "ingest", source, "in", "", kept), (day, "ingest", source, "kept", "", kept)]
+    frame = spark.createDataFrame(rows, STAGE_COUNTS.schema)
+    predicate = partition_predicate(day, stage="ingest", source=source)
+    replace_rows(spark, STAGE_COUNTS, settings, frame, predicate)
+
+
+def kept_by(spark, settings) -> dict:
+    rows = read_table(spark, STAGE_COUNTS, settings).where("category = 'kept'").collect()
+    return {(r["ingest_date"], r["source"]): r["records"] for r in rows}
+
+
+def test_rewriting_a_partition_replaces_only_its_rows(spark, settings):
+    write_counts(spark, settings, DAY, "a", 1)
+    write_counts(spark, settings, DAY, "b", 2)
+    write_counts(spark, settings, DAY, "a", 5)
+    assert kept_by(spark, settings) == {(DAY, "a"): 5, (DAY, "b"): 2}
+
+
+def test_concurrent_runs_for_other_dates_and_sources_all_land(spark, settings):
+    write_counts(spark, settings, DAY, "seed", 0)  # create the table before the race
+    jobs = [(DAY + dt.timedelta(days=i), "web", i) for i in range(1, 4)]
+    jobs += [(DAY, f"source-{i}", 10 + i) for i in range(2)]
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = [pool.submit(write_counts, spark, settings, d, s, n) for d, s, n in jobs]
+        for future in futures:
+            future.result()
+    assert kept_by(spark, settings) == {(DAY, "seed"): 0} | {(d, s): n for d, s, n in jobs}
