@@ -66,11 +66,6 @@ class IngestError(RuntimeError):
     """The input as a whole cannot be ingested (missing path, wrong Parquet schema, ...)."""
 
 
-def format_of(path: str) -> str | None:
-    lower = path.lower()
-    return next((fmt for suffix, fmt in SUFFIX_FORMATS if lower.endswith(suffix)), None)
-
-
 def qualified_root(spark: SparkSession, input_path: str) -> str:
     """The input path as Spark spells file paths (``file:/...``), to make locations relative."""
     jvm_path = spark._jvm.org.apache.hadoop.fs.Path(input_path)
@@ -78,12 +73,6 @@ def qualified_root(spark: SparkSession, input_path: str) -> str:
     if not fs.exists(jvm_path):
         raise IngestError(f"input path does not exist: {input_path}")
     return fs.makeQualified(jvm_path).toString().rstrip("/")
-
-
-def relative_location(path: str, root: str) -> str:
-    if path.startswith(root + "/"):
-        return path[len(root) + 1 :]
-    return path.rsplit("/", 1)[-1]
 
 
 def _split_container(fmt: str, location: str, content: bytes) -> Iterator[dict]:
@@ -109,35 +98,30 @@ def _split_container(fmt: str, location: str, content: bytes) -> Iterator[dict]:
         }
 
 
-def expand_files(root: str):
-    """mapInPandas function: binaryFile rows (path, content) → raw records."""
-
-    def expand(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for batch in batches:
-            rows = []
-            for path, content in zip(batch["path"], batch["content"], strict=True):
-                fmt = format_of(path)
-                location = relative_location(path, root)
-                base = {"source_format": fmt, "location": location, "url": None, "title": None}
-                if fmt in ("html", "mallard"):
-                    rows.append({**base, "payload": content, "n_bytes": len(content)})
-                    continue
-                try:
-                    for part in _split_container(fmt, location, content):
-                        rows.append({**base, **part, "n_bytes": len(part["payload"])})
-                except Exception as exc:  # corrupt gzip, truncated WARC, ...
-                    rows.append(
-                        {
-                            **base,
-                            "payload": content[: extract.EXCERPT_BYTES],
-                            "n_bytes": len(content),
-                            "reject_reason": extract.UNREADABLE_FILE,
-                            "reject_detail": f"{type(exc).__name__}: {exc}"[:500],
-                        }
-                    )
-            yield _frame(rows, RAW_SCHEMA)
-
-    return expand
+def expand_files(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """mapInPandas function: files (source_format, location, content) → raw records."""
+    for batch in batches:
+        rows = []
+        files = zip(batch["source_format"], batch["location"], batch["content"], strict=True)
+        for fmt, location, content in files:
+            base = {"source_format": fmt, "location": location, "url": None, "title": None}
+            if fmt in ("html", "mallard"):
+                rows.append({**base, "payload": content, "n_bytes": len(content)})
+                continue
+            try:
+                for part in _split_container(fmt, location, content):
+                    rows.append({**base, **part, "n_bytes": len(part["payload"])})
+            except Exception as exc:  # corrupt gzip, truncated WARC, ...
+                rows.append(
+                    {
+                        **base,
+                        "payload": content[: extract.EXCERPT_BYTES],
+                        "n_bytes": len(content),
+                        "reject_reason": extract.UNREADABLE_FILE,
+                        "reject_detail": f"{type(exc).__name__}: {exc}"[:500],
+                    }
+                )
+        yield _frame(rows, RAW_SCHEMA)
 
 
 def _format_column(path: Column) -> Column:
@@ -148,7 +132,7 @@ def _format_column(path: Column) -> Column:
 
 
 def _location_column(path: Column, root: str) -> Column:
-    """``relative_location`` as a Spark expression (no Python round trip per file)."""
+    """The path below the input root (the file name when the input is a single file)."""
     inside = path.startswith(root + "/")
     return F.when(inside, F.substring(path, len(root) + 2, 1 << 20)).otherwise(
         F.regexp_extract(path, "[^/]+$", 0)
@@ -181,9 +165,13 @@ def read_file_records(spark: SparkSession, input_path: str, settings: Settings) 
     partitions = max(spark.sparkContext.defaultParallelism * 4, 8)
     records = (
         files.where(F.col("length") <= limit)
-        .select("path", "content")
-        .repartition(partitions, "path")
-        .mapInPandas(expand_files(root), RAW_SCHEMA)
+        .select(
+            _format_column(F.col("path")).alias("source_format"),
+            _location_column(F.col("path"), root).alias("location"),
+            "content",
+        )
+        .repartition(partitions, "location")
+        .mapInPandas(expand_files, RAW_SCHEMA)
     )
     return records.unionByName(oversize)
 
