@@ -1,4 +1,4 @@
-"""Curation: raw files → bronze.documents, gated by Great Expectations, one partition a day.
+"""Curation: raw files → bronze.documents → dedup decisions, gated, one partition a day.
 
 The run's partition is the date of its data interval. Each task calls one stage entry point
 in ``spark_jobs.stages`` (the same code ``thresher ingest|gate|stats`` runs) and imports it
@@ -29,12 +29,12 @@ def _run_context() -> tuple[Settings, object, dict]:
 
 @dag(
     dag_id=DAG_ID,
-    description="Ingest raw multilingual pages into bronze.documents and gate them.",
+    description="Ingest raw multilingual pages, deduplicate them, and gate every stage.",
     schedule="@daily",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    tags=["thresher", "curation", "spark", "delta"],
+    tags=["thresher", "curation", "spark", "delta", "dedup"],
     default_args={
         "owner": "thresher",
         "retries": SETTINGS.airflow.task_retries,
@@ -94,6 +94,20 @@ def curation():
         return gate_stage(settings, partition, mlflow_run_id)
 
     @task
+    def dedup(mlflow_run_id: str, gate: dict) -> dict:
+        from spark_jobs.stages import dedup_stage
+
+        settings, partition, _ = _run_context()
+        return dedup_stage(settings, partition, mlflow_run_id)
+
+    @task(retries=0)
+    def dedup_gate(mlflow_run_id: str, deduplicated: dict) -> dict:
+        from spark_jobs.stages import gate_stage
+
+        settings, partition, _ = _run_context()
+        return gate_stage(settings, partition, mlflow_run_id, gate="silver_dedup")
+
+    @task
     def stage_statistics(mlflow_run_id: str, gate: dict) -> dict:
         from spark_jobs.stages import stats_stage
 
@@ -101,7 +115,8 @@ def curation():
         return stats_stage(settings, partition, mlflow_run_id)
 
     run_id = open_tracking_run()
-    stage_statistics(run_id, quality_gate(run_id, ingest(run_id)))
+    bronze_ok = quality_gate(run_id, ingest(run_id))
+    stage_statistics(run_id, dedup_gate(run_id, dedup(run_id, bronze_ok)))
 
 
 curation()

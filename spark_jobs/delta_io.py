@@ -18,11 +18,16 @@ log = logging.getLogger(__name__)
 CONFLICT_ATTEMPTS = 4
 
 
+_ENSURED: set[tuple[int, str]] = set()
+
+
 def ensure_table(spark: SparkSession, spec: TableSpec, settings: Settings) -> str:
     """Create the table at its path if it does not exist; return the path."""
     from delta.tables import DeltaTable
 
     path = spec.path(settings)
+    if (id(spark), path) in _ENSURED:  # one check per session and table, not per read
+        return path
     builder = (
         DeltaTable.createIfNotExists(spark)
         .location(path)
@@ -34,6 +39,7 @@ def ensure_table(spark: SparkSession, spec: TableSpec, settings: Settings) -> st
     for key, value in spec.all_properties.items():
         builder = builder.property(key, value)
     builder.execute()
+    _ENSURED.add((id(spark), path))
     return path
 
 

@@ -24,9 +24,10 @@ from pyspark.sql import functions as F
 
 from spark_jobs import extract
 from spark_jobs.delta_io import partition_predicate, replace_rows
+from spark_jobs.stage_stats import write_stage_counts
 from thresher.accounting import StageCounts
 from thresher.config import Settings
-from thresher.tables import BRONZE_DOCUMENTS, QUARANTINE, STAGE_COUNTS
+from thresher.tables import BRONZE_DOCUMENTS, QUARANTINE
 
 log = logging.getLogger(__name__)
 
@@ -346,12 +347,3 @@ def run(
     finally:
         outcomes.unpersist()
     return counts
-
-
-def write_stage_counts(
-    spark: SparkSession, settings: Settings, partition: dt.date, source: str, counts: StageCounts
-) -> None:
-    rows = [(partition, counts.stage, source, c, r, n) for c, r, n in counts.rows()]
-    frame = spark.createDataFrame(rows, STAGE_COUNTS.schema)
-    predicate = partition_predicate(partition, stage=counts.stage, source=source)
-    replace_rows(spark, STAGE_COUNTS, settings, frame, predicate)

@@ -21,11 +21,12 @@ from pyspark.sql import functions as F
 
 from spark_jobs.delta_io import partition_predicate, read_table, replace_rows
 from thresher.config import Settings
-from thresher.tables import BRONZE_DOCUMENTS, GATE_RESULTS
+from thresher.tables import BRONZE_DOCUMENTS, GATE_RESULTS, SILVER_DEDUP
 
 log = logging.getLogger(__name__)
 
-GATE = "bronze_documents"
+BRONZE_GATE = "bronze_documents"
+DEDUP_GATE = "silver_dedup"
 DOC_ID_LENGTH = 32
 
 
@@ -66,7 +67,7 @@ def bronze_suite(settings: Settings):
     import great_expectations as gx
     from great_expectations import expectations as gxe
 
-    suite = gx.ExpectationSuite(name=GATE)
+    suite = gx.ExpectationSuite(name=BRONZE_GATE)
     columns = BRONZE_DOCUMENTS.schema.fieldNames()
     suite.add_expectation(gxe.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True))
     suite.add_expectation(gxe.ExpectTableRowCountToBeBetween(min_value=1))
@@ -133,14 +134,43 @@ def _describe(kind: str, kwargs: dict, result: dict) -> str:
     return text
 
 
-def run(spark: SparkSession, settings: Settings, partition: dt.date) -> GateReport:
+def dedup_suite(documents: int):
+    """Every bronze document of the partition has exactly one well-formed decision."""
+    gx_context()
+    import great_expectations as gx
+    from great_expectations import expectations as gxe
+
+    suite = gx.ExpectationSuite(name=DEDUP_GATE)
+    suite.add_expectation(gxe.ExpectTableRowCountToEqual(value=documents))
+    suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="doc_id"))
+    for column in ("doc_id", "cluster_id"):
+        suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column))
+    suite.add_expectation(
+        gxe.ExpectColumnValuesToBeInSet(column="method", value_set=["exact", "near"])
+    )
+    return suite
+
+
+def _partition(frame: DataFrame, partition: dt.date) -> DataFrame:
+    return frame.where(F.col("ingest_date") == F.lit(partition).cast("date"))
+
+
+def run(
+    spark: SparkSession, settings: Settings, partition: dt.date, gate: str = BRONZE_GATE
+) -> GateReport:
     """Validate the partition, record the result in ``ops.gate_results``, return the report."""
-    bronze = read_table(spark, BRONZE_DOCUMENTS, settings)
-    frame = bronze.where(F.col("ingest_date") == F.lit(partition).cast("date"))
-    report = validate(frame, bronze_suite(settings), partition)
+    bronze = _partition(read_table(spark, BRONZE_DOCUMENTS, settings), partition)
+    if gate == BRONZE_GATE:
+        frame, suite = bronze, bronze_suite(settings)
+    elif gate == DEDUP_GATE:
+        decisions = _partition(read_table(spark, SILVER_DEDUP, settings), partition)
+        frame, suite = decisions, dedup_suite(bronze.count())
+    else:
+        raise ValueError(f"unknown gate {gate!r}; known: {BRONZE_GATE}, {DEDUP_GATE}")
+    report = validate(frame, suite, partition)
     row = (
         partition,
-        GATE,
+        gate,
         report.success,
         report.evaluated,
         len(report.failures),
@@ -151,7 +181,7 @@ def run(spark: SparkSession, settings: Settings, partition: dt.date) -> GateRepo
         GATE_RESULTS,
         settings,
         spark.createDataFrame([row], GATE_RESULTS.schema),
-        partition_predicate(partition, gate=GATE),
+        partition_predicate(partition, gate=gate),
     )
     log.info(report.summary())
     return report

@@ -8,10 +8,26 @@ from collections import defaultdict
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs.delta_io import read_table
+from spark_jobs.delta_io import partition_predicate, read_table, replace_rows
 from thresher.accounting import StageCounts
 from thresher.config import Settings
 from thresher.tables import BRONZE_DOCUMENTS, QUARANTINE, STAGE_COUNTS
+
+ALL_SOURCES = "*"
+
+
+def write_stage_counts(
+    spark: SparkSession,
+    settings: Settings,
+    partition: dt.date,
+    source: str,
+    counts: StageCounts,
+) -> None:
+    """Replace the partition's accounting rows for ``counts.stage`` and ``source``."""
+    rows = [(partition, counts.stage, source, c, r, n) for c, r, n in counts.rows()]
+    frame = spark.createDataFrame(rows, STAGE_COUNTS.schema)
+    predicate = partition_predicate(partition, stage=counts.stage, source=source)
+    replace_rows(spark, STAGE_COUNTS, settings, frame, predicate)
 
 
 def stage_counts(spark: SparkSession, settings: Settings, partition: dt.date) -> list[StageCounts]:

@@ -37,11 +37,13 @@ def ingest_stage(
     return {"partition": partition.isoformat(), "source": source, **counts.metrics()}
 
 
-def gate_stage(settings: Settings, partition: dt.date, mlflow_run_id: str) -> dict:
+def gate_stage(
+    settings: Settings, partition: dt.date, mlflow_run_id: str, gate: str = "bronze_documents"
+) -> dict:
     from spark_jobs import quality_gate
     from spark_jobs.session import get_spark
 
-    report = quality_gate.run(get_spark(settings, "thresher-gate"), settings, partition)
+    report = quality_gate.run(get_spark(settings, "thresher-gate"), settings, partition, gate)
     name = f"gate.{report.gate}"
     tracking.log_json(settings, mlflow_run_id, report.result, f"gates/{report.gate}.json")
     tracking.log_metrics(
@@ -53,6 +55,25 @@ def gate_stage(settings: Settings, partition: dt.date, mlflow_run_id: str) -> di
         tracking.finish_run(settings, mlflow_run_id, status="FAILED")
         raise quality_gate.GateFailed(report.summary())
     return {"gate": report.gate, "success": True, "evaluated": report.evaluated}
+
+
+def dedup_stage(settings: Settings, partition: dt.date, mlflow_run_id: str) -> dict:
+    from spark_jobs import dedup
+    from spark_jobs.session import get_spark
+    from spark_jobs.stage_stats import ALL_SOURCES, write_stage_counts
+
+    spark = get_spark(settings, "thresher-dedup")
+    counts, sizes = dedup.run(spark, settings, partition)
+    write_stage_counts(spark, settings, partition, ALL_SOURCES, counts)
+    clusters = {
+        "dedup.clusters": sum(sizes.values()),
+        "dedup.max_cluster_size": max(sizes, default=0),
+        "dedup.clusters_with_duplicates": sum(n for size, n in sizes.items() if size > 1),
+    }
+    tracking.log_metrics(settings, mlflow_run_id, counts.metrics() | clusters)
+    distribution = {str(size): n for size, n in sorted(sizes.items())}
+    tracking.log_json(settings, mlflow_run_id, distribution, "dedup/cluster_sizes.json")
+    return {"partition": partition.isoformat(), **counts.metrics()}
 
 
 def stats_stage(settings: Settings, partition: dt.date, mlflow_run_id: str) -> dict:

@@ -38,10 +38,14 @@ def _parser() -> argparse.ArgumentParser:
         return p
 
     for name in ("ingest", "curate"):
-        p = stage(name, "ingest files into bronze" if name == "ingest" else "ingest, gate, stats")
+        p = stage(name, "ingest files into bronze" if name == "ingest" else "run every stage")
         p.add_argument("--input", help="file or folder to read (default: THRESHER_INPUT_PATH)")
         p.add_argument("--source", help="source label (default: the input folder's name)")
-    stage("gate", "validate a bronze partition with Great Expectations")
+    gate = stage("gate", "validate a partition with Great Expectations")
+    gate.add_argument(
+        "--gate", default="bronze_documents", choices=["bronze_documents", "silver_dedup"]
+    )
+    stage("dedup", "mark exact and near-duplicate documents of a partition")
     stage("stats", "log a partition's stage statistics and close its MLflow run")
     report = sub.add_parser("report", help="print what the lake holds for a partition")
     report.add_argument("--date", required=True, type=parse_partition)
@@ -82,8 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command in ("ingest", "curate"):
             summary = stages.ingest_stage(settings, args.date, run_id, args.input, args.source)
-        if args.command in ("gate", "curate"):
-            summary = stages.gate_stage(settings, args.date, run_id)
+        if args.command == "gate":
+            summary = stages.gate_stage(settings, args.date, run_id, args.gate)
+        if args.command == "curate":
+            stages.gate_stage(settings, args.date, run_id, "bronze_documents")
+        if args.command in ("dedup", "curate"):
+            summary = stages.dedup_stage(settings, args.date, run_id)
+        if args.command == "curate":
+            stages.gate_stage(settings, args.date, run_id, "silver_dedup")
         if args.command in ("stats", "curate"):
             summary = stages.stats_stage(settings, args.date, run_id)
     except GateFailed as failed:

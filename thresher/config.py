@@ -62,6 +62,19 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
+class DedupSettings:
+    # Documents at or above this Jaccard similarity of their shingle sets are duplicates.
+    threshold: float = 0.8
+    num_perm: int = 128
+    # Shingles: word n-grams, or character n-grams for zh/ja/th.
+    shingle_words: int = 5
+    shingle_chars: int = 5
+    seed: int = 1
+    # A bucket with more documents than this links them to its first instead of pairwise.
+    max_bucket_pairs: int = 50
+
+
+@dataclass(frozen=True)
 class AirflowSettings:
     # Retries for tasks that can fail transiently (a lost executor, a busy metastore).
     task_retries: int = 2
@@ -79,6 +92,7 @@ class Settings:
     spark: SparkSettings = field(default_factory=SparkSettings)
     tracking: TrackingSettings = field(default_factory=TrackingSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
+    dedup: DedupSettings = field(default_factory=DedupSettings)
     airflow: AirflowSettings = field(default_factory=AirflowSettings)
 
     def __post_init__(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pyspark.sql.types import (
+    ArrayType,
     BooleanType,
     DateType,
     DoubleType,
@@ -147,7 +148,52 @@ GATE_RESULTS = TableSpec(
     comment="Great Expectations validation results, one row per gate and partition.",
 )
 
-ALL_TABLES = (BRONZE_DOCUMENTS, QUARANTINE, STAGE_COUNTS, GATE_RESULTS)
+SILVER_MINHASH = TableSpec(
+    layer="silver",
+    name="minhash",
+    schema=_schema(
+        ("doc_id", StringType(), False),
+        ("ingest_date", DateType(), False),
+        ("content_sha256", StringType(), False),
+        # One 64-bit hash per LSH band: documents sharing one are near-duplicate candidates.
+        ("bands", ArrayType(LongType()), False),
+        # Sorted unique 32-bit shingle hashes, for verifying candidates by exact Jaccard.
+        ("shingles", ArrayType(IntegerType()), False),
+    ),
+    keys=("ingest_date", "doc_id"),
+    partition_by=("ingest_date",),
+    comment="MinHash LSH bands and shingle hashes per document, kept so later partitions "
+    "are deduplicated against earlier ones without recomputing them.",
+)
+
+SILVER_DEDUP = TableSpec(
+    layer="silver",
+    name="dedup",
+    schema=_schema(
+        ("doc_id", StringType(), False),
+        ("ingest_date", DateType(), False),
+        # The representative's doc_id: the earliest (ingest_date, doc_id) of the cluster.
+        ("cluster_id", StringType(), False),
+        # Null for the document kept; else the representative it duplicates.
+        ("duplicate_of", StringType(), True),
+        # The representative's ingest_date (a page re-crawled later duplicates its earlier self).
+        ("duplicate_of_date", DateType(), True),
+        # "exact" (same normalised text as the representative), "near", or null when kept.
+        ("method", StringType(), True),
+    ),
+    keys=("ingest_date", "doc_id"),
+    partition_by=("ingest_date",),
+    comment="A deduplication decision for every bronze document; nothing is deleted.",
+)
+
+ALL_TABLES = (
+    BRONZE_DOCUMENTS,
+    QUARANTINE,
+    STAGE_COUNTS,
+    GATE_RESULTS,
+    SILVER_MINHASH,
+    SILVER_DEDUP,
+)
 
 
 def table(qualified_name: str) -> TableSpec:

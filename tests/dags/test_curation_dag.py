@@ -74,6 +74,11 @@ def test_backfilling_three_dates_makes_three_partitions(spark, shared_data, pipe
         assert run.data.metrics["ingest.quarantined.invalid_utf8"] == 1
         assert run.data.metrics["bronze.documents"] == 3
         assert run.data.metrics["gate.bronze_documents.success"] == 1
+        assert run.data.metrics["gate.silver_dedup.success"] == 1
+        # The same pages every day: day one keeps them, later days mark them as re-crawls.
+        first_day = run.data.tags["thresher.partition"] == DATES[0].isoformat()
+        assert run.data.metrics["dedup.kept"] == (3 if first_day else 0)
+        assert run.data.metrics.get("dedup.dropped.exact_duplicate", 0) == (0 if first_day else 3)
         assert run.data.params["ingest.source"] == "news"
         assert run.data.params["config.spark.master"] == "local[2]"
         artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
@@ -94,7 +99,8 @@ def test_a_failing_gate_stops_the_run_before_statistics(spark, pipeline_env, tmp
     assert result.returncode != 0
     assert "GateFailed" in output
     assert "expect_table_row_count_to_be_between" in output
-    assert "[DAG TEST] starting task_id=stage_statistics" not in output
+    for downstream in ("dedup", "dedup_gate", "stage_statistics"):
+        assert f"[DAG TEST] starting task_id={downstream} " not in output
     client = tracking.client(settings)
     (run,) = client.search_runs(
         [tracking.experiment_id(settings)], "tags.`thresher.via` = 'airflow'"

@@ -74,10 +74,18 @@ def test_curation_dag_shape(dagbag):
     assert dag.schedule == "@daily"
     assert dag.timetable.expression == "0 0 * * *"
     assert set(dag.params.keys()) == {"input_path", "source"}
-    chain = ["open_tracking_run", "ingest", "quality_gate", "stage_statistics"]
+    chain = [
+        "open_tracking_run",
+        "ingest",
+        "quality_gate",
+        "dedup",
+        "dedup_gate",
+        "stage_statistics",
+    ]
     for upstream, downstream in zip(chain, chain[1:], strict=False):
         assert upstream in dag.get_task(downstream).upstream_task_ids
-    assert dag.get_task("quality_gate").retries == 0  # a failed gate is data, not bad luck
+    for gate in ("quality_gate", "dedup_gate"):  # a failed gate is data, not bad luck
+        assert dag.get_task(gate).retries == 0
     assert dag.get_task("ingest").retries >= 1
 
 

@@ -1,0 +1,205 @@
+"""Deduplication of one partition: exact (same normalised text) and MinHash-LSH near-duplicates.
+
+For partition D:
+1. MinHash signatures of D's bronze documents, banded for LSH, go to ``silver.minhash``.
+2. D's documents are compared with each other and with the documents *kept* in earlier
+   partitions (``ingest_date < D``): never with later ones, so a backfill of an old date
+   makes the same decisions as its first run.
+3. Candidates (same text hash, or a shared band) are verified by exact Jaccard of their
+   shingle sets (JVM array functions), and the verified pairs are clustered by distributed
+   connected components.
+4. Every document of D gets a decision in ``silver.dedup``: its cluster and, unless it is the
+   cluster's representative (earliest ``ingest_date``, then smallest ``doc_id``), the
+   representative it duplicates and that one's date. Nothing is deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from spark_jobs import minhash
+from spark_jobs.connected_components import connected_components
+from spark_jobs.delta_io import partition_predicate, read_table, replace_rows
+from thresher.accounting import StageCounts
+from thresher.config import DedupSettings, Settings
+from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP, SILVER_MINHASH
+
+log = logging.getLogger(__name__)
+
+STAGE = "dedup"
+EXACT, NEAR = "exact", "near"
+SIGNATURE_SCHEMA = (
+    "doc_id string, ingest_date date, content_sha256 string, bands array<bigint>, "
+    "shingles array<int>"
+)
+
+
+def signature_rows(config: DedupSettings):
+    """mapInPandas function: documents → LSH band hashes and shingle hashes."""
+    bands, rows = minhash.lsh_parameters(config.threshold, config.num_perm)
+
+    def compute(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            band_lists, shingle_lists = [], []
+            for text, language in zip(batch["text"], batch["language"], strict=True):
+                n = (
+                    config.shingle_chars
+                    if language in minhash.CHARACTER_LANGUAGES
+                    else config.shingle_words
+                )
+                hashes = minhash.shingle_hashes(text, language, n)
+                sig = minhash.signature(hashes, config.num_perm, config.seed)
+                band_lists.append(minhash.band_hashes(sig, bands, rows))
+                shingle_lists.append(hashes.view(np.int32))
+            yield pd.DataFrame(
+                {
+                    "doc_id": batch["doc_id"],
+                    "ingest_date": batch["ingest_date"],
+                    "content_sha256": batch["content_sha256"],
+                    "bands": band_lists,
+                    "shingles": shingle_lists,
+                }
+            )
+
+    return compute
+
+
+def candidate_pairs(pool: DataFrame, max_bucket_pairs: int) -> DataFrame:
+    """``(a, b)`` document nodes sharing a text hash or an LSH band, at least one of them new.
+
+    A bucket of up to ``max_bucket_pairs`` documents yields all its pairs; a larger one
+    (boilerplate pages) links every member to its first, keeping the pair count linear.
+    """
+    by_text = pool.select("node", "is_new", F.concat(F.lit("t:"), "content_sha256").alias("key"))
+    by_band = pool.select(
+        "node",
+        "is_new",
+        F.explode(F.transform("bands", lambda b: F.concat(F.lit("b:"), b.cast("string")))).alias(
+            "key"
+        ),
+    )
+    keyed = by_text.unionByName(by_band)
+    bucket = Window.partitionBy("key")
+    keyed = keyed.withColumn("size", F.count("*").over(bucket)).where(F.col("size") > 1)
+    keyed = keyed.withColumn("first", F.min("node").over(bucket))
+    small = keyed.where(F.col("size") <= max_bucket_pairs)
+    left, right = small.alias("l"), small.alias("r")
+    pairs = (
+        left.join(right, "key")
+        .where((F.col("l.node") < F.col("r.node")) & (F.col("l.is_new") | F.col("r.is_new")))
+        .select(F.col("l.node").alias("a"), F.col("r.node").alias("b"))
+    )
+    stars = keyed.where((F.col("size") > max_bucket_pairs) & (F.col("node") != F.col("first")))
+    stars = stars.select(F.col("first").alias("a"), F.col("node").alias("b"))
+    return pairs.unionByName(stars).distinct()
+
+
+def verified_edges(pool: DataFrame, pairs: DataFrame, threshold: float) -> DataFrame:
+    """Candidate pairs whose exact shingle Jaccard reaches ``threshold`` (as src/dst edges)."""
+    left = pool.select(
+        F.col("node").alias("a"),
+        F.col("shingles").alias("sa"),
+        F.col("content_sha256").alias("ha"),
+    )
+    right = pool.select(
+        F.col("node").alias("b"),
+        F.col("shingles").alias("sb"),
+        F.col("content_sha256").alias("hb"),
+    )
+    joined = pairs.join(left, "a").join(right, "b")
+    shared = F.size(F.array_intersect("sa", "sb"))
+    union = F.size(F.array_union("sa", "sb"))
+    similarity = F.when(F.col("ha") == F.col("hb"), F.lit(1.0)).otherwise(shared / union)
+    return joined.where(similarity >= threshold).select(
+        F.col("a").alias("src"), F.col("b").alias("dst")
+    )
+
+
+def decide(pool: DataFrame, edges: DataFrame) -> DataFrame:
+    """A decision per new document: its cluster's representative, and whether it is one."""
+    components = connected_components(edges)
+    members = pool.select("node", "doc_id", "ingest_date", "content_sha256", "is_new")
+    members = members.join(components, "node", "left").withColumn(
+        "component", F.coalesce("component", "node")
+    )
+    order = F.struct("ingest_date", "doc_id", "content_sha256", "node")
+    reps = members.groupBy("component").agg(F.min(order).alias("rep"))
+    decided = members.where("is_new").join(reps, "component")
+    is_rep = F.col("rep.node") == F.col("node")
+    same_text = F.col("rep.content_sha256") == F.col("content_sha256")
+    return decided.select(
+        "doc_id",
+        "ingest_date",
+        F.col("rep.doc_id").alias("cluster_id"),
+        F.when(~is_rep, F.col("rep.doc_id")).alias("duplicate_of"),
+        F.when(~is_rep, F.col("rep.ingest_date")).alias("duplicate_of_date"),
+        F.when(is_rep, F.lit(None))
+        .when(same_text, F.lit(EXACT))
+        .otherwise(F.lit(NEAR))
+        .alias("method"),
+    )
+
+
+def run(spark: SparkSession, settings: Settings, partition: dt.date) -> tuple[StageCounts, dict]:
+    """Deduplicate ``partition``; return its accounting and cluster-size distribution."""
+    config = settings.dedup
+    on_date = F.col("ingest_date") == F.lit(partition).cast("date")
+    docs = read_table(spark, BRONZE_DOCUMENTS, settings).where(on_date)
+    signatures = docs.select(
+        "doc_id", "ingest_date", "content_sha256", "text", "language"
+    ).mapInPandas(signature_rows(config), SIGNATURE_SCHEMA)
+    replace_rows(spark, SILVER_MINHASH, settings, signatures, partition_predicate(partition))
+
+    minhashes = read_table(spark, SILVER_MINHASH, settings)
+    earlier = F.col("ingest_date") < F.lit(partition).cast("date")
+    kept_before = (
+        read_table(spark, SILVER_DEDUP, settings)
+        .where(earlier & F.col("duplicate_of").isNull())
+        .select("doc_id", "ingest_date")
+    )
+    # A document's node is (date, doc_id): the same page re-crawled on a later date has the
+    # same doc_id, and is a duplicate of its earlier self.
+    minhashes = minhashes.withColumn(
+        "node", F.concat_ws("/", F.col("ingest_date").cast("string"), "doc_id")
+    )
+    pool = (
+        minhashes.where(on_date)
+        .withColumn("is_new", F.lit(True))
+        .unionByName(
+            minhashes.join(kept_before, ["doc_id", "ingest_date"]).withColumn(
+                "is_new", F.lit(False)
+            )
+        )
+        .persist()
+    )
+    try:
+        edges = verified_edges(
+            pool, candidate_pairs(pool, config.max_bucket_pairs), config.threshold
+        )
+        decisions = decide(pool, edges).persist()
+        replace_rows(spark, SILVER_DEDUP, settings, decisions, partition_predicate(partition))
+        tally = {r["method"]: r["count"] for r in decisions.groupBy("method").count().collect()}
+        sizes = cluster_sizes(read_table(spark, SILVER_DEDUP, settings).where(on_date))
+        decisions.unpersist()
+    finally:
+        pool.unpersist()
+    dropped = {f"{m}_duplicate": n for m, n in tally.items() if m is not None}
+    counts = StageCounts(STAGE, sum(tally.values()), tally.get(None, 0), dropped).check()
+    log.info("dedup %s: %s", partition, counts)
+    return counts, sizes
+
+
+def cluster_sizes(decisions: DataFrame) -> dict[int, int]:
+    """How many clusters of each size the partition's decisions form (size → clusters)."""
+    per_cluster = decisions.groupBy("cluster_id").count()
+    return {
+        r["count"]: r["n"]
+        for r in per_cluster.groupBy("count").agg(F.count("*").alias("n")).collect()
+    }

@@ -1,0 +1,67 @@
+"""Shingling per script, MinHash estimates, and the LSH banding maths."""
+
+import numpy as np
+import pytest
+
+from spark_jobs import minhash
+
+TEXT = (
+    "the river rose through the night and by morning the old bridge was under water while "
+    "families on both banks moved their animals to the hills and waited for news from town"
+)
+
+
+def test_words_for_spaced_scripts_and_characters_for_cjk_and_thai():
+    assert minhash.tokens("Hello, World! Ça va?", "fr") == ["hello", "world", "ça", "va"]
+    assert minhash.tokens("东京 大学", "zh") == ["东", "京", "大", "学"]
+    assert minhash.tokens("ภาษา ไทย", "th") == list("ภาษาไทย")
+
+
+def test_shingles_are_deterministic_unique_and_counted_by_window():
+    words = TEXT.split()
+    hashes = minhash.shingle_hashes(TEXT, "en", 5)
+    assert hashes.dtype == np.uint32
+    assert np.all(np.diff(hashes.astype(np.int64)) > 0)
+    assert hashes.size == len(words) - 4  # every 5-word window of this text is distinct
+    assert np.array_equal(hashes, minhash.shingle_hashes(TEXT.upper(), "en", 5))
+    assert minhash.shingle_hashes("two words", "en", 5).size == 1
+    assert minhash.shingle_hashes("", "en", 5).size == 0
+
+
+def test_signature_agreement_estimates_jaccard():
+    other = TEXT.replace("old bridge", "new bridge").replace("animals", "cattle")
+    a, b = minhash.shingle_hashes(TEXT, "en", 3), minhash.shingle_hashes(other, "en", 3)
+    exact = minhash.jaccard(a, b)
+    sig_a = minhash.signature(a, 256, seed=7)
+    sig_b = minhash.signature(b, 256, seed=7)
+    assert 0.4 < exact < 0.9
+    assert abs(float(np.mean(sig_a == sig_b)) - exact) < 0.1
+    assert np.array_equal(sig_a, minhash.signature(a, 256, seed=7))
+
+
+def test_banding_for_the_usual_thresholds():
+    assert minhash.lsh_parameters(0.8, 128) == (9, 13)
+    bands, rows = minhash.lsh_parameters(0.5, 128)
+    assert bands * rows <= 128 and bands > 9  # a lower threshold needs more, shorter bands
+    with pytest.raises(ValueError, match="threshold"):
+        minhash.lsh_parameters(1.0, 128)
+
+
+@pytest.mark.parametrize(("threshold", "num_perm"), [(0.8, 128), (0.7, 256), (0.9, 64)])
+def test_banding_s_curve_separates_around_the_threshold(threshold, num_perm):
+    bands, rows = minhash.lsh_parameters(threshold, num_perm)
+
+    def probability(s):
+        return 1 - (1 - s**rows) ** bands
+
+    assert probability(threshold + 0.1) > 0.9
+    assert probability(threshold - 0.3) < 0.1
+
+
+def test_identical_signatures_share_every_band_and_bands_never_collide():
+    sig = minhash.signature(minhash.shingle_hashes(TEXT, "en", 5), 128, 1)
+    bands = minhash.band_hashes(sig, 9, 13)
+    assert bands.dtype == np.int64 and bands.size == 9
+    assert np.array_equal(bands, minhash.band_hashes(sig.copy(), 9, 13))
+    same_rows = np.tile(sig[:13], 9)  # every band holds the same values
+    assert len(set(minhash.band_hashes(same_rows, 9, 13).tolist())) == 9
