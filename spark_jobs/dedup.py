@@ -26,7 +26,7 @@ from pyspark.sql import functions as F
 
 from spark_jobs import minhash
 from spark_jobs.connected_components import connected_components
-from spark_jobs.delta_io import partition_predicate, read_table, replace_rows
+from spark_jobs.delta_io import on_partition, partition_predicate, read_table, replace_rows
 from thresher.accounting import StageCounts
 from thresher.config import DedupSettings, Settings
 from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP, SILVER_MINHASH
@@ -150,7 +150,7 @@ def decide(pool: DataFrame, edges: DataFrame) -> DataFrame:
 def run(spark: SparkSession, settings: Settings, partition: dt.date) -> tuple[StageCounts, dict]:
     """Deduplicate ``partition``; return its accounting and cluster-size distribution."""
     config = settings.dedup
-    on_date = F.col("ingest_date") == F.lit(partition).cast("date")
+    on_date = on_partition(partition)
     docs = read_table(spark, BRONZE_DOCUMENTS, settings).where(on_date)
     signatures = docs.select(
         "doc_id", "ingest_date", "content_sha256", "text", "language"
@@ -186,7 +186,7 @@ def run(spark: SparkSession, settings: Settings, partition: dt.date) -> tuple[St
         decisions = decide(pool, edges).persist()
         replace_rows(spark, SILVER_DEDUP, settings, decisions, partition_predicate(partition))
         tally = {r["method"]: r["count"] for r in decisions.groupBy("method").count().collect()}
-        sizes = cluster_sizes(read_table(spark, SILVER_DEDUP, settings).where(on_date))
+        sizes = cluster_sizes(decisions)
         decisions.unpersist()
     finally:
         pool.unpersist()

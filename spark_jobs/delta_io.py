@@ -7,7 +7,7 @@ import logging
 import random
 import time
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from thresher.config import Settings
@@ -50,6 +50,11 @@ def ensure_all_tables(spark: SparkSession, settings: Settings) -> list[str]:
 def read_table(spark: SparkSession, spec: TableSpec, settings: Settings) -> DataFrame:
     ensure_table(spark, spec, settings)
     return spark.read.format("delta").load(spec.path(settings))
+
+
+def on_partition(partition: dt.date) -> Column:
+    """Column filter for one run's partition (the DataFrame twin of ``partition_predicate``)."""
+    return F.col("ingest_date") == F.lit(partition).cast("date")
 
 
 def partition_predicate(partition: dt.date, **equals: str) -> str:

@@ -1,6 +1,6 @@
-"""Great Expectations gate on one partition of ``bronze.documents``.
+"""Great Expectations gates on one partition: ``bronze.documents`` and ``silver.dedup``.
 
-The gate validates the partition's Spark DataFrame in place (GX's Spark execution engine,
+A gate validates the partition's Spark DataFrame in place (GX's Spark execution engine,
 no collect to the driver), stores the full validation result in ``ops.gate_results``, and
 raises ``GateFailed`` with the failed expectations spelled out when the data is not fit for
 the next stage, which stops the DAG's downstream tasks.
@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
-from spark_jobs.delta_io import partition_predicate, read_table, replace_rows
+from spark_jobs.delta_io import on_partition, partition_predicate, read_table, replace_rows
 from thresher.config import Settings
 from thresher.tables import BRONZE_DOCUMENTS, GATE_RESULTS, SILVER_DEDUP
 
@@ -151,19 +150,15 @@ def dedup_suite(documents: int):
     return suite
 
 
-def _partition(frame: DataFrame, partition: dt.date) -> DataFrame:
-    return frame.where(F.col("ingest_date") == F.lit(partition).cast("date"))
-
-
 def run(
     spark: SparkSession, settings: Settings, partition: dt.date, gate: str = BRONZE_GATE
 ) -> GateReport:
     """Validate the partition, record the result in ``ops.gate_results``, return the report."""
-    bronze = _partition(read_table(spark, BRONZE_DOCUMENTS, settings), partition)
+    bronze = read_table(spark, BRONZE_DOCUMENTS, settings).where(on_partition(partition))
     if gate == BRONZE_GATE:
         frame, suite = bronze, bronze_suite(settings)
     elif gate == DEDUP_GATE:
-        decisions = _partition(read_table(spark, SILVER_DEDUP, settings), partition)
+        decisions = read_table(spark, SILVER_DEDUP, settings).where(on_partition(partition))
         frame, suite = decisions, dedup_suite(bronze.count())
     else:
         raise ValueError(f"unknown gate {gate!r}; known: {BRONZE_GATE}, {DEDUP_GATE}")

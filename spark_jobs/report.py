@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pyspark.sql import functions as F
-
-from spark_jobs.delta_io import read_table
+from spark_jobs.delta_io import on_partition, read_table
 from spark_jobs.session import get_spark
 from spark_jobs.stage_stats import partition_statistics
 from thresher import tracking
@@ -21,7 +19,7 @@ def print_report(settings: Settings, partition: dt.date) -> None:
     for spec in ALL_TABLES:
         frame = read_table(spark, spec, settings)
         total = frame.count()
-        in_partition = frame.where(F.col("ingest_date") == F.lit(partition).cast("date")).count()
+        in_partition = frame.where(on_partition(partition)).count()
         print(f"{spec.qualified_name:<24}{total:>12,}{in_partition:>18,}  {spec.path(settings)}")
 
     stats = partition_statistics(spark, settings, partition)

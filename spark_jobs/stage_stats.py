@@ -8,7 +8,7 @@ from collections import defaultdict
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs.delta_io import partition_predicate, read_table, replace_rows
+from spark_jobs.delta_io import on_partition, partition_predicate, read_table, replace_rows
 from thresher.accounting import StageCounts
 from thresher.config import Settings
 from thresher.tables import BRONZE_DOCUMENTS, QUARANTINE, STAGE_COUNTS
@@ -32,11 +32,7 @@ def write_stage_counts(
 
 def stage_counts(spark: SparkSession, settings: Settings, partition: dt.date) -> list[StageCounts]:
     """The partition's accounting per (stage, source); raises if any stage does not reconcile."""
-    rows = (
-        read_table(spark, STAGE_COUNTS, settings)
-        .where(F.col("ingest_date") == F.lit(partition).cast("date"))
-        .collect()
-    )
+    rows = read_table(spark, STAGE_COUNTS, settings).where(on_partition(partition)).collect()
     grouped: dict[tuple[str, str], list] = defaultdict(list)
     for row in rows:
         grouped[(row["stage"], row["source"])].append(
@@ -49,7 +45,7 @@ def stage_counts(spark: SparkSession, settings: Settings, partition: dt.date) ->
 
 
 def partition_statistics(spark: SparkSession, settings: Settings, partition: dt.date) -> dict:
-    on_date = F.col("ingest_date") == F.lit(partition).cast("date")
+    on_date = on_partition(partition)
     bronze = read_table(spark, BRONZE_DOCUMENTS, settings).where(on_date)
     by_language = bronze.groupBy("language").agg(
         F.count("*").alias("documents"), F.sum("n_chars").alias("characters")
