@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs import minhash
@@ -47,24 +47,21 @@ def signature_rows(config: DedupSettings):
 
     def compute(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
-            band_lists, shingle_lists = [], []
-            for text, language in zip(batch["text"], batch["language"], strict=True):
-                n = (
-                    config.shingle_chars
-                    if language in minhash.CHARACTER_LANGUAGES
-                    else config.shingle_words
-                )
-                hashes = minhash.shingle_hashes(text, language, n)
-                sig = minhash.signature(hashes, config.num_perm, config.seed)
-                band_lists.append(minhash.band_hashes(sig, bands, rows))
-                shingle_lists.append(hashes.view(np.int32))
+            hashes, offsets = minhash.batch_shingles(
+                batch["text"].tolist(),
+                batch["language"].tolist(),
+                config.shingle_words,
+                config.shingle_chars,
+            )
+            signatures = minhash.batch_signatures(hashes, offsets, config.num_perm, config.seed)
+            shingles = np.split(hashes.view(np.int32), offsets[1:-1])
             yield pd.DataFrame(
                 {
                     "doc_id": batch["doc_id"],
                     "ingest_date": batch["ingest_date"],
                     "content_sha256": batch["content_sha256"],
-                    "bands": band_lists,
-                    "shingles": shingle_lists,
+                    "bands": list(minhash.band_hashes(signatures, bands, rows)),
+                    "shingles": shingles,
                 }
             )
 
@@ -74,31 +71,38 @@ def signature_rows(config: DedupSettings):
 def candidate_pairs(pool: DataFrame, max_bucket_pairs: int) -> DataFrame:
     """``(a, b)`` document nodes sharing a text hash or an LSH band, at least one of them new.
 
-    A bucket of up to ``max_bucket_pairs`` documents yields all its pairs; a larger one
-    (boilerplate pages) links every member to its first, keeping the pair count linear.
+    Each bucket is gathered once (sorted by node, so ``a < b``). A bucket of up to
+    ``max_bucket_pairs`` documents yields all its pairs; a larger one (boilerplate pages)
+    links every member to its first, keeping the pair count linear.
     """
-    by_text = pool.select("node", "is_new", F.concat(F.lit("t:"), "content_sha256").alias("key"))
+    member = F.struct("node", "is_new")
+    by_text = pool.select(member.alias("m"), F.concat(F.lit("t:"), "content_sha256").alias("key"))
     by_band = pool.select(
-        "node",
-        "is_new",
-        F.explode(F.transform("bands", lambda b: F.concat(F.lit("b:"), b.cast("string")))).alias(
-            "key"
-        ),
+        member.alias("m"), F.explode(F.transform("bands", lambda b: b.cast("string"))).alias("key")
     )
-    keyed = by_text.unionByName(by_band)
-    bucket = Window.partitionBy("key")
-    keyed = keyed.withColumn("size", F.count("*").over(bucket)).where(F.col("size") > 1)
-    keyed = keyed.withColumn("first", F.min("node").over(bucket))
-    small = keyed.where(F.col("size") <= max_bucket_pairs)
-    left, right = small.alias("l"), small.alias("r")
-    pairs = (
-        left.join(right, "key")
-        .where((F.col("l.node") < F.col("r.node")) & (F.col("l.is_new") | F.col("r.is_new")))
-        .select(F.col("l.node").alias("a"), F.col("r.node").alias("b"))
+    buckets = (
+        by_text.unionByName(by_band)
+        .groupBy("key")
+        .agg(F.sort_array(F.collect_list("m")).alias("members"))
+        .where((F.size("members") > 1) & F.exists("members", lambda m: m["is_new"]))
     )
-    stars = keyed.where((F.col("size") > max_bucket_pairs) & (F.col("node") != F.col("first")))
-    stars = stars.select(F.col("first").alias("a"), F.col("node").alias("b"))
-    return pairs.unionByName(stars).distinct()
+    members, size = F.col("members"), F.size("members")
+
+    def pair(x, y):
+        return F.struct(
+            x["node"].alias("a"), y["node"].alias("b"), (x["is_new"] | y["is_new"]).alias("new")
+        )
+
+    all_pairs = F.flatten(
+        F.transform(
+            members, lambda x, i: F.transform(F.slice(members, i + 2, size), lambda y: pair(x, y))
+        )
+    )
+    star = F.transform(F.slice(members, 2, size), lambda y: pair(members[0], y))
+    pairs = buckets.select(
+        F.explode(F.when(size <= max_bucket_pairs, all_pairs).otherwise(star)).alias("p")
+    )
+    return pairs.where("p.new").select("p.a", "p.b").distinct()
 
 
 def verified_edges(pool: DataFrame, pairs: DataFrame, threshold: float) -> DataFrame:

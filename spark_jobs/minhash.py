@@ -1,79 +1,192 @@
-"""MinHash over shingles, and LSH banding parameters. Pure numpy: no Spark, no per-shingle objects.
+"""MinHash over shingles, and LSH banding parameters. Pure numpy, vectorised over a batch.
 
 Shingles are word n-grams, or character n-grams for languages written without spaces
-(zh, ja, th). Each token is hashed once with CRC-32 (deterministic across processes, unlike
-Python's ``hash``); a shingle's hash is a polynomial over its tokens' hashes, computed for all
-windows at once. A signature is, per permutation ``(a, b)``, the minimum of
-``(a * h + b) mod p`` over the document's shingle hashes ``h`` (universal hashing with the
-Mersenne prime 2^61 - 1, values kept to 32 bits as datasketch does).
+(zh, ja, th, ...). Words are maximal runs of word characters, exactly what ``\\w`` matches
+(``str.isalnum()`` or ``_``), after lower-casing.
+
+A whole batch of documents is handled as one array of code points, so no Python code runs
+per token or per shingle, only per document (lower-casing and encoding):
+- a token's hash sums its characters, each multiplied by a fixed random weight for its
+  position in the token, then mixed (splitmix64's finaliser);
+- a shingle's hash is a polynomial over its tokens' hashes, computed for all windows at once,
+  folded to 32 bits;
+- a signature is, per permutation ``(a, b)``, the minimum over the document's shingle hashes
+  ``h`` of ``(a * h + b) mod 2^64 >> 32`` (multiply-add-shift universal hashing: no modulo).
+All hashes are fixed by constants here, so every process and every run agrees.
 """
 
 from __future__ import annotations
 
 import re
-import zlib
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
 
-MERSENNE_PRIME = np.uint64((1 << 61) - 1)
-MAX_HASH = np.uint64((1 << 32) - 1)
+MAX_HASH = np.uint32(0xFFFFFFFF)
 # Languages whose text has no spaces between words: shingle characters, not words.
 CHARACTER_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo"})
 _WORDS = re.compile(r"\w+", re.UNICODE)
 _POLY_BASE = np.uint64(1_000_003)
-SIGNATURE_CHUNK = 4096
+_CHAR_WEIGHTS = np.random.default_rng(0x5448524553484552).integers(
+    1, 1 << 63, size=64, dtype=np.uint64
+) | np.uint64(1)
+# Rows of the (shingles x permutations) matrix hashed at once: bounds memory per batch.
+SIGNATURE_CHUNK = 1024
+SHINGLE_CHARS_PER_SLICE = 150_000
+_SEPARATOR = "\n"
 
 
 def tokens(text: str, language: str) -> list[str]:
+    """The tokens shingled for ``language`` (the reference the vectorised code follows)."""
     text = text.lower()
     if language in CHARACTER_LANGUAGES:
         return [c for c in text if not c.isspace()]
     return _WORDS.findall(text)
 
 
+@lru_cache(maxsize=1)
+def _character_classes() -> tuple[np.ndarray, np.ndarray]:
+    """Lookup tables over all code points: word characters (as ``\\w``), and non-space ones."""
+    word = np.fromiter((chr(c).isalnum() or c == 95 for c in range(0x110000)), bool, 0x110000)
+    space = np.fromiter((chr(c).isspace() for c in range(0x110000)), bool, 0x110000)
+    return word, ~space
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: spreads every input bit over the whole 64-bit word."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _token_hashes(texts: Sequence[str], by_character: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of every document's tokens, concatenated, and each token's document index."""
+    lowered = [t.lower() for t in texts]
+    lengths = np.fromiter((len(t) + 1 for t in lowered), np.int64, len(lowered))
+    points = np.frombuffer(
+        (_SEPARATOR.join(lowered) + _SEPARATOR).encode("utf-32-le", "surrogatepass"),
+        dtype=np.uint32,
+    )
+    doc_of_char = np.repeat(np.arange(len(lowered)), lengths)
+    word, non_space = _character_classes()
+    per_character = by_character[doc_of_char]
+    in_token = np.where(per_character, non_space[points], word[points])
+    previous = np.concatenate(([False], in_token[:-1]))
+    # A token starts at every kept character of a character language, else at a run's start.
+    starts = in_token & (per_character | ~previous)
+    kept = np.flatnonzero(in_token)
+    token_of_char = np.cumsum(starts)[kept] - 1
+    start_positions = np.flatnonzero(starts)
+    offset_in_token = kept - start_positions[token_of_char]
+    weighted = points[kept].astype(np.uint64) * _CHAR_WEIGHTS[offset_in_token & 63]
+    if weighted.size == 0:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    first_of_token = np.flatnonzero(np.diff(token_of_char, prepend=-1))
+    hashes = _mix(np.add.reduceat(weighted, first_of_token))
+    return hashes, doc_of_char[start_positions]
+
+
+def batch_shingles(
+    texts: Sequence[str], languages: Sequence[str], word_n: int, char_n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every document's sorted unique 32-bit shingle hashes, concatenated, and the offsets.
+
+    Document ``i`` owns ``hashes[offsets[i]:offsets[i + 1]]``. A document with fewer tokens
+    than ``n`` is one shingle; one with no tokens has none.
+    """
+    # Slices of about SHINGLE_CHARS_PER_SLICE characters keep the working arrays in cache:
+    # measured 3x faster per document than one pass over a 10,000-document batch.
+    parts, counts, first, size = [], [], 0, 0
+    for i, text in enumerate(texts):
+        size += len(text)
+        if size >= SHINGLE_CHARS_PER_SLICE or i == len(texts) - 1:
+            hashes, offsets = _slice_shingles(
+                texts[first : i + 1], languages[first : i + 1], word_n, char_n
+            )
+            parts.append(hashes)
+            counts.append(np.diff(offsets))
+            first, size = i + 1, 0
+    if not parts:
+        return np.zeros(0, np.uint32), np.zeros(1, np.int64)
+    return np.concatenate(parts), np.concatenate(([0], np.cumsum(np.concatenate(counts))))
+
+
+def _slice_shingles(
+    texts: Sequence[str], languages: Sequence[str], word_n: int, char_n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    docs = len(texts)
+    if docs == 0:
+        return np.zeros(0, np.uint32), np.zeros(1, np.int64)
+    by_character = np.fromiter((lang in CHARACTER_LANGUAGES for lang in languages), bool, docs)
+    token_hashes, doc_of_token = _token_hashes(texts, by_character)
+    counts = np.bincount(doc_of_token, minlength=docs)
+    width = np.minimum(np.where(by_character, char_n, word_n), counts)
+    width_of_token = width[doc_of_token]
+    keys = []
+    for n in np.unique(width[width > 0]):
+        # Windows of n tokens starting at each token of the documents n tokens wide.
+        starts = np.flatnonzero(width_of_token[: token_hashes.size - n + 1] == n)
+        start_doc = doc_of_token[starts]
+        starts = starts[doc_of_token[starts + n - 1] == start_doc]  # not across documents
+        combined = np.zeros(starts.size, dtype=np.uint64)
+        for k in range(n):
+            combined = combined * _POLY_BASE + token_hashes[starts + k]
+        folded = (combined ^ (combined >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
+        keys.append((doc_of_token[starts].astype(np.uint64) << np.uint64(32)) | folded)
+    unique = np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.uint64)
+    doc_of_shingle = (unique >> np.uint64(32)).astype(np.int64)
+    offsets = np.searchsorted(doc_of_shingle, np.arange(docs + 1))
+    return (unique & np.uint64(0xFFFFFFFF)).astype(np.uint32), offsets
+
+
 def shingle_hashes(text: str, language: str, n: int) -> np.ndarray:
-    """Sorted unique 32-bit hashes of the document's n-token shingles (one shingle if shorter)."""
-    toks = tokens(text, language)
-    if not toks:
-        return np.zeros(0, dtype=np.uint32)
-    token_hashes = np.fromiter((zlib.crc32(t.encode("utf-8")) for t in toks), np.uint64, len(toks))
-    width = min(n, len(toks))
-    windows = len(toks) - width + 1
-    combined = np.zeros(windows, dtype=np.uint64)
-    for k in range(width):  # h = sum_k token[i + k] * base^(width - 1 - k), wrapping in 64 bits
-        combined = combined * _POLY_BASE + token_hashes[k : k + windows]
-    folded = (combined ^ (combined >> np.uint64(32))) & MAX_HASH
-    return np.unique(folded.astype(np.uint32))
+    """Sorted unique 32-bit hashes of one document's n-token shingles."""
+    hashes, _ = batch_shingles([text], [language], n, n)
+    return hashes
 
 
 @lru_cache(maxsize=8)
 def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
-    a = rng.integers(1, int(MERSENNE_PRIME), size=num_perm, dtype=np.uint64)
-    b = rng.integers(0, int(MERSENNE_PRIME), size=num_perm, dtype=np.uint64)
+    a = rng.integers(0, 1 << 64, size=num_perm, dtype=np.uint64, endpoint=False) | np.uint64(1)
+    b = rng.integers(0, 1 << 64, size=num_perm, dtype=np.uint64, endpoint=False)
     return a, b
 
 
-def signature(hashes: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
-    """The MinHash signature (``num_perm`` uint32 values) of a set of shingle hashes."""
-    if hashes.size == 0:
-        return np.full(num_perm, MAX_HASH, dtype=np.uint32)
+def batch_signatures(
+    hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int
+) -> np.ndarray:
+    """``(documents, num_perm)`` MinHash signatures of concatenated shingle hash sets."""
+    docs = offsets.size - 1
+    result = np.full((docs, num_perm), MAX_HASH, dtype=np.uint32)
     a, b = permutations(num_perm, seed)
-    result = np.full(num_perm, MAX_HASH, dtype=np.uint64)
-    for start in range(0, hashes.size, SIGNATURE_CHUNK):  # bounded memory for long documents
-        h = hashes[start : start + SIGNATURE_CHUNK].astype(np.uint64)[:, None]
-        values = ((h * a[None, :] + b[None, :]) % MERSENNE_PRIME) & MAX_HASH
-        np.minimum(result, values.min(axis=0), out=result)
-    return result.astype(np.uint32)
+    doc_of_row = np.repeat(np.arange(docs), np.diff(offsets))
+    for start in range(0, hashes.size, SIGNATURE_CHUNK):
+        stop = min(start + SIGNATURE_CHUNK, hashes.size)
+        values = hashes[start:stop].astype(np.uint64)[:, None] * a[None, :]
+        values += b[None, :]
+        values >>= np.uint64(32)
+        chunk_docs = doc_of_row[start:stop]
+        firsts = np.flatnonzero(np.diff(chunk_docs, prepend=-1))
+        minima = np.minimum.reduceat(values, firsts, axis=0).astype(np.uint32)
+        owners = chunk_docs[firsts]  # a document cut by a chunk edge is min-ed twice
+        result[owners] = np.minimum(result[owners], minima)
+    return result
 
 
-def band_hashes(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """One signed 64-bit hash per band: documents sharing a band hash are candidates."""
-    view = sig[: bands * rows].astype(np.uint64).reshape(bands, rows)
-    combined = np.zeros(bands, dtype=np.uint64)
+def signature(hashes: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """The MinHash signature (``num_perm`` uint32 values) of one set of shingle hashes."""
+    return batch_signatures(hashes, np.array([0, hashes.size]), num_perm, seed)[0]
+
+
+def band_hashes(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One signed 64-bit hash per band (last axis): sharing one makes documents candidates."""
+    sig = np.asarray(signatures)
+    view = sig[..., : bands * rows].astype(np.uint64).reshape(*sig.shape[:-1], bands, rows)
+    combined = np.zeros(view.shape[:-1], dtype=np.uint64)
     for k in range(rows):
-        combined = combined * _POLY_BASE + view[:, k]
+        combined = combined * _POLY_BASE + view[..., k]
     combined ^= np.arange(bands, dtype=np.uint64) << np.uint64(56)  # bands never collide
     return combined.view(np.int64)
 

@@ -65,3 +65,37 @@ def test_identical_signatures_share_every_band_and_bands_never_collide():
     assert np.array_equal(bands, minhash.band_hashes(sig.copy(), 9, 13))
     same_rows = np.tile(sig[:13], 9)  # every band holds the same values
     assert len(set(minhash.band_hashes(same_rows, 9, 13).tolist())) == 9
+
+
+def _reference_shingle_count(text: str, language: str, n: int) -> int:
+    toks = minhash.tokens(text, language)
+    return len({tuple(toks[i : i + n]) for i in range(max(1, len(toks) - n + 1))}) if toks else 0
+
+
+def test_batch_shingling_matches_the_reference_tokens_and_single_documents(monkeypatch):
+    texts = [TEXT, "", "東京大学の 学生です", "ภาษาไทย ง่าย", "one two", TEXT.upper(), "a_b c-d"]
+    languages = ["en", "en", "ja", "th", "en", "en", "en"]
+    monkeypatch.setattr(minhash, "SHINGLE_CHARS_PER_SLICE", 40)  # several slices per batch
+    hashes, offsets = minhash.batch_shingles(texts, languages, 5, 3)
+    assert offsets.tolist()[0] == 0 and offsets[-1] == hashes.size and offsets.size == 8
+    for i, (text, language) in enumerate(zip(texts, languages, strict=True)):
+        n = 3 if language in minhash.CHARACTER_LANGUAGES else 5
+        own = hashes[offsets[i] : offsets[i + 1]]
+        assert own.size == _reference_shingle_count(text, language, n)
+        assert np.array_equal(own, minhash.shingle_hashes(text, language, n))
+    assert np.array_equal(
+        hashes[offsets[0] : offsets[1]], hashes[offsets[5] : offsets[6]]
+    )  # case-insensitive
+
+
+def test_batch_signatures_equal_one_document_at_a_time_across_chunk_edges(monkeypatch):
+    monkeypatch.setattr(minhash, "SIGNATURE_CHUNK", 7)  # documents cut by chunk edges
+    sets = [minhash.shingle_hashes(t, "en", 2) for t in (TEXT, "", "a b c", TEXT[:90])]
+    offsets = np.concatenate(([0], np.cumsum([s.size for s in sets])))
+    batch = minhash.batch_signatures(np.concatenate(sets), offsets, 64, 3)
+    assert batch.shape == (4, 64)
+    assert np.all(batch[1] == minhash.MAX_HASH)  # no shingles: the empty signature
+    for row, hashes in zip(batch, sets, strict=True):
+        assert np.array_equal(row, minhash.signature(hashes, 64, 3))
+    bands = minhash.band_hashes(batch, 8, 8)
+    assert bands.shape == (4, 8) and np.array_equal(bands[0], minhash.band_hashes(batch[0], 8, 8))
