@@ -26,7 +26,7 @@ DEMO_INPUT := $(if $(DATA),$(abspath $(DATA)),$(THRESHER_HOME)/input/debian-docs
 DEMO_SOURCE := $(if $(DATA),$(notdir $(abspath $(DATA))),debian-docs)
 DEMO_DATE ?= $(shell date -u +%F)
 
-.PHONY: help env env-vars test lint demo demo-data airflow-db airflow-ui mlflow-ui clean
+.PHONY: help env env-vars test lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-dedup
 
 help:
 	@echo "make demo        run the curation DAG end to end on real multilingual pages"
@@ -80,6 +80,17 @@ airflow-ui: airflow-db
 mlflow-ui: env
 	$(BIN)/mlflow server --backend-store-uri sqlite:///$(THRESHER_HOME)/mlflow.db \
 	  --default-artifact-root $(THRESHER_HOME)/mlartifacts --host 127.0.0.1 --port 5000
+
+# Thresher against datatrove, datasketch and rensa on real Debian pages (bench/README.md);
+# writes bench/results/dedup.json. BENCH_ARGS="--sizes small --limit 5000" for a quick run.
+BENCH_ARGS ?= --sizes small,large
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	@touch $@
+
+bench-dedup: $(BENCH_STAMP)
+	$(BIN)/python -m bench.dedup.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(THRESHER_HOME)

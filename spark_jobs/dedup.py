@@ -43,7 +43,12 @@ SIGNATURE_SCHEMA = (
 
 def signature_rows(config: DedupSettings):
     """mapInPandas function: documents → LSH band hashes and shingle hashes."""
-    bands, rows = minhash.lsh_parameters(config.threshold, config.num_perm)
+    bands, rows = minhash.lsh_parameters(
+        config.threshold,
+        config.num_perm,
+        fp_weight=1.0 - config.false_negative_weight,
+        fn_weight=config.false_negative_weight,
+    )
 
     def compute(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:

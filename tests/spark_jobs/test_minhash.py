@@ -99,3 +99,13 @@ def test_batch_signatures_equal_one_document_at_a_time_across_chunk_edges(monkey
         assert np.array_equal(row, minhash.signature(hashes, 64, 3))
     bands = minhash.band_hashes(batch, 8, 8)
     assert bands.shape == (4, 8) and np.array_equal(bands[0], minhash.band_hashes(batch[0], 8, 8))
+
+
+def test_weighing_misses_heavily_buys_recall_at_the_threshold():
+    def at_threshold(bands, rows):
+        return 1 - (1 - 0.8**rows) ** bands
+
+    balanced = minhash.lsh_parameters(0.8, 128)
+    recall_first = minhash.lsh_parameters(0.8, 128, fp_weight=0.05, fn_weight=0.95)
+    assert recall_first == (16, 8)
+    assert at_threshold(*balanced) < 0.5 < 0.9 < at_threshold(*recall_first)
