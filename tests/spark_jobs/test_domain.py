@@ -1,0 +1,155 @@
+"""Domain classification on SIB-200: labels table, training, and both inference methods."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from spark_jobs import domain_model, extract
+from spark_jobs.delta_io import partition_predicate, read_table, replace_rows
+from spark_jobs.domain_labels import labelled_texts, load_sib200, sib200_rows
+from spark_jobs.domains import classify_domains, nearest_clusters
+from spark_jobs.text_embeddings import TextEmbedder
+from tests.conftest import make_settings
+from thresher.config import ConfigError, DomainSettings, Settings
+from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP, SILVER_DOMAINS
+
+DAY = dt.date(2026, 11, 3)
+LANGUAGES = ("en", "de", "zh", "hi")
+TRAIN_ITEMS = 50  # per language and split: 4 × 50 train sentences keep the test short
+
+
+def test_an_unknown_method_is_refused():
+    with pytest.raises(ConfigError, match="domain.method"):
+        Settings.from_env({"THRESHER_DOMAIN_METHOD": "lda"})
+    assert Settings.from_env({"THRESHER_DOMAIN_K": "7"}).domain.k == 7
+
+
+def test_nearest_cluster_and_its_margin():
+    centers = np.array([[1.0, 0.0], [0.0, 2.0]])  # not unit length: distances are cosine
+    vectors = np.array([[3.0, 0.0], [0.6, 0.8], [1.0, 1.0]])
+    index, margin = nearest_clusters(vectors, centers)
+    assert index[:2].tolist() == [0, 1]
+    assert margin[0] == pytest.approx(1.0)  # on a centre
+    assert margin[1] == pytest.approx(1 - 0.2 / 0.4)
+    assert margin[2] == pytest.approx(0.0)  # halfway
+
+
+def test_sib200_rows_are_parallel_across_languages(shared_data):
+    rows = sib200_rows(shared_data / "sib200", ("en", "th"))
+    assert {(r[1], r[2]) for r in rows} == {
+        (s, lang) for s in ("train", "dev") for lang in ("en", "th")
+    }
+    labels = {(r[1], r[2], r[3]): r[4] for r in rows}
+    english = {key[2]: label for key, label in labels.items() if key[1] == "en"}
+    thai = {key[2]: label for key, label in labels.items() if key[1] == "th"}
+    assert english == thai and len(english) == 701 + 99
+    assert len(set(english.values())) == 7
+
+
+@pytest.fixture(scope="module")
+def trained(spark, shared_data, tmp_path_factory):
+    settings = make_settings(
+        tmp_path_factory.mktemp("domain"),
+        domain=DomainSettings(labels_path=str(shared_data / "sib200"), max_iter=100),
+    )
+    counts = load_sib200(spark, settings, LANGUAGES, per_split=TRAIN_ITEMS)
+    metrics = domain_model.train_domain_classifier(spark, settings, labelled_texts(spark, settings))
+    return settings, counts, metrics
+
+
+def test_classifier_beats_chance_in_every_language(trained):
+    _, counts, metrics = trained
+    assert counts == {"train": 4 * TRAIN_ITEMS, "dev": 4 * TRAIN_ITEMS}
+    assert len(metrics["labels"]) == 7  # chance is 1/7 ≈ 0.14
+    assert set(metrics["accuracy_by_language"]) == set(LANGUAGES)
+    assert metrics["macro_accuracy"] >= 0.5
+    assert metrics["min_accuracy"] >= 0.35
+
+
+def test_saved_model_embeds_as_it_was_trained(spark, trained):
+    settings, _, metrics = trained
+    model, metadata = domain_model.load_model(spark, metrics["model_path"])
+    assert isinstance(model.stages[0], TextEmbedder)
+    assert model.stages[0].getOrDefault("maxChars") == settings.domain.max_chars
+    assert metadata["accuracy_by_language"] == metrics["accuracy_by_language"]
+
+
+def bronze_row(url: str, text: str, language: str) -> tuple:
+    content = extract.sha256_hex(text)
+    doc_id = extract.document_id("sib", url, content)
+    return (doc_id, DAY, "sib", url, url, "html", None, text, content, language, 0.99,
+            len(text), len(text.encode()), "test")  # fmt: skip
+
+
+def write_partition(spark, settings, docs: list[tuple[str, str, str]], duplicates: set[str]):
+    """Bronze rows for ``(url, text, language)`` and a dedup decision for each."""
+    rows = [bronze_row(*doc) for doc in docs]
+    frame = spark.createDataFrame(rows, BRONZE_DOCUMENTS.schema)
+    replace_rows(spark, BRONZE_DOCUMENTS, settings, frame, partition_predicate(DAY))
+    first = rows[0][0]
+    decisions = [
+        (r[0], DAY, first, first, DAY, "near")
+        if r[3] in duplicates
+        else (r[0], DAY, r[0], None, None, None)
+        for r in rows
+    ]
+    frame = spark.createDataFrame(decisions, SILVER_DEDUP.schema)
+    replace_rows(spark, SILVER_DEDUP, settings, frame, partition_predicate(DAY))
+    return {r[3]: r[0] for r in rows}
+
+
+def domains_of(spark, settings) -> dict[str, tuple]:
+    frame = read_table(spark, SILVER_DOMAINS, settings).where(f"ingest_date = DATE'{DAY}'")
+    return {
+        r["doc_id"]: (r["domain"], r["confidence"], r["model_version"], r["method"])
+        for r in frame.collect()
+    }
+
+
+@pytest.fixture(scope="module")
+def unseen(shared_data):
+    """Dev items the fixture's classifier never saw, in two languages it was not trained on."""
+    rows = sib200_rows(shared_data / "sib200", ("es", "ru"))
+    picked = []
+    for language in ("es", "ru"):
+        dev = [r for r in rows if r[1] == "dev" and r[2] == language]
+        picked += dev[TRAIN_ITEMS : TRAIN_ITEMS + 6]
+    return [(f"{r[2]}/{r[3]}", r[5], r[2], r[4]) for r in picked]
+
+
+def test_supervised_domains_for_the_documents_dedup_kept(spark, trained, unseen):
+    settings, _, _ = trained
+    docs = [(url, text, lang) for url, text, lang, _ in unseen]
+    duplicate = docs[-1][0]
+    ids = write_partition(spark, settings, docs, {duplicate})
+    summary = classify_domains(spark, settings, DAY)
+    first = domains_of(spark, settings)
+    assert set(first) == {doc_id for url, doc_id in ids.items() if url != duplicate}
+    assert summary["documents"] == len(docs) - 1
+    labels = {ids[url]: label for url, _, _, label in unseen}
+    correct = sum(domain == labels[doc_id] for doc_id, (domain, *_) in first.items())
+    assert correct >= len(first) / 2
+    for _domain, confidence, version, method in first.values():
+        assert 1 / 7 <= confidence <= 1 and (version, method) == ("v1", "supervised")
+    classify_domains(spark, settings, DAY)  # a retry replaces the partition with the same rows
+    assert domains_of(spark, settings) == first
+
+
+def test_kmeans_defines_domains_without_labels(spark, settings, unseen):
+    settings = dataclasses.replace(
+        settings, domain=dataclasses.replace(settings.domain, method="kmeans", k=3)
+    )
+    ids = write_partition(spark, settings, [(u, t, lang) for u, t, lang, _ in unseen], set())
+    path = domain_model.model_path(settings)
+    assert not domain_model.model_exists(spark, path)
+    classify_domains(spark, settings, DAY)  # fits the clusters on this partition
+    first = domains_of(spark, settings)
+    assert domain_model.model_exists(spark, path) and set(first) == set(ids.values())
+    assert {domain for domain, *_ in first.values()} <= {"cluster_0", "cluster_1", "cluster_2"}
+    assert all(0 <= c <= 1 and m == "kmeans" for _, c, _, m in first.values())
+    classify_domains(spark, settings, DAY)  # reuses the saved clusters
+    assert domains_of(spark, settings) == first

@@ -1,0 +1,159 @@
+"""QuaDMix sampling on Spark: ranks, per-domain parameters, determinism, rebuilds from versions."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from spark_jobs import mixture, sampling
+from spark_jobs.delta_io import partition_predicate, read_table, replace_rows
+from thresher.config import MixtureSettings
+from thresher.quadmix import QuadMixParams
+from thresher.tables import SILVER_QUALITY_SCORES, mixture_table
+
+DAY1, DAY2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
+CRITERIA = ("rules", "reference_classifier")
+
+
+def write_scores(spark, settings, day: dt.date, rng: np.random.Generator, n: int) -> None:
+    rows = []
+    for i in range(n):
+        tokens = int(rng.lognormal(5, 1)) + 1
+        doc = f"{day:%m%d}-{i:04d}"
+        rule = float(rng.integers(0, 19)) / 18  # rule pass shares: many ties
+        rows.append((doc, day, "rules", "r1", rule, rule == 1.0, [], {}, tokens))
+        p = float(rng.uniform())
+        rows.append((doc, day, "reference_classifier", "v1", p, p >= 0.5, None, {}, tokens))
+    frame = spark.createDataFrame(rows, SILVER_QUALITY_SCORES.schema)
+    replace_rows(spark, SILVER_QUALITY_SCORES, settings, frame, partition_predicate(day))
+
+
+def with_mixture(settings, **changes):
+    return dataclasses.replace(settings, mixture=dataclasses.replace(settings.mixture, **changes))
+
+
+def table_rows(spark, settings):
+    frame = read_table(spark, mixture_table(settings.mixture.name), settings)
+    return sorted(tuple(r) for r in frame.drop("source_versions").collect())
+
+
+def test_token_weighted_rank_by_hand(spark):
+    # one criterion, smaller is better; tokens 10, 30, 20, 40; two documents tie
+    frame = spark.createDataFrame(
+        [("a", 0.3, 10), ("b", 0.1, 30), ("c", 0.2, 20), ("d", 0.2, 40)],
+        "node string, quality double, tokens long",
+    ).withColumn("domain", sampling.F.lit("all"))
+    exact = {r["node"]: r["rank"] for r in sampling.exact_rank(frame).collect()}
+    assert exact == pytest.approx({"b": 0.3, "c": 0.9, "d": 0.9, "a": 1.0})
+    approx, bound = sampling.approximate_rank(frame, bins=10)
+    # bins of width 0.1: each document alone in its bin except the tied c and d (20 + 40)
+    assert bound == pytest.approx(0.4)
+    for row in approx.collect():
+        assert abs(row["rank"] - exact[row["node"]]) <= bound
+
+
+def test_approximate_rank_is_within_its_stated_bound(spark):
+    rng = np.random.default_rng(5)
+    n = 4000
+    quality = np.concatenate([rng.uniform(size=n // 2), rng.beta(2, 5, size=n // 2)])
+    tokens = (rng.lognormal(5, 1.2, size=n) + 1).astype(int)
+    names = [f"d{i}" for i in range(n)]
+    domains = ["news", "code"] * (n // 2)
+    rows = list(zip(names, domains, quality.tolist(), tokens.tolist(), strict=True))
+    frame = spark.createDataFrame(rows, "node string, domain string, quality double, tokens long")
+    exact = {r["node"]: r["rank"] for r in sampling.exact_rank(frame).collect()}
+    approx, bound = sampling.approximate_rank(frame, bins=2000)
+    errors = [abs(r["rank"] - exact[r["node"]]) for r in approx.collect()]
+    assert len(errors) == n
+    assert max(errors) <= bound + 1e-12
+    # a bin's slack is the tokens of its documents but the smallest: with 2,000 bins per
+    # 2,000 documents, at most the longest document's share (~1/50 here), mostly far less
+    assert bound < 0.03
+    assert float(np.mean(errors)) < 1e-3
+
+
+def test_mixture_is_deterministic_and_rebuilt_from_recorded_versions(spark, settings):
+    rng = np.random.default_rng(11)
+    write_scores(spark, settings, DAY1, rng, 150)
+    write_scores(spark, settings, DAY2, rng, 150)
+    params = QuadMixParams(CRITERIA, ("*",), ((0.3, 0.7),), (20.0,), (0.5,), (1.5,), (0.3,))
+    settings = with_mixture(settings, name="t", rank_mode="exact", max_tokens=10_000)
+
+    summary = mixture.run(spark, settings, params=params)
+    first = table_rows(spark, settings)
+    assert summary["mixture.documents"] == 300
+    assert summary["mixture.selected"] == len(first) > 0
+    assert summary["mixture.params_version"] == params.version
+    assert summary["mixture.within_budget"] is False  # far more than 10,000 tokens
+    columns = mixture_table("t").schema.fieldNames()
+    names = [c for c in columns if c != "source_versions"]
+    for row in (dict(zip(names, r, strict=True)) for r in first):
+        assert row["copies"] in (
+            np.floor(row["expected_copies"]),
+            np.floor(row["expected_copies"]) + 1,
+        )
+        if row["rank"] > 0.5:  # beyond ω only the ε floor: at most one copy, rarely
+            assert row["expected_copies"] == pytest.approx(0.3) and row["copies"] == 1
+        else:
+            assert row["copies"] >= 1
+        assert row["params_version"] == params.version and row["seed"] == 1
+    kept_beyond = sum(r[columns.index("rank")] > 0.5 for r in first)
+    assert 0 < kept_beyond < 0.5 * 150  # ε = 0.3 of the ~150 documents past ω
+
+    # same inputs and seed, other partitioning: the same table
+    spark.conf.set("spark.sql.shuffle.partitions", "5")
+    try:
+        mixture.run(spark, settings, params=params)
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", "2")
+    assert table_rows(spark, settings) == first
+    recipe = mixture.mixture_recipe(spark, settings, "t")
+    assert recipe["criteria"] == ["rules@r1", "reference_classifier@v1"]
+
+    # the scores change (a re-run of DAY2); the recorded versions still give the old mixture
+    write_scores(spark, settings, DAY2, np.random.default_rng(99), 150)
+    pinned = recipe["source_versions"]["silver.quality_scores"]
+    before = sampling.read_at(spark, settings, "silver.quality_scores", pinned)
+    now = read_table(spark, SILVER_QUALITY_SCORES, settings)
+    assert sorted(map(tuple, before.drop("details").collect())) != sorted(
+        map(tuple, now.drop("details").collect())
+    )
+    mixture.rebuild(spark, settings, recipe)
+    assert table_rows(spark, settings) == first
+    assert (
+        mixture.mixture_recipe(spark, settings, "t")["source_versions"] == recipe["source_versions"]
+    )
+
+
+def test_per_domain_parameters_and_a_missing_domain(spark, settings):
+    write_scores(spark, settings, DAY1, np.random.default_rng(3), 60)
+    domains = spark.createDataFrame(
+        [(f"{DAY1:%m%d}-{i:04d}", DAY1, "keep" if i % 3 else "drop") for i in range(60)],
+        "doc_id string, ingest_date date, domain string",
+    )
+    # "keep": η = 0 makes S = 1 up to ω = 1, so exactly one copy each; "drop": ω = 0, ε = 0
+    params = QuadMixParams(
+        CRITERIA, ("keep", "drop"), ((0.5, 0.5), (1.0, 0.0)),
+        (10.0, 10.0), (1.0, 0.0), (0.0, 1.0), (0.0, 0.0),
+    )  # fmt: skip
+    settings = with_mixture(settings, name="domains", rank_mode="approximate", rank_bins=100)
+    summary = mixture.run(spark, settings, domains=domains, params=params)
+    rows = read_table(spark, mixture_table("domains"), settings).collect()
+    assert {r["domain"] for r in rows} == {"keep"}
+    assert len(rows) == 40 and all(r["copies"] == 1 for r in rows)
+    assert summary["mixture.rank_mode"] == "approximate"
+    assert summary["mixture.tokens"] == sum(r["tokens"] for r in rows)
+
+    only_keep = QuadMixParams.uniform(CRITERIA, ("keep",))
+    with pytest.raises(KeyError, match="drop"):
+        mixture.run(spark, settings, domains=domains, params=only_keep)
+
+
+def test_mixture_settings_defaults():
+    config = MixtureSettings()
+    assert config.criteria == CRITERIA and config.lambda_scale == "linear"
+    with pytest.raises(ValueError, match="alphanumeric"):
+        mixture_table("bad name")
