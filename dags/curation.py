@@ -1,4 +1,6 @@
-"""Curation: raw files → bronze.documents → dedup decisions, gated, one partition a day.
+"""Curation: raw files → bronze → dedup → quality → domain → QuaDMix mixture, gated.
+
+One partition a day; the mixture is re-sampled over every curated day after each run.
 
 The run's partition is the date of its data interval. Each task calls one stage entry point
 in ``spark_jobs.stages`` (the same code ``thresher ingest|gate|stats`` runs) and imports it
@@ -29,12 +31,13 @@ def _run_context() -> tuple[Settings, object, dict]:
 
 @dag(
     dag_id=DAG_ID,
-    description="Ingest raw multilingual pages, deduplicate them, and gate every stage.",
+    description="Ingest, deduplicate, score, classify and sample multilingual pages; "
+    "a Great Expectations gate after every stage.",
     schedule="@daily",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    tags=["thresher", "curation", "spark", "delta", "dedup"],
+    tags=["thresher", "curation", "spark", "delta", "dedup", "quadmix"],
     default_args={
         "owner": "thresher",
         "retries": SETTINGS.airflow.task_retries,
@@ -87,11 +90,11 @@ def curation():
 
     # A failed gate is a finding about the data, not a transient error: no retries.
     @task(retries=0)
-    def quality_gate(mlflow_run_id: str, ingested: dict) -> dict:
+    def bronze_gate(mlflow_run_id: str, ingested: dict) -> dict:
         from spark_jobs.stages import gate_stage
 
         settings, partition, _ = _run_context()
-        return gate_stage(settings, partition, mlflow_run_id)
+        return gate_stage(settings, partition, mlflow_run_id, gate="bronze_documents")
 
     @task
     def dedup(mlflow_run_id: str, gate: dict) -> dict:
@@ -108,6 +111,64 @@ def curation():
         return gate_stage(settings, partition, mlflow_run_id, gate="silver_dedup")
 
     @task
+    def reference_classifier(mlflow_run_id: str) -> dict:
+        """Train the configured classifier version once; later runs find it saved."""
+        from spark_jobs.stages import reference_classifier_stage
+
+        settings, _, _ = _run_context()
+        return reference_classifier_stage(settings, mlflow_run_id)
+
+    @task
+    def quality(mlflow_run_id: str, gate: dict, classifier: dict) -> dict:
+        from spark_jobs.stages import quality_stage
+
+        settings, partition, _ = _run_context()
+        return quality_stage(settings, partition, mlflow_run_id)
+
+    @task(retries=0)
+    def quality_gate(mlflow_run_id: str, scored: dict) -> dict:
+        from spark_jobs.stages import gate_stage
+
+        settings, partition, _ = _run_context()
+        return gate_stage(settings, partition, mlflow_run_id, gate="silver_quality_scores")
+
+    @task
+    def domain_model(mlflow_run_id: str) -> dict:
+        """Train the configured domain classifier version once (kmeans fits on first use)."""
+        from spark_jobs.stages import domain_model_stage
+
+        settings, _, _ = _run_context()
+        return domain_model_stage(settings, mlflow_run_id)
+
+    @task
+    def domains(mlflow_run_id: str, gate: dict, model: dict) -> dict:
+        from spark_jobs.stages import domain_stage
+
+        settings, partition, _ = _run_context()
+        return domain_stage(settings, partition, mlflow_run_id)
+
+    @task(retries=0)
+    def domains_gate(mlflow_run_id: str, classified: dict) -> dict:
+        from spark_jobs.stages import gate_stage
+
+        settings, partition, _ = _run_context()
+        return gate_stage(settings, partition, mlflow_run_id, gate="silver_domains")
+
+    @task
+    def mixture(mlflow_run_id: str, scores_ok: dict, domains_ok: dict) -> dict:
+        from spark_jobs.stages import mixture_stage
+
+        settings, _, _ = _run_context()
+        return mixture_stage(settings, mlflow_run_id)
+
+    @task(retries=0)
+    def mixture_gate(mlflow_run_id: str, sampled: dict) -> dict:
+        from spark_jobs.stages import gate_stage
+
+        settings, partition, _ = _run_context()
+        return gate_stage(settings, partition, mlflow_run_id, gate="gold_mixture")
+
+    @task
     def stage_statistics(mlflow_run_id: str, gate: dict) -> dict:
         from spark_jobs.stages import stats_stage
 
@@ -115,8 +176,10 @@ def curation():
         return stats_stage(settings, partition, mlflow_run_id)
 
     run_id = open_tracking_run()
-    bronze_ok = quality_gate(run_id, ingest(run_id))
-    stage_statistics(run_id, dedup_gate(run_id, dedup(run_id, bronze_ok)))
+    deduplicated = dedup_gate(run_id, dedup(run_id, bronze_gate(run_id, ingest(run_id))))
+    scores_ok = quality_gate(run_id, quality(run_id, deduplicated, reference_classifier(run_id)))
+    domains_ok = domains_gate(run_id, domains(run_id, deduplicated, domain_model(run_id)))
+    stage_statistics(run_id, mixture_gate(run_id, mixture(run_id, scores_ok, domains_ok)))
 
 
 curation()

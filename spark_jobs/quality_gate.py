@@ -1,4 +1,4 @@
-"""Great Expectations gates on one partition: ``bronze.documents`` and ``silver.dedup``.
+"""Great Expectations gates between the curation stages, one partition at a time.
 
 A gate validates the partition's Spark DataFrame in place (GX's Spark execution engine,
 no collect to the driver), stores the full validation result in ``ops.gate_results``, and
@@ -17,16 +17,30 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
+from spark_jobs import gate_suites as suites
 from spark_jobs.delta_io import on_partition, partition_predicate, read_table, replace_rows
+from spark_jobs.quality import CRITERIA as QUALITY_CRITERIA
 from thresher.config import Settings
-from thresher.tables import BRONZE_DOCUMENTS, GATE_RESULTS, SILVER_DEDUP
+from thresher.tables import (
+    BRONZE_DOCUMENTS,
+    GATE_RESULTS,
+    SILVER_DEDUP,
+    SILVER_DOMAINS,
+    SILVER_QUALITY_SCORES,
+    mixture_table,
+)
 
 log = logging.getLogger(__name__)
 
 BRONZE_GATE = "bronze_documents"
 DEDUP_GATE = "silver_dedup"
-DOC_ID_LENGTH = 32
+QUALITY_GATE = "silver_quality_scores"
+DOMAINS_GATE = "silver_domains"
+# The mixture spans every date; its gate is recorded under the run's partition.
+MIXTURE_GATE = "gold_mixture"
+GATES = (BRONZE_GATE, DEDUP_GATE, QUALITY_GATE, DOMAINS_GATE, MIXTURE_GATE)
 
 
 class GateFailed(RuntimeError):
@@ -59,38 +73,6 @@ def gx_context():
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
     return context
-
-
-def bronze_suite(settings: Settings):
-    gx_context()  # GX builds suites only inside an active context
-    import great_expectations as gx
-    from great_expectations import expectations as gxe
-
-    suite = gx.ExpectationSuite(name=BRONZE_GATE)
-    columns = BRONZE_DOCUMENTS.schema.fieldNames()
-    suite.add_expectation(gxe.ExpectTableColumnsToMatchSet(column_set=columns, exact_match=True))
-    suite.add_expectation(gxe.ExpectTableRowCountToBeBetween(min_value=1))
-    for field in BRONZE_DOCUMENTS.schema.fields:
-        if not field.nullable:
-            suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=field.name))
-    suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="doc_id"))
-    suite.add_expectation(gxe.ExpectColumnValueLengthsToEqual(column="doc_id", value=DOC_ID_LENGTH))
-    suite.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(column="language", value_set=list(settings.languages))
-    )
-    suite.add_expectation(
-        gxe.ExpectColumnValuesToBeBetween(
-            column="n_chars",
-            min_value=settings.ingest.min_text_chars,
-            max_value=settings.ingest.max_text_chars,
-        )
-    )
-    suite.add_expectation(
-        gxe.ExpectColumnValuesToBeBetween(
-            column="language_score", min_value=settings.ingest.min_language_score, max_value=1.0
-        )
-    )
-    return suite
 
 
 def validate(frame: DataFrame, suite, partition: dt.date) -> GateReport:
@@ -133,35 +115,34 @@ def _describe(kind: str, kwargs: dict, result: dict) -> str:
     return text
 
 
-def dedup_suite(documents: int):
-    """Every bronze document of the partition has exactly one well-formed decision."""
-    gx_context()
-    import great_expectations as gx
-    from great_expectations import expectations as gxe
-
-    suite = gx.ExpectationSuite(name=DEDUP_GATE)
-    suite.add_expectation(gxe.ExpectTableRowCountToEqual(value=documents))
-    suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column="doc_id"))
-    for column in ("doc_id", "cluster_id"):
-        suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=column))
-    suite.add_expectation(
-        gxe.ExpectColumnValuesToBeInSet(column="method", value_set=["exact", "near"])
-    )
-    return suite
+def gate_frame(spark: SparkSession, settings: Settings, partition: dt.date, gate: str):
+    """The DataFrame a gate validates, and the suite it must satisfy."""
+    on_date = on_partition(partition)
+    bronze = read_table(spark, BRONZE_DOCUMENTS, settings).where(on_date)
+    if gate == BRONZE_GATE:
+        return bronze, suites.bronze_suite(gate, settings)
+    decisions = read_table(spark, SILVER_DEDUP, settings).where(on_date)
+    if gate == DEDUP_GATE:
+        return decisions, suites.dedup_suite(gate, bronze.count())
+    kept = decisions.where(F.col("duplicate_of").isNull()).count()
+    if gate == QUALITY_GATE:
+        scores = read_table(spark, SILVER_QUALITY_SCORES, settings).where(on_date)
+        return scores, suites.quality_suite(gate, list(QUALITY_CRITERIA), kept)
+    if gate == DOMAINS_GATE:
+        domains = read_table(spark, SILVER_DOMAINS, settings).where(on_date)
+        return domains, suites.domains_suite(gate, kept)
+    if gate == MIXTURE_GATE:
+        mixture = read_table(spark, mixture_table(settings.mixture.name), settings)
+        mixture = mixture.withColumn("mixture_tokens", F.col("tokens") * F.col("copies"))
+        return mixture, suites.mixture_suite(gate, settings.mixture.max_tokens)
+    raise ValueError(f"unknown gate {gate!r}; known: {', '.join(GATES)}")
 
 
 def run(
     spark: SparkSession, settings: Settings, partition: dt.date, gate: str = BRONZE_GATE
 ) -> GateReport:
     """Validate the partition, record the result in ``ops.gate_results``, return the report."""
-    bronze = read_table(spark, BRONZE_DOCUMENTS, settings).where(on_partition(partition))
-    if gate == BRONZE_GATE:
-        frame, suite = bronze, bronze_suite(settings)
-    elif gate == DEDUP_GATE:
-        decisions = read_table(spark, SILVER_DEDUP, settings).where(on_partition(partition))
-        frame, suite = decisions, dedup_suite(bronze.count())
-    else:
-        raise ValueError(f"unknown gate {gate!r}; known: {BRONZE_GATE}, {DEDUP_GATE}")
+    frame, suite = gate_frame(spark, settings, partition, gate)
     report = validate(frame, suite, partition)
     row = (
         partition,

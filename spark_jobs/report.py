@@ -9,7 +9,35 @@ from spark_jobs.session import get_spark
 from spark_jobs.stage_stats import partition_statistics
 from thresher import tracking
 from thresher.config import Settings
-from thresher.tables import ALL_TABLES
+from thresher.tables import ALL_TABLES, mixture_table
+
+
+def mixture_report(spark, settings: Settings) -> None:
+    """The mixture across all dates: documents, copies and tokens, per domain."""
+    from pyspark.sql import functions as F
+
+    spec = mixture_table(settings.mixture.name)
+    per_domain = (
+        read_table(spark, spec, settings)
+        .groupBy("domain")
+        .agg(
+            F.count("*").alias("documents"),
+            F.sum("copies").alias("copies"),
+            F.sum(F.col("tokens") * F.col("copies")).alias("tokens"),
+        )
+        .orderBy(F.desc("tokens"))
+        .collect()
+    )
+    total = sum(r["tokens"] for r in per_domain)
+    print(
+        f"\n{spec.qualified_name}: {sum(r['documents'] for r in per_domain):,} documents, "
+        f"{sum(r['copies'] for r in per_domain):,} copies, {total:,} tokens"
+    )
+    for r in per_domain:
+        print(
+            f"  {r['domain']:<28}{r['documents']:>8,} docs{r['copies']:>8,} copies"
+            f"{r['tokens']:>12,} tokens"
+        )
 
 
 def print_report(settings: Settings, partition: dt.date) -> None:
@@ -36,6 +64,8 @@ def print_report(settings: Settings, partition: dt.date) -> None:
     )
     print("  " + "  ".join(f"{k}:{v:,}" for k, v in bronze["languages"].items()))
     print("  formats: " + "  ".join(f"{k}:{v:,}" for k, v in bronze["formats"].items()))
+
+    mixture_report(spark, settings)
 
     client = tracking.client(settings)
     runs = client.search_runs(

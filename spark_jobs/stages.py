@@ -90,17 +90,21 @@ def stats_stage(settings: Settings, partition: dt.date, mlflow_run_id: str) -> d
     return stats
 
 
-def train_reference_classifier_stage(settings: Settings, mlflow_run_id: str) -> dict:
-    from spark_jobs import reference_classifier
+def reference_classifier_stage(settings: Settings, mlflow_run_id: str) -> dict:
+    """Train the configured reference-classifier version unless it is already saved."""
+    from spark_jobs import domain_model, reference_classifier
     from spark_jobs.session import get_spark
 
-    metadata = reference_classifier.train_reference_classifier(
-        get_spark(settings, "thresher-reference-classifier"), settings
-    )
+    spark = get_spark(settings, "thresher-reference-classifier")
+    path = reference_classifier.model_path(settings)
+    if domain_model.model_exists(spark, path):
+        _, metadata = reference_classifier.load_reference_classifier(spark, settings)
+        return {**metadata, "trained": False}
+    metadata = reference_classifier.train_reference_classifier(spark, settings)
     name = f"quality.{reference_classifier.CRITERION}"
     tracking.log_metrics(settings, mlflow_run_id, {f"{name}.holdout_auc": metadata["holdout_auc"]})
     tracking.log_json(settings, mlflow_run_id, metadata, f"quality/{name}.json")
-    return metadata
+    return {**metadata, "trained": True}
 
 
 def quality_stage(settings: Settings, partition: dt.date, mlflow_run_id: str) -> dict:
@@ -115,10 +119,55 @@ def quality_stage(settings: Settings, partition: dt.date, mlflow_run_id: str) ->
 
 def mixture_stage(settings: Settings, mlflow_run_id: str) -> dict:
     from spark_jobs import mixture
+    from spark_jobs.mixture_report import log_composition
     from spark_jobs.session import get_spark
 
-    summary = mixture.run(get_spark(settings, "thresher-mixture"), settings)
+    spark = get_spark(settings, "thresher-mixture")
+    summary = mixture.run(spark, settings)
     metrics = {k: v for k, v in summary.items() if isinstance(v, int | float)}
     tracking.log_metrics(settings, mlflow_run_id, metrics)
     tracking.log_json(settings, mlflow_run_id, summary, f"mixtures/{summary['mixture']}.json")
+    log_composition(spark, settings, mlflow_run_id)
+    return summary
+
+
+def domain_model_stage(settings: Settings, mlflow_run_id: str) -> dict:
+    """Train the supervised domain classifier's configured version unless it is saved.
+
+    The kmeans method fits its clusters on the first partition it classifies instead.
+    """
+    from spark_jobs import domain_labels, domain_model
+    from spark_jobs.session import get_spark
+
+    if settings.domain.method != domain_model.SUPERVISED:
+        return {"method": settings.domain.method, "trained": False}
+    spark = get_spark(settings, "thresher-domain-model")
+    path = domain_model.model_path(settings)
+    if domain_model.model_exists(spark, path):
+        return {"method": settings.domain.method, "path": path, "trained": False}
+    domain_labels.load_sib200(
+        spark, settings, per_split=settings.domain.labels_per_language or None
+    )
+    metrics = domain_model.train_domain_classifier(
+        spark, settings, domain_labels.labelled_texts(spark, settings)
+    )
+    flat = {f"domain.{k}": v for k, v in metrics.items() if isinstance(v, int | float)}
+    flat.update(
+        {f"domain.accuracy.{lang}": acc for lang, acc in metrics["accuracy_by_language"].items()}
+    )
+    tracking.log_metrics(settings, mlflow_run_id, flat)
+    tracking.log_json(settings, mlflow_run_id, metrics, "domain/classifier.json")
+    return {"method": settings.domain.method, "path": path, "trained": True}
+
+
+def domain_stage(settings: Settings, partition: dt.date, mlflow_run_id: str) -> dict:
+    from spark_jobs import domains
+    from spark_jobs.session import get_spark
+
+    summary = domains.classify_domains(get_spark(settings, "thresher-domains"), settings, partition)
+    tracking.log_metrics(
+        settings,
+        mlflow_run_id,
+        {f"domain.documents.{name}": n for name, n in summary["domains"].items()},
+    )
     return summary

@@ -3,8 +3,9 @@
 thresher tables                          create every declared Delta table
 thresher ingest --date 2026-11-20 --input ./pages
 thresher gate   --date 2026-11-20 --run-key my-run
+thresher dedup|quality|domains|mixture --date 2026-11-20   one stage (models trained if absent)
 thresher stats  --date 2026-11-20 --run-key my-run
-thresher curate --date 2026-11-20 --input ./pages   ingest, gate and stats in one go
+thresher curate --date 2026-11-20 --input ./pages   every stage and gate in DAG order
 thresher report --date 2026-11-20        what the lake holds for a partition
 thresher config                          the effective settings
 """
@@ -19,6 +20,15 @@ import uuid
 
 from thresher.config import Settings
 from thresher.partitions import parse_partition
+
+# The gates in stage order (spark_jobs.quality_gate.GATES, named here so --help imports no Spark).
+GATES = (
+    "bronze_documents",
+    "silver_dedup",
+    "silver_quality_scores",
+    "silver_domains",
+    "gold_mixture",
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,10 +52,11 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--input", help="file or folder to read (default: THRESHER_INPUT_PATH)")
         p.add_argument("--source", help="source label (default: the input folder's name)")
     gate = stage("gate", "validate a partition with Great Expectations")
-    gate.add_argument(
-        "--gate", default="bronze_documents", choices=["bronze_documents", "silver_dedup"]
-    )
+    gate.add_argument("--gate", default=GATES[0], choices=GATES)
     stage("dedup", "mark exact and near-duplicate documents of a partition")
+    stage("quality", "score a partition's kept documents (trains the classifier if absent)")
+    stage("domains", "classify a partition's kept documents (trains the model if absent)")
+    stage("mixture", "sample the QuaDMix mixture over every scored date")
     stage("stats", "log a partition's stage statistics and close its MLflow run")
     report = sub.add_parser("report", help="print what the lake holds for a partition")
     report.add_argument("--date", required=True, type=parse_partition)
@@ -94,6 +105,20 @@ def main(argv: list[str] | None = None) -> int:
             summary = stages.dedup_stage(settings, args.date, run_id)
         if args.command == "curate":
             stages.gate_stage(settings, args.date, run_id, "silver_dedup")
+        if args.command in ("quality", "curate"):
+            stages.reference_classifier_stage(settings, run_id)
+            summary = stages.quality_stage(settings, args.date, run_id)
+        if args.command == "curate":
+            stages.gate_stage(settings, args.date, run_id, "silver_quality_scores")
+        if args.command in ("domains", "curate"):
+            stages.domain_model_stage(settings, run_id)
+            summary = stages.domain_stage(settings, args.date, run_id)
+        if args.command == "curate":
+            stages.gate_stage(settings, args.date, run_id, "silver_domains")
+        if args.command in ("mixture", "curate"):
+            summary = stages.mixture_stage(settings, run_id)
+        if args.command == "curate":
+            stages.gate_stage(settings, args.date, run_id, "gold_mixture")
         if args.command in ("stats", "curate"):
             summary = stages.stats_stage(settings, args.date, run_id)
     except GateFailed as failed:

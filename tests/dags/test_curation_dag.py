@@ -13,9 +13,22 @@ from tests.conftest import make_settings
 from tests.corpus import html_page, ntrex_documents
 from tests.dags.conftest import airflow_cli
 from thresher import tracking
-from thresher.tables import BRONZE_DOCUMENTS, QUARANTINE
+from thresher.tables import (
+    BRONZE_DOCUMENTS,
+    QUARANTINE,
+    SILVER_DOMAINS,
+    SILVER_QUALITY_SCORES,
+    mixture_table,
+)
 
 DATES = (dt.date(2026, 11, 1), dt.date(2026, 11, 2), dt.date(2026, 11, 3))
+GATES = (
+    "bronze_documents",
+    "silver_dedup",
+    "silver_quality_scores",
+    "silver_domains",
+    "gold_mixture",
+)
 
 
 def dags_test(env, day: dt.date, input_path, log, source="news"):
@@ -37,6 +50,11 @@ def pipeline_env(airflow_db, tmp_path):
         "THRESHER_SPARK_SHUFFLE_PARTITIONS": "2",
         "THRESHER_SPARK_DRIVER_MEMORY": "1g",
         "THRESHER_SPARK_CONF": "spark.ui.enabled=false",
+        # Small models: few labelled items per language, few classifier features.
+        "THRESHER_LANGUAGES": "en,de,fr,ja",
+        "THRESHER_DOMAIN_LABELS_PER_LANGUAGE": "12",
+        "THRESHER_QUALITY_CLASSIFIER_FEATURES": "4096",
+        "THRESHER_QUALITY_CLASSIFIER_MAX_ITER": "20",
     }
     return env, make_settings(home)
 
@@ -73,8 +91,8 @@ def test_backfilling_three_dates_makes_three_partitions(spark, shared_data, pipe
         assert run.data.metrics["ingest.kept"] == 3
         assert run.data.metrics["ingest.quarantined.invalid_utf8"] == 1
         assert run.data.metrics["bronze.documents"] == 3
-        assert run.data.metrics["gate.bronze_documents.success"] == 1
-        assert run.data.metrics["gate.silver_dedup.success"] == 1
+        for gate in GATES:
+            assert run.data.metrics[f"gate.{gate}.success"] == 1, gate
         # The same pages every day: day one keeps them, later days mark them as re-crawls.
         first_day = run.data.tags["thresher.partition"] == DATES[0].isoformat()
         assert run.data.metrics["dedup.kept"] == (3 if first_day else 0)
@@ -82,7 +100,18 @@ def test_backfilling_three_dates_makes_three_partitions(spark, shared_data, pipe
         assert run.data.params["ingest.source"] == "news"
         assert run.data.params["config.spark.master"] == "local[2]"
         artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-        assert {"gates", "stage_statistics.json"} <= artifacts
+        assert {"gates", "mixtures", "stage_statistics.json"} <= artifacts
+        plots = {a.path for a in client.list_artifacts(run.info.run_id, "mixtures")}
+        assert "mixtures/tokens_by_language.png" in plots
+        assert run.data.metrics["mixture.documents"] == 3  # the three pages, scored once
+
+    # Every kept page is scored on both criteria and has a domain; the mixture draws from them.
+    scores = read_table(spark, SILVER_QUALITY_SCORES, settings)
+    assert scores.groupBy("criterion").count().collect() and scores.count() == 3 * 2
+    domains = read_table(spark, SILVER_DOMAINS, settings).collect()
+    assert len(domains) == 3 and all(0 <= d["confidence"] <= 1 for d in domains)
+    mixture = read_table(spark, mixture_table(settings.mixture.name), settings).collect()
+    assert 1 <= len(mixture) <= 3 and all(m["copies"] >= 1 for m in mixture)
 
 
 @pytest.mark.airflow
@@ -99,7 +128,7 @@ def test_a_failing_gate_stops_the_run_before_statistics(spark, pipeline_env, tmp
     assert result.returncode != 0
     assert "GateFailed" in output
     assert "expect_table_row_count_to_be_between" in output
-    for downstream in ("dedup", "dedup_gate", "stage_statistics"):
+    for downstream in ("dedup", "dedup_gate", "quality", "domains", "mixture", "stage_statistics"):
         assert f"[DAG TEST] starting task_id={downstream} " not in output
     client = tracking.client(settings)
     (run,) = client.search_runs(

@@ -74,17 +74,20 @@ def test_curation_dag_shape(dagbag):
     assert dag.schedule == "@daily"
     assert dag.timetable.expression == "0 0 * * *"
     assert set(dag.params.keys()) == {"input_path", "source"}
-    chain = [
-        "open_tracking_run",
-        "ingest",
-        "quality_gate",
-        "dedup",
-        "dedup_gate",
-        "stage_statistics",
+    chains = [
+        ["open_tracking_run", "ingest", "bronze_gate", "dedup", "dedup_gate"],
+        ["dedup_gate", "quality", "quality_gate", "mixture"],
+        ["reference_classifier", "quality"],
+        ["dedup_gate", "domains", "domains_gate", "mixture"],
+        ["domain_model", "domains"],
+        ["mixture", "mixture_gate", "stage_statistics"],
     ]
-    for upstream, downstream in zip(chain, chain[1:], strict=False):
-        assert upstream in dag.get_task(downstream).upstream_task_ids
-    for gate in ("quality_gate", "dedup_gate"):  # a failed gate is data, not bad luck
+    for chain in chains:
+        for upstream, downstream in zip(chain, chain[1:], strict=False):
+            assert upstream in dag.get_task(downstream).upstream_task_ids
+    gates = [t.task_id for t in dag.tasks if t.task_id.endswith("_gate")]
+    assert len(gates) == 5
+    for gate in gates:  # a failed gate is data, not bad luck
         assert dag.get_task(gate).retries == 0
     assert dag.get_task("ingest").retries >= 1
 

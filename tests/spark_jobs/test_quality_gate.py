@@ -6,8 +6,9 @@ import datetime as dt
 import json
 
 import pytest
+from pyspark.sql import functions as F
 
-from spark_jobs import quality_gate
+from spark_jobs import gate_suites, quality_gate
 from spark_jobs.delta_io import partition_predicate, read_table, replace_rows
 from spark_jobs.stages import gate_stage
 from thresher import tracking
@@ -45,7 +46,7 @@ def test_bad_partition_fails_naming_each_broken_expectation(spark, settings):
     rows = [doc("a" * 32), doc("a" * 32), doc("c" * 32, language="xx"), doc("short", text="kurz")]
     report = quality_gate.validate(
         spark.createDataFrame(rows, BRONZE_DOCUMENTS.schema),
-        quality_gate.bronze_suite(settings),
+        gate_suites.bronze_suite(quality_gate.BRONZE_GATE, settings),
         DAY,
     )
     assert not report.success
@@ -73,3 +74,42 @@ def test_failing_gate_stage_raises_and_marks_the_mlflow_run_failed(spark, settin
     assert run.data.metrics["gate.bronze_documents.success"] == 0.0
     artifacts = [a.path for a in tracking.client(settings).list_artifacts(run_id, "gates")]
     assert artifacts == ["gates/bronze_documents.json"]
+
+
+def test_later_gates_name_bad_scores_missing_domains_and_a_blown_budget(spark):
+    from thresher.tables import MIXTURE_SCHEMA, SILVER_DOMAINS, SILVER_QUALITY_SCORES
+
+    def score(doc_id, criterion, value):
+        return (doc_id, DAY, criterion, "v1", value, True, [], {}, 100)
+
+    scores = spark.createDataFrame(
+        [score("a", "rules", 0.5), score("a", "rules", 0.5), score("b", "rules", 1.5)],
+        SILVER_QUALITY_SCORES.schema,
+    )
+    report = quality_gate.validate(
+        scores, gate_suites.quality_suite(quality_gate.QUALITY_GATE, ["rules"], 3), DAY
+    )
+    failed = "\n".join(report.failures)
+    assert "expect_compound_columns_to_be_unique" in failed  # "a" scored twice
+    assert "expect_column_values_to_be_between(column='score'" in failed  # 1.5
+    assert len(report.failures) == 2
+
+    domains = spark.createDataFrame(
+        [("a", DAY, "sports", 0.9, "v1", "supervised")], SILVER_DOMAINS.schema
+    )
+    report = quality_gate.validate(
+        domains, gate_suites.domains_suite(quality_gate.DOMAINS_GATE, 2), DAY
+    )
+    assert [f.split("(")[0] for f in report.failures] == ["expect_table_row_count_to_equal"]
+
+    def chosen(doc_id, tokens, copies):
+        return (doc_id, DAY, "all", tokens, 0.1, 0.2, 1.5, copies, "p1", 1, {"silver.x": 3})
+
+    mixture = spark.createDataFrame(
+        [chosen("a", 600, 2), chosen("b", 100, 1)], MIXTURE_SCHEMA
+    ).withColumn("mixture_tokens", F.col("tokens") * F.col("copies"))
+    over = gate_suites.mixture_suite(quality_gate.MIXTURE_GATE, max_tokens=1000)
+    report = quality_gate.validate(mixture, over, DAY)
+    assert [f.split("(")[0] for f in report.failures] == ["expect_column_sum_to_be_between"]
+    within = gate_suites.mixture_suite(quality_gate.MIXTURE_GATE, max_tokens=1300)
+    assert quality_gate.validate(mixture, within, DAY).success

@@ -18,7 +18,16 @@ def test_config_prints_the_effective_settings(monkeypatch, tmp_path, capsys):
     assert printed["storage_root"] == str(tmp_path.resolve() / "lake")
 
 
-def test_curate_runs_ingest_gate_and_stats_into_one_mlflow_run(
+# Few labelled items and classifier features: the models train in seconds.
+SMALL_MODELS = {
+    "THRESHER_LANGUAGES": "en,es,ko",
+    "THRESHER_DOMAIN_LABELS_PER_LANGUAGE": "12",
+    "THRESHER_QUALITY_CLASSIFIER_FEATURES": "4096",
+    "THRESHER_QUALITY_CLASSIFIER_MAX_ITER": "20",
+}
+
+
+def test_curate_runs_every_stage_into_one_mlflow_run(
     spark, shared_data, monkeypatch, tmp_path, capsys
 ):
     pages = tmp_path / "pages"
@@ -27,6 +36,8 @@ def test_curate_runs_ingest_gate_and_stats_into_one_mlflow_run(
         text = ntrex_documents(shared_data, code, 1)[0]
         (pages / f"{code}.html").write_text(html_page(code, text), "utf-8")
     monkeypatch.setenv("THRESHER_HOME", str(tmp_path / "home"))
+    for name, value in SMALL_MODELS.items():
+        monkeypatch.setenv(name, value)
 
     code = cli.main(["curate", "--date", "2026-11-20", "--input", str(pages), "--run-key", "k1"])
 
@@ -39,6 +50,9 @@ def test_curate_runs_ingest_gate_and_stats_into_one_mlflow_run(
     assert run.info.status == "FINISHED"
     assert run.data.metrics["ingest.kept"] == 2
     assert run.data.params["ingest.source"] == "pages"
+    for gate in cli.GATES:
+        assert run.data.metrics[f"gate.{gate}.success"] == 1, gate
+    assert run.data.metrics["mixture.documents"] == 2
 
 
 def test_gate_on_an_empty_partition_exits_non_zero(spark, monkeypatch, tmp_path, capsys):
