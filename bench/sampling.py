@@ -102,7 +102,7 @@ def load_scores(spark, settings, corpus_file: Path, limit: int | None) -> int:
             "tokens",
         )
     )
-    replace_rows(spark, SILVER_QUALITY_SCORES, settings, rows, F.lit(True))
+    replace_rows(spark, SILVER_QUALITY_SCORES, settings, rows, "ingest_date IS NOT NULL")
     domains = stacked.join(packages, "doc_id").select(
         "doc_id",
         "ingest_date",
@@ -111,7 +111,7 @@ def load_scores(spark, settings, corpus_file: Path, limit: int | None) -> int:
         F.lit("package").alias("model_version"),
         F.lit("metadata").alias("method"),
     )
-    replace_rows(spark, SILVER_DOMAINS, settings, domains, F.lit(True))
+    replace_rows(spark, SILVER_DOMAINS, settings, domains, "ingest_date IS NOT NULL")
     scored.unpersist()
     return spark.read.format("delta").load(SILVER_QUALITY_SCORES.path(settings)).count()
 

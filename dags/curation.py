@@ -111,8 +111,11 @@ def curation():
         return gate_stage(settings, partition, mlflow_run_id, gate="silver_dedup")
 
     @task
-    def reference_classifier(mlflow_run_id: str) -> dict:
-        """Train the configured classifier version once; later runs find it saved."""
+    def reference_classifier(mlflow_run_id: str, gate: dict) -> dict:
+        """Train the configured classifier version once; later runs find it saved.
+
+        Its negatives are a sample of bronze documents, so it waits for the first ingest.
+        """
         from spark_jobs.stages import reference_classifier_stage
 
         settings, _, _ = _run_context()
@@ -176,8 +179,10 @@ def curation():
         return stats_stage(settings, partition, mlflow_run_id)
 
     run_id = open_tracking_run()
-    deduplicated = dedup_gate(run_id, dedup(run_id, bronze_gate(run_id, ingest(run_id))))
-    scores_ok = quality_gate(run_id, quality(run_id, deduplicated, reference_classifier(run_id)))
+    bronze_ok = bronze_gate(run_id, ingest(run_id))
+    deduplicated = dedup_gate(run_id, dedup(run_id, bronze_ok))
+    classifier = reference_classifier(run_id, bronze_ok)
+    scores_ok = quality_gate(run_id, quality(run_id, deduplicated, classifier))
     domains_ok = domains_gate(run_id, domains(run_id, deduplicated, domain_model(run_id)))
     stage_statistics(run_id, mixture_gate(run_id, mixture(run_id, scores_ok, domains_ok)))
 

@@ -133,31 +133,39 @@ def exact_rank(frame: DataFrame) -> DataFrame:
 def approximate_rank(frame: DataFrame, bins: int) -> tuple[DataFrame, float]:
     """r̄ from a token histogram of q̄ per domain (``bins`` equal-width bins over [0, 1]).
 
-    The histogram is an exact distributed aggregation; only the position inside a document's
-    bin is interpolated (linearly in q̄). The exact r̄ of a document lies between the tokens
-    before its bin plus its own and the tokens up to the end of its bin, and so does the
-    estimate, hence |r̄ − r̂| ≤ (bin tokens − own tokens) / domain tokens. The returned bound
-    is the largest such share (a bin's tokens less its smallest document's) over all bins and
-    domains: a deterministic guarantee computed on the data, with no sampling error (unlike the
-    paper's 10,000-document sample), and 0 for a document alone in its bin. With b bins and
-    near-uniform q̄ (rank-normalised criteria) it is about (documents per bin) / documents.
+    The histogram is an exact distributed aggregation (no sort of the documents); a document's
+    estimate lies in the token share range its bin spans. The exact r̄ lies between the tokens
+    before its bin plus its own and the tokens up to the end of its bin, hence
+    |r̂ − r̄| ≤ (bin tokens − own tokens) / domain tokens, and 0 when every document of the
+    bin has the same q̄ (ties share the rank of the last of them, as in the exact rank, so
+    discrete criteria such as a rule pass share are ranked exactly). The returned bound is the
+    largest such share over all bins and domains: a deterministic guarantee computed on the
+    data, with no sampling error (unlike the paper's 10,000-document sample). Inside a bin of
+    distinct values the estimate interpolates linearly in q̄ (smaller mean error). With b bins and
+    near-uniform q̄ it is about (documents per bin) / documents.
     """
     scaled = F.col("quality") * bins
     frame = frame.withColumn("bin", F.least(F.floor(scaled), F.lit(bins - 1)).cast("int"))
     hist = frame.groupBy("domain", "bin").agg(
-        F.sum("tokens").alias("bin_tokens"), F.min("tokens").alias("smallest")
+        F.sum("tokens").alias("bin_tokens"),
+        F.min("tokens").alias("smallest"),
+        (F.min("quality") == F.max("quality")).alias("tied"),
     )
     before = Window.partitionBy("domain").orderBy("bin")
-    hist = hist.withColumn("before", F.sum("bin_tokens").over(before) - F.col("bin_tokens"))
+    hist = hist.withColumn("upto", F.sum("bin_tokens").over(before))
     hist = hist.withColumn("total", F.sum("bin_tokens").over(Window.partitionBy("domain")))
     hist = hist.persist()
-    slack = (F.col("bin_tokens") - F.col("smallest")) / F.col("total")
+    slack = F.when(F.col("tied"), F.lit(0.0)).otherwise(
+        (F.col("bin_tokens") - F.col("smallest")) / F.col("total")
+    )
     bound = hist.agg(F.max(slack)).first()[0] or 0.0
+    # inside a bin of distinct values, interpolate linearly in q̄ between own tokens and upto
     within = F.least(F.greatest(scaled - F.col("bin"), F.lit(0.0)), F.lit(1.0))
-    rest = F.col("bin_tokens") - F.col("tokens")
-    rank = (F.col("before") + F.col("tokens") + within * rest) / F.col("total")
+    start = F.col("upto") - F.col("bin_tokens") + F.col("tokens")
+    interpolated = start + within * (F.col("bin_tokens") - F.col("tokens"))
+    rank = F.when(F.col("tied"), F.col("upto")).otherwise(interpolated) / F.col("total")
     ranked = frame.join(F.broadcast(hist), ["domain", "bin"]).withColumn("rank", rank)
-    return ranked.drop("bin", "bin_tokens", "smallest", "before", "total"), float(bound)
+    return ranked.drop("bin", "bin_tokens", "smallest", "tied", "upto", "total"), float(bound)
 
 
 def copy_rows(params: QuadMixParams, seed: int):

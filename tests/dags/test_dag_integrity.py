@@ -77,7 +77,7 @@ def test_curation_dag_shape(dagbag):
     chains = [
         ["open_tracking_run", "ingest", "bronze_gate", "dedup", "dedup_gate"],
         ["dedup_gate", "quality", "quality_gate", "mixture"],
-        ["reference_classifier", "quality"],
+        ["bronze_gate", "reference_classifier", "quality"],
         ["dedup_gate", "domains", "domains_gate", "mixture"],
         ["domain_model", "domains"],
         ["mixture", "mixture_gate", "stage_statistics"],

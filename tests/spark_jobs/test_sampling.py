@@ -49,10 +49,20 @@ def test_token_weighted_rank_by_hand(spark):
     exact = {r["node"]: r["rank"] for r in sampling.exact_rank(frame).collect()}
     assert exact == pytest.approx({"b": 0.3, "c": 0.9, "d": 0.9, "a": 1.0})
     approx, bound = sampling.approximate_rank(frame, bins=10)
-    # bins of width 0.1: each document alone in its bin except the tied c and d (20 + 40)
-    assert bound == pytest.approx(0.4)
-    for row in approx.collect():
-        assert abs(row["rank"] - exact[row["node"]]) <= bound
+    # bins of width 0.1: each document alone in its bin except the tied c and d, which share
+    # the rank of the last of them exactly as the exact rank does: no slack anywhere
+    assert bound == 0.0
+    assert {r["node"]: r["rank"] for r in approx.collect()} == pytest.approx(exact)
+
+
+def test_a_discrete_criterion_is_ranked_exactly_by_the_histogram(spark):
+    # a rule pass share takes few values: whole bins of ties, ranked exactly
+    rows = [(f"d{i}", "all", (i % 4) / 4, 10 + i) for i in range(200)]
+    frame = spark.createDataFrame(rows, "node string, domain string, quality double, tokens long")
+    exact = {r["node"]: r["rank"] for r in sampling.exact_rank(frame).collect()}
+    approx, bound = sampling.approximate_rank(frame, bins=1000)
+    assert bound == 0.0
+    assert {r["node"]: r["rank"] for r in approx.collect()} == pytest.approx(exact)
 
 
 def test_approximate_rank_is_within_its_stated_bound(spark):
