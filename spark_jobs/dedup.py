@@ -205,6 +205,20 @@ def run(spark: SparkSession, settings: Settings, partition: dt.date) -> tuple[St
     return counts, sizes
 
 
+def kept_documents(spark: SparkSession, settings: Settings, partition: dt.date) -> DataFrame:
+    """``doc_id, ingest_date, text, language`` of the partition's documents dedup kept."""
+    on_date = on_partition(partition)
+    kept = (
+        read_table(spark, SILVER_DEDUP, settings)
+        .where(on_date & F.col("duplicate_of").isNull())
+        .select("doc_id", "ingest_date")
+    )
+    docs = read_table(spark, BRONZE_DOCUMENTS, settings).where(on_date)
+    return docs.join(kept, ["doc_id", "ingest_date"]).select(
+        "doc_id", "ingest_date", "text", "language"
+    )
+
+
 def cluster_sizes(decisions: DataFrame) -> dict[int, int]:
     """How many clusters of each size the partition's decisions form (size → clusters)."""
     per_cluster = decisions.groupBy("cluster_id").count()

@@ -29,25 +29,12 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs import domain_model
+from spark_jobs.dedup import kept_documents
 from spark_jobs.delta_io import on_partition, partition_predicate, read_table, replace_rows
 from thresher.config import Settings
-from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP, SILVER_DOMAINS
+from thresher.tables import SILVER_DOMAINS
 
 log = logging.getLogger(__name__)
-
-
-def kept_documents(spark: SparkSession, settings: Settings, partition: dt.date) -> DataFrame:
-    """``doc_id, ingest_date, text, language`` of the partition's documents dedup kept."""
-    on_date = on_partition(partition)
-    kept = (
-        read_table(spark, SILVER_DEDUP, settings)
-        .where(on_date & F.col("duplicate_of").isNull())
-        .select("doc_id", "ingest_date")
-    )
-    docs = read_table(spark, BRONZE_DOCUMENTS, settings).where(on_date)
-    return docs.select("doc_id", "ingest_date", "text", "language").join(
-        kept, ["doc_id", "ingest_date"]
-    )
 
 
 def nearest_clusters(vectors: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

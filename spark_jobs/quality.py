@@ -17,9 +17,10 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs import quality_rules, reference_classifier
+from spark_jobs.dedup import kept_documents
 from spark_jobs.delta_io import on_partition, partition_predicate, read_table, replace_rows
 from thresher.config import QualitySettings, Settings
-from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP, SILVER_QUALITY_SCORES
+from thresher.tables import SILVER_QUALITY_SCORES
 
 log = logging.getLogger(__name__)
 
@@ -30,20 +31,6 @@ RULE_SCHEMA = (
     "doc_id string, ingest_date date, score double, passed boolean, failed array<string>, "
     "details map<string, double>, tokens bigint"
 )
-
-
-def kept_documents(spark: SparkSession, settings: Settings, partition: dt.date) -> DataFrame:
-    """The partition's documents that dedup kept: (doc_id, ingest_date, text, language)."""
-    on_date = on_partition(partition)
-    kept = (
-        read_table(spark, SILVER_DEDUP, settings)
-        .where(on_date & F.col("duplicate_of").isNull())
-        .select("doc_id", "ingest_date")
-    )
-    docs = read_table(spark, BRONZE_DOCUMENTS, settings).where(on_date)
-    return docs.join(kept, ["doc_id", "ingest_date"]).select(
-        "doc_id", "ingest_date", "text", "language"
-    )
 
 
 def rule_rows(config: QualitySettings):

@@ -12,7 +12,7 @@ from spark_jobs.delta_io import read_table
 from tests.conftest import make_settings
 from tests.corpus import html_page, ntrex_documents
 from tests.dags.conftest import airflow_cli
-from thresher import tracking
+from thresher import cli, tracking
 from thresher.tables import (
     BRONZE_DOCUMENTS,
     QUARANTINE,
@@ -22,13 +22,6 @@ from thresher.tables import (
 )
 
 DATES = (dt.date(2026, 11, 1), dt.date(2026, 11, 2), dt.date(2026, 11, 3))
-GATES = (
-    "bronze_documents",
-    "silver_dedup",
-    "silver_quality_scores",
-    "silver_domains",
-    "gold_mixture",
-)
 
 
 def dags_test(env, day: dt.date, input_path, log, source="news"):
@@ -91,7 +84,7 @@ def test_backfilling_three_dates_makes_three_partitions(spark, shared_data, pipe
         assert run.data.metrics["ingest.kept"] == 3
         assert run.data.metrics["ingest.quarantined.invalid_utf8"] == 1
         assert run.data.metrics["bronze.documents"] == 3
-        for gate in GATES:
+        for gate in cli.GATES:
             assert run.data.metrics[f"gate.{gate}.success"] == 1, gate
         # The same pages every day: day one keeps them, later days mark them as re-crawls.
         first_day = run.data.tags["thresher.partition"] == DATES[0].isoformat()
