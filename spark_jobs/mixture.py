@@ -22,7 +22,7 @@ from thresher.tables import SILVER_QUALITY_SCORES, mixture_table
 
 log = logging.getLogger(__name__)
 
-RANK_MODES = ("auto", "exact", "approximate")
+RANK_MODES = ("auto", "exact", "binned", "approximate")
 
 
 def run(
@@ -72,9 +72,11 @@ def run(
         documents = frame.count()
         mode = config.rank_mode
         if mode == "auto":
-            mode = "exact" if documents <= config.exact_max_documents else "approximate"
+            mode = "exact" if documents <= config.exact_max_documents else "binned"
         if mode == "exact":
             ranked, bound = sampling.exact_rank(merged), 0.0
+        elif mode == "binned":
+            ranked, bound = sampling.binned_rank(merged, config.rank_bins), 0.0
         else:
             ranked, bound = sampling.approximate_rank(merged, config.rank_bins)
         drawn = ranked.select("node", "domain", "rank").mapInPandas(

@@ -130,6 +130,42 @@ def exact_rank(frame: DataFrame) -> DataFrame:
     return frame.withColumn("rank", F.sum("tokens").over(upto) / total)
 
 
+def _bin_histogram(frame: DataFrame, bins: int) -> tuple[DataFrame, DataFrame]:
+    """``frame`` with each document's q̄ bin, and per (domain, bin) its tokens and the tokens
+    up to its end (``upto``) and in the domain (``total``): a small table, one row per bin."""
+    scaled = F.col("quality") * bins
+    frame = frame.withColumn("bin", F.least(F.floor(scaled), F.lit(bins - 1)).cast("int"))
+    hist = frame.groupBy("domain", "bin").agg(
+        F.sum("tokens").alias("bin_tokens"),
+        F.min("tokens").alias("smallest"),
+        (F.min("quality") == F.max("quality")).alias("tied"),
+    )
+    before = Window.partitionBy("domain").orderBy("bin")
+    hist = hist.withColumn("upto", F.sum("bin_tokens").over(before))
+    hist = hist.withColumn("total", F.sum("bin_tokens").over(Window.partitionBy("domain")))
+    return frame, hist
+
+
+def binned_rank(frame: DataFrame, bins: int) -> DataFrame:
+    """The exact r̄, computed in two levels so no task holds a whole domain.
+
+    A token histogram of q̄ per domain gives the tokens before each bin; inside a bin the
+    documents are ranked by a window over that bin alone. Same result as ``exact_rank``
+    (ties included), with sort partitions of one bin's documents instead of one domain's.
+    """
+    frame, hist = _bin_histogram(frame, bins)
+    inside = (
+        Window.partitionBy("domain", "bin")
+        .orderBy("quality")
+        .rangeBetween(Window.unboundedPreceding, Window.currentRow)  # ties included
+    )
+    before_bin = F.col("upto") - F.col("bin_tokens")
+    ranked = frame.join(F.broadcast(hist), ["domain", "bin"]).withColumn(
+        "rank", (before_bin + F.sum("tokens").over(inside)) / F.col("total")
+    )
+    return ranked.drop("bin", "bin_tokens", "smallest", "tied", "upto", "total")
+
+
 def approximate_rank(frame: DataFrame, bins: int) -> tuple[DataFrame, float]:
     """r̄ from a token histogram of q̄ per domain (``bins`` equal-width bins over [0, 1]).
 
@@ -142,18 +178,12 @@ def approximate_rank(frame: DataFrame, bins: int) -> tuple[DataFrame, float]:
     largest such share over all bins and domains: a deterministic guarantee computed on the
     data, with no sampling error (unlike the paper's 10,000-document sample). Inside a bin of
     distinct values the estimate interpolates linearly in q̄ (smaller mean error). With b bins and
-    near-uniform q̄ it is about (documents per bin) / documents.
+    near-uniform q̄ it is about (documents per bin) / documents, but a small domain whose tokens
+    sit mostly in one long document can have a bound near 1 (bench/sampling.py measured a
+    largest error of 0.50, mean 0.0013, over 79 domains): ``binned_rank`` is exact at scale.
     """
     scaled = F.col("quality") * bins
-    frame = frame.withColumn("bin", F.least(F.floor(scaled), F.lit(bins - 1)).cast("int"))
-    hist = frame.groupBy("domain", "bin").agg(
-        F.sum("tokens").alias("bin_tokens"),
-        F.min("tokens").alias("smallest"),
-        (F.min("quality") == F.max("quality")).alias("tied"),
-    )
-    before = Window.partitionBy("domain").orderBy("bin")
-    hist = hist.withColumn("upto", F.sum("bin_tokens").over(before))
-    hist = hist.withColumn("total", F.sum("bin_tokens").over(Window.partitionBy("domain")))
+    frame, hist = _bin_histogram(frame, bins)
     hist = hist.persist()
     slack = F.when(F.col("tied"), F.lit(0.0)).otherwise(
         (F.col("bin_tokens") - F.col("smallest")) / F.col("total")

@@ -136,7 +136,10 @@ class MixtureSettings:
     # The paper's λ̃: "linear" = 10³·λ, "exponential" = 10^{3λ} (the text is ambiguous).
     lambda_scale: str = "linear"
     seed: int = 1
-    # r̄ exactly (sorted window per domain), approximately (token histogram), or "auto".
+    # r̄: "exact" (one sorted window per domain: small data), "binned" (exact, in two levels:
+    # a token histogram of q̄, then a window per bin, so no task holds a domain),
+    # "approximate" (histogram only, no sort; its error bound is reported), or "auto"
+    # (exact up to exact_max_documents, binned beyond).
     rank_mode: str = "auto"
     exact_max_documents: int = 1_000_000
     rank_bins: int = 10_000

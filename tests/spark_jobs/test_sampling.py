@@ -84,6 +84,9 @@ def test_approximate_rank_is_within_its_stated_bound(spark):
     assert bound < 0.03
     assert float(np.mean(errors)) < 1e-3
 
+    binned = {r["node"]: r["rank"] for r in sampling.binned_rank(frame, bins=50).collect()}
+    assert binned == pytest.approx(exact)  # two-level, and exact
+
 
 def test_mixture_is_deterministic_and_rebuilt_from_recorded_versions(spark, settings):
     rng = np.random.default_rng(11)
