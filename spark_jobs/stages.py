@@ -127,6 +127,13 @@ def mixture_stage(settings: Settings, mlflow_run_id: str) -> dict:
     metrics = {k: v for k, v in summary.items() if isinstance(v, int | float)}
     tracking.log_metrics(settings, mlflow_run_id, metrics)
     tracking.log_json(settings, mlflow_run_id, summary, f"mixtures/{summary['mixture']}.json")
+    # the versioned parameters, seed and source versions: what mixture.rebuild replays
+    tracking.log_json(
+        settings, mlflow_run_id, mixture.mixture_recipe(spark, settings), "mixtures/recipe.json"
+    )
+    tracking.log_params(
+        settings, mlflow_run_id, {"mixture.params_version": summary["mixture.params_version"]}
+    )
     log_composition(spark, settings, mlflow_run_id)
     return summary
 

@@ -53,6 +53,9 @@ def test_curate_runs_every_stage_into_one_mlflow_run(
     for gate in cli.GATES:
         assert run.data.metrics[f"gate.{gate}.success"] == 1, gate
     assert run.data.metrics["mixture.documents"] == 2
+    recipe = tracking.client(settings).download_artifacts(run_id, "mixtures/recipe.json")
+    with open(recipe, encoding="utf-8") as handle:
+        assert json.load(handle)["params_version"] == run.data.params["mixture.params_version"]
 
 
 def test_gate_on_an_empty_partition_exits_non_zero(spark, monkeypatch, tmp_path, capsys):
