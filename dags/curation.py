@@ -90,11 +90,15 @@ def curation():
 
     # A failed gate is a finding about the data, not a transient error: no retries.
     @task(retries=0)
-    def bronze_gate(mlflow_run_id: str, ingested: dict) -> dict:
+    def gate(mlflow_run_id: str, upstream: dict, name: str) -> dict:
+        """Validate the stage's output with its Great Expectations suite (``name``)."""
         from spark_jobs.stages import gate_stage
 
         settings, partition, _ = _run_context()
-        return gate_stage(settings, partition, mlflow_run_id, gate="bronze_documents")
+        return gate_stage(settings, partition, mlflow_run_id, gate=name)
+
+    def gate_after(task_id: str, name: str, mlflow_run_id, upstream):
+        return gate.override(task_id=task_id)(mlflow_run_id, upstream, name=name)
 
     @task
     def dedup(mlflow_run_id: str, gate: dict) -> dict:
@@ -102,13 +106,6 @@ def curation():
 
         settings, partition, _ = _run_context()
         return dedup_stage(settings, partition, mlflow_run_id)
-
-    @task(retries=0)
-    def dedup_gate(mlflow_run_id: str, deduplicated: dict) -> dict:
-        from spark_jobs.stages import gate_stage
-
-        settings, partition, _ = _run_context()
-        return gate_stage(settings, partition, mlflow_run_id, gate="silver_dedup")
 
     @task
     def reference_classifier(mlflow_run_id: str, gate: dict) -> dict:
@@ -128,13 +125,6 @@ def curation():
         settings, partition, _ = _run_context()
         return quality_stage(settings, partition, mlflow_run_id)
 
-    @task(retries=0)
-    def quality_gate(mlflow_run_id: str, scored: dict) -> dict:
-        from spark_jobs.stages import gate_stage
-
-        settings, partition, _ = _run_context()
-        return gate_stage(settings, partition, mlflow_run_id, gate="silver_quality_scores")
-
     @task
     def domain_model(mlflow_run_id: str) -> dict:
         """Train the configured domain classifier version once (kmeans fits on first use)."""
@@ -150,26 +140,12 @@ def curation():
         settings, partition, _ = _run_context()
         return domain_stage(settings, partition, mlflow_run_id)
 
-    @task(retries=0)
-    def domains_gate(mlflow_run_id: str, classified: dict) -> dict:
-        from spark_jobs.stages import gate_stage
-
-        settings, partition, _ = _run_context()
-        return gate_stage(settings, partition, mlflow_run_id, gate="silver_domains")
-
     @task
     def mixture(mlflow_run_id: str, scores_ok: dict, domains_ok: dict) -> dict:
         from spark_jobs.stages import mixture_stage
 
         settings, _, _ = _run_context()
         return mixture_stage(settings, mlflow_run_id)
-
-    @task(retries=0)
-    def mixture_gate(mlflow_run_id: str, sampled: dict) -> dict:
-        from spark_jobs.stages import gate_stage
-
-        settings, partition, _ = _run_context()
-        return gate_stage(settings, partition, mlflow_run_id, gate="gold_mixture")
 
     @task
     def stage_statistics(mlflow_run_id: str, gate: dict) -> dict:
@@ -179,12 +155,15 @@ def curation():
         return stats_stage(settings, partition, mlflow_run_id)
 
     run_id = open_tracking_run()
-    bronze_ok = bronze_gate(run_id, ingest(run_id))
-    deduplicated = dedup_gate(run_id, dedup(run_id, bronze_ok))
+    bronze_ok = gate_after("bronze_gate", "bronze_documents", run_id, ingest(run_id))
+    deduplicated = gate_after("dedup_gate", "silver_dedup", run_id, dedup(run_id, bronze_ok))
     classifier = reference_classifier(run_id, bronze_ok)
-    scores_ok = quality_gate(run_id, quality(run_id, deduplicated, classifier))
-    domains_ok = domains_gate(run_id, domains(run_id, deduplicated, domain_model(run_id)))
-    stage_statistics(run_id, mixture_gate(run_id, mixture(run_id, scores_ok, domains_ok)))
+    scored = quality(run_id, deduplicated, classifier)
+    scores_ok = gate_after("quality_gate", "silver_quality_scores", run_id, scored)
+    classified = domains(run_id, deduplicated, domain_model(run_id))
+    domains_ok = gate_after("domains_gate", "silver_domains", run_id, classified)
+    sampled = mixture(run_id, scores_ok, domains_ok)
+    stage_statistics(run_id, gate_after("mixture_gate", "gold_mixture", run_id, sampled))
 
 
 curation()
