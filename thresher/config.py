@@ -187,6 +187,100 @@ class DomainSettings:
             raise ConfigError(f"domain.method must be one of {DOMAIN_METHODS}, got {self.method!r}")
 
 
+ON_FINISH_ACTIONS = ("delete_pod", "delete_succeeded_pod", "keep_pod", "delete_active_pod")
+
+
+@dataclass(frozen=True)
+class KubernetesSettings:
+    """Where model tasks run when ``executor`` is ``kubernetes`` (KubernetesPodOperator).
+
+    Nothing here is a credential: pods read MLflow and object-store credentials from the
+    Kubernetes Secrets named below, which the cluster's operators create.
+    """
+
+    namespace: str = "thresher"
+    service_account: str = "thresher-worker"
+    gpu_image: str = "ghcr.io/thresher-data/thresher-gpu:0.1.0"
+    image_pull_policy: str = "IfNotPresent"
+    # Node labels GPU pods must match, "key=value;key=value" in the environment.
+    gpu_node_selector: Mapping[str, str] = field(
+        default_factory=lambda: {"nvidia.com/gpu.present": "true"}
+    )
+    # Taints GPU pods tolerate: "key[=value]:Effect" (no value = operator Exists).
+    gpu_tolerations: tuple[str, ...] = ("nvidia.com/gpu:NoSchedule",)
+    # PersistentVolumeClaim mounted at checkpoint_mount for checkpoints and model outputs.
+    checkpoint_claim: str = "thresher-checkpoints"
+    checkpoint_mount: str = "/checkpoints"
+    # A claim mounted at storage_root, for a lake on a shared volume; empty when the lake is
+    # an object-store URI (credentials then come from object_store_secret).
+    lake_claim: str = ""
+    mlflow_secret: str = "thresher-mlflow"
+    object_store_secret: str = "thresher-object-store"
+    on_finish_action: str = "delete_succeeded_pod"
+    startup_timeout_seconds: int = 900
+    run_as_user: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.on_finish_action not in ON_FINISH_ACTIONS:
+            raise ConfigError(
+                f"kubernetes.on_finish_action must be one of {ON_FINISH_ACTIONS}, "
+                f"got {self.on_finish_action!r}"
+            )
+
+
+POSO_MODELS = ("baseline", "mmoe", "poso_mlp", "poso_mmoe", "poso_mha")
+
+
+@dataclass(frozen=True)
+class PosoSettings:
+    """POSO cold-start experiments (PAPERS.md): MovieLens-format events and the model grid."""
+
+    # Name of the dataset: partition of the silver.poso_* tables and of the Parquet export.
+    dataset: str = "ml-100k"
+    # A MovieLens-format folder (RecBole atomic files or MovieLens CSVs); empty = the
+    # MovieLens-100K atomic files shipped inside the recbole package.
+    input_path: str = ""
+    # Label of an event with a rating: rating >= positive_rating ("Satisfied" in the paper).
+    # An event log with a label column (watch / no watch) uses that instead.
+    positive_rating: float = 4.0
+    # An event is a new user's when the user had fewer interactions than this before it.
+    # 10 makes ~8 % of ML-100K's test events new-user events (the paper: < 5 % of samples).
+    new_user_threshold: int = 10
+    # Activity buckets of the personalisation code: 0, 1, 2-3, 4-7, ... (log2), the last open.
+    activity_buckets: int = 8
+    # Items before the event kept as its history (the paper caps its lists at 30).
+    history_length: int = 30
+    # Time-ordered split: the last test_fraction of events (by time) test, the
+    # valid_fraction before them validation, the rest training.
+    valid_fraction: float = 0.1
+    test_fraction: float = 0.1
+    # The gate's C in C * sigmoid(MLP(pc)); 2 makes a half-open gate a gain of 1.
+    gate_scale: float = 2.0
+    # The grid: each model trained once per seed 1..seeds.
+    models: tuple[str, ...] = POSO_MODELS
+    seeds: int = 3
+    max_epochs: int = 20
+    patience: int = 3
+    experiment: str = "thresher-poso"
+    # Parquet copy of the events the trainers read (no JVM in a GPU pod); empty =
+    # <storage_root>/exports/poso_events.
+    export_root: str = ""
+
+    def __post_init__(self) -> None:
+        unknown = set(self.models) - set(POSO_MODELS)
+        if unknown or not self.models:
+            raise ConfigError(f"poso.models must be among {POSO_MODELS}, got {self.models!r}")
+        held_out = self.valid_fraction + self.test_fraction
+        if min(self.valid_fraction, self.test_fraction) <= 0 or held_out >= 1:
+            raise ConfigError("poso valid_fraction and test_fraction must be > 0, sum < 1")
+        if self.new_user_threshold < 1 or self.seeds < 1 or self.activity_buckets < 2:
+            raise ConfigError("poso: new_user_threshold, seeds >= 1 and activity_buckets >= 2")
+        if self.gate_scale <= 0:
+            raise ConfigError(f"poso.gate_scale must be > 0, got {self.gate_scale}")
+        if not self.dataset.replace("-", "").replace("_", "").isalnum():
+            raise ConfigError(f"poso.dataset must be alphanumeric, - or _, got {self.dataset!r}")
+
+
 @dataclass(frozen=True)
 class AirflowSettings:
     # Retries for tasks that can fail transiently (a lost executor, a busy metastore).
@@ -200,6 +294,10 @@ class Settings:
     # Root of the Delta lake: a local path or an object-store URI (s3a://bucket/lake).
     storage_root: str = ""
     input_path: str = ""
+    # Model checkpoints and outputs of model tasks; empty = <home>/checkpoints (in a pod: the
+    # mounted checkpoint claim).
+    checkpoint_root: str = ""
+    # Where model tasks run: "local" (a subprocess of the Airflow worker) or "kubernetes" (a pod).
     executor: str = "local"
     languages: tuple[str, ...] = DEFAULT_LANGUAGES
     spark: SparkSettings = field(default_factory=SparkSettings)
@@ -210,6 +308,8 @@ class Settings:
     quality: QualitySettings = field(default_factory=QualitySettings)
     mixture: MixtureSettings = field(default_factory=MixtureSettings)
     domain: DomainSettings = field(default_factory=DomainSettings)
+    kubernetes: KubernetesSettings = field(default_factory=KubernetesSettings)
+    poso: PosoSettings = field(default_factory=PosoSettings)
 
     def __post_init__(self) -> None:
         # Derived defaults live under home, so pointing THRESHER_HOME elsewhere moves all of them.
@@ -219,6 +319,8 @@ class Settings:
             object.__setattr__(self, "storage_root", str(home / "lake"))
         if not self.input_path:
             object.__setattr__(self, "input_path", str(home / "input"))
+        if not self.checkpoint_root:
+            object.__setattr__(self, "checkpoint_root", str(home / "checkpoints"))
         if not self.tracking.tracking_uri or not self.tracking.artifact_root:
             tracking = dataclasses.replace(
                 self.tracking,
@@ -296,3 +398,9 @@ def _split_pair(pair: str) -> tuple[str, str]:
     if not sep or not key.strip():
         raise ValueError(f"expected key=value, got {pair!r}")
     return key.strip(), value.strip()
+
+
+def poso_events_export(settings: Settings, dataset: str | None = None) -> str:
+    """Where the POSO events job writes the Parquet copy that training reads."""
+    root = settings.poso.export_root or f"{settings.storage_root.rstrip('/')}/exports/poso_events"
+    return f"{root.rstrip('/')}/{dataset or settings.poso.dataset}"

@@ -249,6 +249,36 @@ def mixture_table(name: str) -> TableSpec:
     )
 
 
+CORPUS_SCHEMA = _schema(
+    ("doc_id", StringType(), False),
+    ("ingest_date", DateType(), False),
+    ("language", StringType(), False),
+    ("domain", StringType(), False),
+    ("text", StringType(), False),
+    ("tokens", LongType(), False),
+    ("copies", IntegerType(), False),
+    # "train" or "validation": a fixed hash of doc_id holds documents out of training.
+    ("split", StringType(), False),
+)
+
+
+def corpus_table(name: str) -> TableSpec:
+    """``gold.corpus_<name>``: mixture ``name``'s documents with their text, ready to train on.
+
+    What a pretraining task reads (without Spark: the GPU image reads Delta with deltalake).
+    """
+    mixture = mixture_table(name)  # validates the name
+    return TableSpec(
+        layer="gold",
+        name=f"corpus_{name}",
+        schema=CORPUS_SCHEMA,
+        keys=mixture.keys,
+        partition_by=(),
+        comment=f"Training text of mixture {name!r} (copies and a held-out split); each run "
+        "replaces the whole table, its commit's userMetadata names the mixture version.",
+    )
+
+
 SILVER_DOMAINS = TableSpec(
     layer="silver",
     name="domains",
@@ -290,6 +320,79 @@ SILVER_DOMAIN_LABELS = TableSpec(
     partition_by=("dataset",),
     comment="Labelled texts that train and evaluate the domain classifier.",
 )
+
+# POSO experiments (PAPERS.md): interaction events and their users and items, one partition
+# per dataset ("ml-100k", "ml-20m", a production log's name). Like domain_labels these are
+# reference data rebuilt whole per dataset, so they stay out of ALL_TABLES.
+SILVER_POSO_EVENTS = TableSpec(
+    layer="silver",
+    name="poso_events",
+    schema=_schema(
+        ("dataset", StringType(), False),
+        # sha256 of (user_id, item_id, timestamp): an event seen twice is dropped, not doubled.
+        ("event_id", StringType(), False),
+        ("user_id", StringType(), False),
+        ("item_id", StringType(), False),
+        # Seconds since the epoch, as the input gives it.
+        ("timestamp", LongType(), False),
+        # Null for an event log that has a label but no rating.
+        ("rating", DoubleType(), True),
+        # 1 when rating >= poso.positive_rating (or the log's label is positive), else 0.
+        ("label", IntegerType(), False),
+        # "train", "valid" or "test": a time-ordered split over all events.
+        ("split", StringType(), False),
+        # Personalisation code: the user's interactions before this event (ties in time
+        # ordered by item_id), its log2 bucket, and the group it puts the event in.
+        ("activity_count", LongType(), False),
+        ("activity_bucket", IntegerType(), False),
+        ("is_new_user", BooleanType(), False),
+        ("user_group", StringType(), False),
+        # The last poso.history_length items before the event (oldest first) and their labels.
+        ("history_items", ArrayType(StringType()), False),
+        ("history_labels", ArrayType(IntegerType()), False),
+    ),
+    keys=("dataset", "event_id"),
+    partition_by=("dataset",),
+    comment="User-item interactions with a binary label, a time-ordered split and the "
+    "personalisation code (activity before the event, new/regular user group).",
+)
+
+SILVER_POSO_USERS = TableSpec(
+    layer="silver",
+    name="poso_users",
+    schema=_schema(
+        ("dataset", StringType(), False),
+        ("user_id", StringType(), False),
+        # Profile fields, null where the input has no users file (MovieLens-20M) or no value.
+        ("age", IntegerType(), True),
+        ("gender", StringType(), True),
+        ("occupation", StringType(), True),
+        ("zip_code", StringType(), True),
+        ("events", LongType(), False),
+        ("first_timestamp", LongType(), True),
+    ),
+    keys=("dataset", "user_id"),
+    partition_by=("dataset",),
+    comment="Users of a POSO dataset: profile fields and event counts.",
+)
+
+SILVER_POSO_ITEMS = TableSpec(
+    layer="silver",
+    name="poso_items",
+    schema=_schema(
+        ("dataset", StringType(), False),
+        ("item_id", StringType(), False),
+        ("title", StringType(), True),
+        ("year", IntegerType(), True),
+        ("genres", ArrayType(StringType()), False),
+        ("events", LongType(), False),
+    ),
+    keys=("dataset", "item_id"),
+    partition_by=("dataset",),
+    comment="Items of a POSO dataset: title, release year, genres and event counts.",
+)
+
+POSO_TABLES = (SILVER_POSO_EVENTS, SILVER_POSO_USERS, SILVER_POSO_ITEMS)
 
 ALL_TABLES = (
     BRONZE_DOCUMENTS,

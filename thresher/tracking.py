@@ -67,13 +67,15 @@ def log_params(settings: Settings, run_id: str, params: Mapping[str, object]) ->
     mlflow.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()])
 
 
-def log_metrics(settings: Settings, run_id: str, metrics: Mapping[str, float]) -> None:
+def log_metrics(
+    settings: Settings, run_id: str, metrics: Mapping[str, float], step: int = 0
+) -> None:
     import time
 
     from mlflow.entities import Metric
 
     now = int(time.time() * 1000)
-    batch = [Metric(k, float(v), now, 0) for k, v in sorted(metrics.items())]
+    batch = [Metric(k, float(v), now, step) for k, v in sorted(metrics.items())]
     mlflow = client(settings)
     for start in range(0, len(batch), 900):  # MLflow caps a batch at 1,000 entries
         mlflow.log_batch(run_id, metrics=batch[start : start + 900])

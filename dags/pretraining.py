@@ -1,0 +1,110 @@
+"""Pretraining: a mixture's training corpus → its tokenizer → a LLaMA-architecture model.
+
+Triggered by hand or by another DAG (no schedule). ``training_corpus`` is a Spark job (the
+mixture joined with its documents' text, a fixed held-out split); the tokenizer and the
+model are model tasks: pods on Kubernetes (the model on a GPU), local processes on one
+machine. Their output paths are relative, so they land under the checkpoint root wherever
+the task runs; re-running the DAG resumes training from the last checkpoint.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from models.pretrain.sizes import SIZES
+from thresher.config import Settings
+from thresher_tasks import Resources, model_task
+
+DAG_ID = "pretraining"
+SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
+
+CORPUS_PATH = "{{ ti.xcom_pull(task_ids='training_corpus')['path'] }}"
+MIXTURE_VERSION = "{{ ti.xcom_pull(task_ids='training_corpus')['corpus.mixture_version'] }}"
+TOKENIZER = f"tokenizers/{{{{ params.mixture }}}}/v{MIXTURE_VERSION}"
+RUN_FOLDER = "{{ run_id | replace(':', '-') | replace('+', '-') }}"
+
+
+@dag(
+    dag_id=DAG_ID,
+    description="Train a tokenizer and a LLaMA-architecture model on a curated mixture.",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["thresher", "pretraining", "gpu", "mlflow"],
+    default_args={
+        "owner": "thresher",
+        "retries": SETTINGS.airflow.task_retries,
+        "retry_delay": timedelta(seconds=SETTINGS.airflow.retry_delay_seconds),
+    },
+    params={
+        "mixture": Param(SETTINGS.mixture.name, type="string", description="gold.mixture_<name>"),
+        "size": Param("tiny", enum=list(SIZES), description="named model size"),
+        "max_steps": Param(200, type="integer", minimum=1),
+        "sequence_length": Param(256, type="integer", minimum=8),
+        "batch_size": Param(16, type="integer", minimum=1),
+        "vocab_size": Param(8192, type="integer", minimum=300),
+        "holdout": Param(0.05, type="number", minimum=0, maximum=0.5),
+        "seed": Param(1, type="integer"),
+    },
+    doc_md=__doc__,
+)
+def pretraining():
+    @task
+    def training_corpus(params=None) -> dict:
+        """Spark: gold.mixture_<name> ⋈ bronze.documents → gold.corpus_<name>."""
+        from spark_jobs import training_corpus
+        from spark_jobs.session import get_spark
+
+        settings = Settings.from_env()
+        spark = get_spark(settings, "thresher-training-corpus")
+        summary = training_corpus.build(
+            spark, settings, params["mixture"], holdout=float(params["holdout"])
+        )
+        return {"path": summary["corpus.path"], **summary}
+
+    tokenizer = model_task(
+        task_id="train_tokenizer",
+        module="models.pretrain.tokenizer",
+        settings=SETTINGS,
+        arguments=[
+            "--corpus",
+            CORPUS_PATH,
+            "--output",
+            TOKENIZER,
+            "--vocab-size",
+            "{{ params.vocab_size }}",
+        ],  # fmt: skip
+        resources=Resources(cpu="4", memory="8Gi"),
+    )
+    pretrain = model_task(
+        task_id="pretrain",
+        module="models.pretrain.train",
+        settings=SETTINGS,
+        arguments=[
+            "--corpus",
+            CORPUS_PATH,
+            "--tokenizer",
+            TOKENIZER,
+            "--output",
+            f"pretrain/{{{{ params.mixture }}}}/{{{{ params.size }}}}/{RUN_FOLDER}",
+            "--size",
+            "{{ params.size }}",
+            "--max-steps",
+            "{{ params.max_steps }}",
+            "--sequence-length",
+            "{{ params.sequence_length }}",
+            "--batch-size",
+            "{{ params.batch_size }}",
+            "--seed",
+            "{{ params.seed }}",
+        ],  # fmt: skip
+        resources=Resources(gpus=1, cpu="8", memory="64Gi", shared_memory="16Gi"),
+    )
+    training_corpus() >> tokenizer >> pretrain
+
+
+pretraining()

@@ -1,0 +1,1 @@
+"""GPU-side code: rating, training, pretraining and evaluation entry points."""

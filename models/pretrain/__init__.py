@@ -1,0 +1,1 @@
+"""LLaMA-architecture causal LMs pretrained on a mixture (the proxies QuaDMix searches with)."""

@@ -1,0 +1,97 @@
+"""Run a model entry point as a subprocess of the Airflow worker (the embedded default)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+
+from airflow.exceptions import AirflowException
+from airflow.sdk import BaseOperator
+
+from thresher.entrypoint import RESULT_PATH_ENV
+
+# An entry point writes its JSON result (paths and counts, never data) to $RESULT_PATH_ENV.
+# In a pod that is KubernetesPodOperator's XCom file, so both modes return the same XCom.
+POD_RESULT_PATH = "/airflow/xcom/return.json"
+
+
+class LocalProcessOperator(BaseOperator):
+    """Runs ``cmds + arguments`` as a child process and streams its output into the task log.
+
+    A custom operator rather than BashOperator because the command must be the pod's command,
+    unchanged: the argv travels as a list (no shell, no quoting to get wrong), ``arguments``
+    and ``env_vars`` are templated as KubernetesPodOperator templates them, the entry point's
+    result file becomes the task's XCom as the pod's ``/airflow/xcom/return.json`` does, and
+    ``on_kill`` ends the whole process group (a DataLoader's workers included).
+    """
+
+    template_fields: Sequence[str] = ("arguments", "env_vars")
+    ui_color = "#d9e7f5"
+
+    def __init__(
+        self,
+        *,
+        cmds: Sequence[str],
+        arguments: Sequence[str] | None = None,
+        env_vars: dict[str, str] | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not cmds:
+            raise ValueError("cmds must name the program to run")
+        self.cmds = list(cmds)
+        self.arguments = list(arguments or [])
+        self.env_vars = dict(env_vars or {})
+        self._process: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        # "python" is the image's interpreter in a pod; here it is the worker's own (its venv).
+        program = sys.executable if self.cmds[0] == "python" else self.cmds[0]
+        return [program, *self.cmds[1:], *(str(a) for a in self.arguments)]
+
+    def execute(self, context):
+        argv = self.command()
+        with tempfile.TemporaryDirectory(prefix="thresher-task-") as scratch:
+            result_path = Path(scratch) / "return.json"
+            env = {**os.environ, **self.env_vars, RESULT_PATH_ENV: str(result_path)}
+            self.log.info("Running %s", shlex.join(argv))
+            tail: deque[str] = deque(maxlen=30)
+            self._process = subprocess.Popen(
+                argv,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                bufsize=1,
+                start_new_session=True,
+            )
+            assert self._process.stdout is not None
+            for line in self._process.stdout:
+                line = line.rstrip("\n")
+                tail.append(line)
+                self.log.info("%s", line)
+            code = self._process.wait()
+            if code != 0:
+                raise AirflowException(
+                    f"{shlex.join(argv[:3])} exited with code {code}; its last output:\n"
+                    + "\n".join(tail)
+                )
+            if result_path.exists():
+                return json.loads(result_path.read_text())
+            return None
+
+    def on_kill(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGTERM)
+            try:
+                self._process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._process.pid, signal.SIGKILL)

@@ -1,0 +1,125 @@
+"""What every model entry point shares: its exit contract, its result, its MLflow run.
+
+An entry point (``python -m models.<x> ...``) runs the same way as a local process and in a
+pod. ``run_entry_point`` gives it one contract: a ``BadInput`` error exits with code 2 and a
+one-line message naming what is wrong (no traceback); the JSON result (paths and counts) is
+printed and written to ``THRESHER_RESULT_PATH`` when set, which the task's operator returns
+as its XCom. Training loops never import mlflow: they call a ``Tracker``, and
+``open_tracker`` decides whether that is an MLflow run (the default) or nothing
+(``THRESHER_TRACKING_TRACKING_URI=off``, for a machine without a tracking server).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from thresher.config import Settings
+
+RESULT_PATH_ENV = "THRESHER_RESULT_PATH"
+BAD_INPUT_EXIT_CODE = 2
+
+
+class BadInput(Exception):
+    """The entry point's input is missing or malformed; the message says which and how."""
+
+
+def run_entry_point(main: Callable[[Sequence[str]], dict], argv: Sequence[str] | None = None):
+    """Run ``main(argv)``, publish its result, and turn ``BadInput`` into exit code 2."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = main(argv)
+    except BadInput as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(BAD_INPUT_EXIT_CODE) from None
+    text = json.dumps(result, default=str, sort_keys=True)
+    print(text)
+    target = os.environ.get(RESULT_PATH_ENV)
+    if target:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        Path(target).write_text(text)
+    return result
+
+
+def task_path(value: str, settings: Settings) -> Path:
+    """A path argument of a model task: relative paths live under ``checkpoint_root``.
+
+    DAGs pass relative paths (``pretrain/default/2026-01-01``) so that one argument list
+    means the checkpoint claim in a pod and ``<home>/checkpoints`` locally.
+    """
+    if "://" in value:
+        raise BadInput(f"{value}: model outputs are files on a volume, not object-store URIs")
+    path = Path(value)
+    return path if path.is_absolute() else Path(settings.checkpoint_root) / path
+
+
+class Tracker:
+    """Where a loop reports. This base class records nothing (tracking off)."""
+
+    run_id: str | None = None
+
+    def log_params(self, params: Mapping[str, object]) -> None:
+        pass
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
+        pass
+
+    def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
+        pass
+
+    def finish(self, status: str = "FINISHED") -> None:
+        pass
+
+
+class MlflowTracker(Tracker):
+    def __init__(self, settings: Settings, run_id: str) -> None:
+        self.settings = settings
+        self.run_id = run_id
+
+    def log_params(self, params: Mapping[str, object]) -> None:
+        from thresher import tracking
+
+        existing = tracking.client(self.settings).get_run(self.run_id).data.params
+        fresh = {k: v for k, v in params.items() if k not in existing}  # params are write-once
+        if fresh:
+            tracking.log_params(self.settings, self.run_id, fresh)
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
+        from thresher import tracking
+
+        tracking.log_metrics(self.settings, self.run_id, metrics, step=step)
+
+    def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
+        from thresher import tracking
+
+        client = tracking.client(self.settings)
+        if Path(path).is_dir():
+            client.log_artifacts(self.run_id, str(path), artifact_path)
+        else:
+            client.log_artifact(self.run_id, str(path), artifact_path)
+
+    def finish(self, status: str = "FINISHED") -> None:
+        from thresher import tracking
+
+        tracking.finish_run(self.settings, self.run_id, status)
+
+
+def tracking_enabled(settings: Settings) -> bool:
+    return settings.tracking.tracking_uri.lower() not in ("off", "none")
+
+
+def open_tracker(
+    settings: Settings,
+    run_key: str,
+    run_name: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> Tracker:
+    """The MLflow run for ``run_key`` (the same one again after a restart), or no tracking."""
+    if not tracking_enabled(settings):
+        return Tracker()
+    from thresher import tracking
+
+    return MlflowTracker(settings, tracking.open_run(settings, run_key, run_name, tags))
