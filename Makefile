@@ -43,7 +43,7 @@ env: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,ml]"
 	@touch $@
 
 # eval "$(make -s env-vars)" gives a shell the demo's stores (for airflow/thresher/mlflow commands).
@@ -91,7 +91,7 @@ mlflow-ui: env
 BENCH_ARGS ?= --sizes small,large
 BENCH_STAMP := $(VENV)/.installed-bench
 $(BENCH_STAMP): pyproject.toml $(STAMP)
-	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	$(BIN)/pip install --quiet -e ".[dev,ml,bench]"
 	@touch $@
 
 bench-dedup: $(BENCH_STAMP)

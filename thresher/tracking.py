@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlparse
 
 from thresher.config import Settings
 
@@ -31,7 +32,8 @@ def experiment_id(settings: Settings, name: str | None = None) -> str:
     if found is not None:
         return found.experiment_id
     root = settings.tracking.artifact_root
-    location = Path(root).resolve().as_uri() if "://" not in root else root
+    # A URI (s3://…, mlflow-artifacts:/…) as given; a plain path as a file: URI.
+    location = root if urlparse(root).scheme else Path(root).resolve().as_uri()
     return mlflow.create_experiment(name, artifact_location=f"{location.rstrip('/')}/{name}")
 
 
