@@ -67,6 +67,8 @@ def train(config: TrainConfig, corpus, tokenizer, output: Path, tracker: Tracker
     from transformers import LlamaForCausalLM
 
     device = _device(config.device)
+    if device.type == "cuda":
+        torch.set_float32_matmul_precision("high")  # TF32 for what autocast leaves in fp32
     bf16 = config.precision == "bf16" or (
         config.precision == "auto" and device.type == "cuda" and torch.cuda.is_bf16_supported()
     )
