@@ -15,6 +15,19 @@ NTREX_LANGUAGES = {
 }  # fmt: skip
 
 
+# Hand-written parallel sentences, for tests that need text but not ../shared.
+SENTENCES = [
+    "The river rose overnight and the old bridge was closed to traffic.",
+    "Der Fluss stieg über Nacht, und die alte Brücke wurde gesperrt.",
+    "La rivière a monté pendant la nuit et le vieux pont a été fermé.",
+    "Farmers in the valley waited for the rain to stop before the harvest.",
+    "Die Bauern im Tal warteten, bis der Regen vor der Ernte aufhörte.",
+    "Les agriculteurs de la vallée attendaient la fin de la pluie avant la récolte.",
+    "The council voted to repair the bridge before the winter.",
+    "Der Rat stimmte dafür, die Brücke vor dem Winter zu reparieren.",
+]
+
+
 def ntrex_documents(shared: Path, code: str, limit: int) -> list[str]:
     """The first ``limit`` NTREX news documents in one language, lines joined by newlines."""
     ids = (shared / "ntrex" / "DOCUMENT_IDS.tsv").read_text(encoding="utf-8").splitlines()
@@ -43,3 +56,41 @@ def html_page(title: str, body: str) -> str:
         "<footer>© Example News. All rights reserved. Privacy policy. Cookie settings.</footer>"
         "</body></html>"
     )
+
+
+def write_curated_mixture(spark, settings, name: str = "default", documents: int = 40) -> list[str]:
+    """bronze.documents and gold.mixture_<name> rows for ``documents`` short texts.
+
+    Stands in for a curation run where a test only needs its outputs. Document ``i`` gets
+    ``1 + i % 3`` copies; returns the doc ids.
+    """
+    import datetime as dt
+
+    from pyspark.sql import Row
+
+    from spark_jobs.delta_io import ensure_table
+    from thresher.tables import BRONZE_DOCUMENTS, mixture_table
+
+    day = dt.date(2026, 11, 1)
+    languages = ("en", "de", "fr")
+    bronze, mixture = [], []
+    for i in range(documents):
+        text = " ".join(SENTENCES[(i + k) % len(SENTENCES)] for k in range(5))
+        doc_id = f"doc-{i:04d}"
+        bronze.append(Row(
+            doc_id=doc_id, ingest_date=day, source="tests", url=f"https://example.org/{i}",
+            location=f"/tests/{i}.html", source_format="html", title=f"Document {i}",
+            text=text, content_sha256=f"{i:064x}", language=languages[i % 3],
+            language_score=0.99, n_chars=len(text), n_bytes=len(text.encode()),
+            extractor="tests",
+        ))  # fmt: skip
+        mixture.append(Row(
+            doc_id=doc_id, ingest_date=day, domain=("news", "science")[i % 2],
+            tokens=len(text.split()), quality=0.5, rank=i / documents,
+            expected_copies=1.0 + i % 3, copies=1 + i % 3, params_version="tests",
+            seed=1, source_versions={"bronze.documents": 0},
+        ))  # fmt: skip
+    for spec, rows in ((BRONZE_DOCUMENTS, bronze), (mixture_table(name), mixture)):
+        path = ensure_table(spark, spec, settings)
+        spark.createDataFrame(rows, spec.schema).write.format("delta").mode("overwrite").save(path)
+    return [row.doc_id for row in bronze]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, make_settings
 
 _HOME = Path(tempfile.mkdtemp(prefix="thresher-airflow-"))
 AIRFLOW_ENV = {
@@ -45,3 +45,24 @@ def airflow_db(tmp_path_factory) -> dict[str, str]:
     result = airflow_cli("db", "migrate", env=env, log=log)
     assert result.returncode == 0, log.read_text()[-3000:]
     return env
+
+
+@pytest.fixture
+def pipeline_env(airflow_db, tmp_path):
+    """Thresher stores in a fresh home; no retries so a failure ends the run at once."""
+    home = tmp_path / "home"
+    env = {
+        **airflow_db,
+        "THRESHER_HOME": str(home),
+        "THRESHER_AIRFLOW_TASK_RETRIES": "0",
+        "THRESHER_SPARK_MASTER": "local[2]",
+        "THRESHER_SPARK_SHUFFLE_PARTITIONS": "2",
+        "THRESHER_SPARK_DRIVER_MEMORY": "1g",
+        "THRESHER_SPARK_CONF": "spark.ui.enabled=false",
+        # Small models: few labelled items per language, few classifier features.
+        "THRESHER_LANGUAGES": "en,de,fr,ja",
+        "THRESHER_DOMAIN_LABELS_PER_LANGUAGE": "12",
+        "THRESHER_QUALITY_CLASSIFIER_FEATURES": "4096",
+        "THRESHER_QUALITY_CLASSIFIER_MAX_ITER": "20",
+    }
+    return env, make_settings(home)

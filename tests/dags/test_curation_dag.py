@@ -9,7 +9,6 @@ import pytest
 from pyspark.sql import functions as F
 
 from spark_jobs.delta_io import read_table
-from tests.conftest import make_settings
 from tests.corpus import html_page, ntrex_documents
 from tests.dags.conftest import airflow_cli
 from thresher import cli, tracking
@@ -30,27 +29,6 @@ def dags_test(env, day: dt.date, input_path, log, source="news"):
     return airflow_cli(
         "dags", "test", "curation", day.isoformat(), "--conf", conf, env=env, log=log
     )
-
-
-@pytest.fixture
-def pipeline_env(airflow_db, tmp_path):
-    """Thresher stores in a fresh home; no retries so a failure ends the run at once."""
-    home = tmp_path / "home"
-    env = {
-        **airflow_db,
-        "THRESHER_HOME": str(home),
-        "THRESHER_AIRFLOW_TASK_RETRIES": "0",
-        "THRESHER_SPARK_MASTER": "local[2]",
-        "THRESHER_SPARK_SHUFFLE_PARTITIONS": "2",
-        "THRESHER_SPARK_DRIVER_MEMORY": "1g",
-        "THRESHER_SPARK_CONF": "spark.ui.enabled=false",
-        # Small models: few labelled items per language, few classifier features.
-        "THRESHER_LANGUAGES": "en,de,fr,ja",
-        "THRESHER_DOMAIN_LABELS_PER_LANGUAGE": "12",
-        "THRESHER_QUALITY_CLASSIFIER_FEATURES": "4096",
-        "THRESHER_QUALITY_CLASSIFIER_MAX_ITER": "20",
-    }
-    return env, make_settings(home)
 
 
 @pytest.mark.airflow
