@@ -4,8 +4,46 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib import metadata
 
 from thresher.config import Settings
+
+DELTA_EXTENSIONS = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+}
+
+
+def delta_package() -> str:
+    """Maven coordinates of the Delta jar for the installed delta-spark and pyspark.
+
+    The artifact ``configure_spark_with_delta_pip`` asks for, named here so that
+    spark-submit (``--packages``) and this module's sessions load the same jar.
+    """
+    spark_minor = ".".join(metadata.version("pyspark").split(".")[:2])
+    return f"io.delta:delta-spark_{spark_minor}_2.13:{metadata.version('delta-spark')}"
+
+
+def session_conf(settings: Settings) -> dict[str, str]:
+    """Every Spark property of a Thresher session except its master.
+
+    ``settings.spark.conf`` overrides the defaults, except that packages it names are
+    added to Delta's rather than replacing it.
+    """
+    conf = {
+        **DELTA_EXTENSIONS,
+        "spark.sql.shuffle.partitions": str(settings.spark.shuffle_partitions),
+        "spark.driver.memory": settings.spark.driver_memory,
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.warehouse.dir": str(settings.home / "spark-warehouse"),
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={settings.home}",
+        # Delta's log replay is tiny here; the default 50 partitions only add task overhead.
+        "spark.databricks.delta.snapshotPartitions": "2",
+    }
+    conf.update(settings.spark.conf)
+    extra = conf.get("spark.jars.packages", "")
+    conf["spark.jars.packages"] = ",".join(p for p in (delta_package(), extra) if p)
+    return conf
 
 
 def get_spark(settings: Settings, app_name: str = "thresher"):
@@ -25,25 +63,9 @@ def get_spark(settings: Settings, app_name: str = "thresher"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 
-    from delta import configure_spark_with_delta_pip
-
-    builder = (
-        SparkSession.builder.appName(app_name)
-        .master(settings.spark.master)
-        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
-        .config(
-            "spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog"
-        )
-        .config("spark.sql.shuffle.partitions", str(settings.spark.shuffle_partitions))
-        .config("spark.driver.memory", settings.spark.driver_memory)
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.warehouse.dir", str(settings.home / "spark-warehouse"))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={settings.home}")
-        # Delta's log replay is tiny here; the default 50 partitions only add task overhead.
-        .config("spark.databricks.delta.snapshotPartitions", "2")
-    )
-    for key, value in settings.spark.conf.items():
+    builder = SparkSession.builder.appName(app_name).master(settings.spark.master)
+    for key, value in session_conf(settings).items():
         builder = builder.config(key, value)
-    spark = configure_spark_with_delta_pip(builder).getOrCreate()
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
