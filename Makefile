@@ -29,7 +29,7 @@ DEMO_DATE ?= $(shell date -u +%F)
 # embedding them takes ~11 min on 2 cores; 200 takes ~4).
 DEMO_LABELS ?= 200
 
-.PHONY: help env env-vars test lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-dedup bench-sampling bench-domain
+.PHONY: help env env-vars test lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-dedup bench-sampling bench-domain bench-pretrain gpu-check
 
 help:
 	@echo "make demo        run the curation DAG end to end on real multilingual pages"
@@ -107,3 +107,12 @@ bench-domain: env
 
 clean:
 	rm -rf $(THRESHER_HOME)
+
+# Pretraining tokens/s per named size on this CPU (+ the GPU check's figures if present).
+bench-pretrain: env
+	$(BIN)/python -m bench.pretrain
+
+# On a machine with a CUDA GPU: the pretraining entry point in bf16 with torch.compile.
+gpu-check: env
+	$(BIN)/python -m bench.gpu_check prepare --out $(CURDIR)/.gpu
+	$(BIN)/python -m bench.gpu_check run --data $(CURDIR)/.gpu --out bench/results
