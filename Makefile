@@ -29,14 +29,15 @@ DEMO_DATE ?= $(shell date -u +%F)
 # embedding them takes ~11 min on 2 cores; 200 takes ~4).
 DEMO_LABELS ?= 200
 
-.PHONY: help env env-vars test lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-dedup bench-sampling bench-domain bench-pretrain gpu-check
+.PHONY: help env env-vars test lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-dedup bench-sampling bench-domain bench-pretrain bench-poso gpu-check
 
 help:
 	@echo "make demo        run the curation DAG end to end on real multilingual pages"
 	@echo "make test        run the test suite (what CI runs)"
 	@echo "make airflow-ui  Airflow UI on http://127.0.0.1:8080 over the demo's stores"
 	@echo "make mlflow-ui   MLflow UI on http://127.0.0.1:5000 over the demo's stores"
-	@echo "make bench-dedup | bench-sampling | bench-domain   benchmarks → bench/results/"
+	@echo "make bench-dedup | bench-sampling | bench-domain | bench-pretrain | bench-poso"
+	@echo "                 benchmarks → bench/results/"
 
 env: $(STAMP)
 
@@ -44,6 +45,9 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev,ml]"
+	# MovieLens-100K for the POSO experiments ships inside recbole; its own requirements pin
+	# ray<=2.6.3 and more, none of which is needed to read the files.
+	$(BIN)/pip install --quiet --no-deps recbole==1.2.1
 	@touch $@
 
 # eval "$(make -s env-vars)" gives a shell the demo's stores (for airflow/thresher/mlflow commands).
@@ -116,3 +120,8 @@ bench-pretrain: env
 gpu-check: env
 	$(BIN)/python -m bench.gpu_check prepare --out $(CURDIR)/.gpu
 	$(BIN)/python -m bench.gpu_check run --data $(CURDIR)/.gpu --out bench/results
+
+# POSO grid on MovieLens-100K (recbole's copy): test GAUC overall / new / regular users per
+# model over 3 seeds → bench/results/poso.json.
+bench-poso: env
+	$(BIN)/python -m bench.poso $(BENCH_ARGS)

@@ -1,0 +1,1 @@
+"""POSO (Dai et al., 2021): personalised cold-start modules on MovieLens-format events."""

@@ -1,0 +1,117 @@
+"""The poso DAG: its grid follows the settings, and a small sample runs end to end."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import REPO
+from tests.dags.conftest import airflow_cli
+from thresher import tracking
+from thresher.config import Settings, poso_events_export
+
+
+def parse_poso(monkeypatch, **env: str):
+    from airflow.dag_processing.dagbag import DagBag
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    bag = DagBag(dag_folder=str(REPO / "dags" / "poso.py"))
+    assert bag.import_errors == {}
+    return bag.dags["poso"]
+
+
+def test_one_training_task_per_model_and_seed_between_data_and_summary(monkeypatch, tmp_path):
+    dag = parse_poso(
+        monkeypatch, THRESHER_HOME=str(tmp_path), THRESHER_POSO_SEEDS="2",
+        THRESHER_POSO_MODELS="baseline,poso_mha", THRESHER_POSO_GATE_SCALE="3",
+    )  # fmt: skip
+    training = sorted(t.task_id for t in dag.tasks if t.task_id.startswith("train_"))
+    assert training == ["train_baseline_s1", "train_baseline_s2", "train_poso_mha_s1",
+                        "train_poso_mha_s2"]  # fmt: skip
+    assert dag.schedule is None and dag.catchup is False
+    summary = dag.get_task("summarise")
+    assert summary.upstream_task_ids == set(training)
+    task = dag.get_task("train_poso_mha_s2")
+    assert task.upstream_task_ids == {"prepare_events"}
+    assert type(task).__name__ == "LocalProcessOperator"  # THRESHER_EXECUTOR=local
+    assert task.cmds == ["python", "-m", "models.poso.train"]
+    args = dict(zip(task.arguments[::2], task.arguments[1::2], strict=True))
+    assert (args["--model"], args["--seed"], args["--gate-scale"]) == ("poso_mha", "2", "3.0")
+    assert "xcom_pull(task_ids='prepare_events')" in args["--events"]
+    assert args["--group"] == "poso/{{ run_id }}" and args["--date"] == "{{ ds }}"
+    assert not args["--output"].startswith("/")  # under the checkpoint root, wherever it runs
+
+
+def test_on_kubernetes_training_tasks_are_gpu_pods(monkeypatch, tmp_path):
+    pytest.importorskip("airflow.providers.cncf.kubernetes")
+    dag = parse_poso(monkeypatch, THRESHER_HOME=str(tmp_path), THRESHER_EXECUTOR="kubernetes",
+                     THRESHER_POSO_SEEDS="1", THRESHER_POSO_MODELS="poso_mmoe")  # fmt: skip
+    task = dag.get_task("train_poso_mmoe_s1")
+    assert type(task).__name__ == "KubernetesPodOperator"
+    assert task.container_resources.limits["nvidia.com/gpu"] == "1"
+    assert task.arguments[task.arguments.index("--model") + 1] == "poso_mmoe"
+
+
+def movielens_sample(folder, users: int = 24, events: int = 18, seed: int = 7) -> str:
+    """A small MovieLens-format folder (RecBole atomic files) with some late-arriving users."""
+    rng = random.Random(seed)
+    folder.mkdir()
+    lines = ["user_id:token\titem_id:token\trating:float\ttimestamp:float"]
+    for u in range(users):
+        start = 1000 * (u if u < users * 3 // 4 else users)  # the last quarter arrives late
+        for k in range(events):
+            item = rng.randrange(40)
+            rating = rng.choice([4, 5]) if item % 2 == 0 else rng.choice([1, 2, 3, 4])
+            lines.append(f"{u}\t{item}\t{rating}\t{start + 60 * k + u}")
+    (folder / "sample.inter").write_text("\n".join(lines) + "\n")
+    (folder / "sample.user").write_text("user_id:token\tage:token\tgender:token\n" + "".join(
+        f"{u}\t{20 + u}\t{'MF'[u % 2]}\n" for u in range(users)))  # fmt: skip
+    return str(folder)
+
+
+@pytest.mark.airflow
+def test_a_small_grid_runs_end_to_end(pipeline_env, tmp_path):
+    env, _ = pipeline_env
+    env = env | {
+        "THRESHER_POSO_INPUT_PATH": movielens_sample(tmp_path / "sample"),
+        "THRESHER_POSO_DATASET": "sample",
+        "THRESHER_POSO_MODELS": "baseline,poso_mlp",
+        "THRESHER_POSO_SEEDS": "1",
+        "THRESHER_POSO_MAX_EPOCHS": "2",
+        "THRESHER_POSO_NEW_USER_THRESHOLD": "4",
+    }
+    log = tmp_path / "dags-test.log"
+
+    result = airflow_cli("dags", "test", "poso", "2026-11-20", env=env, log=log)
+
+    output = log.read_text()
+    assert result.returncode == 0, output[-4000:]
+    settings = Settings.from_env(env)
+    export = pq.read_table(poso_events_export(settings, "sample"))
+    assert export.num_rows == 24 * 18 and set(export["split"].to_pylist()) == {
+        "train", "valid", "test"}  # fmt: skip
+    # The grid's runs live in the POSO experiment (THRESHER_POSO_EXPERIMENT).
+    settings = Settings.from_env(env | {"THRESHER_TRACKING_EXPERIMENT": "thresher-poso"})
+    client = tracking.client(settings)
+    experiment = tracking.experiment_id(settings)
+    runs = client.search_runs([experiment], "tags.`thresher.poso.model` != ''")
+    assert sorted(r.data.tags["thresher.poso.model"] for r in runs) == ["baseline", "poso_mlp"]
+    for run in runs:
+        assert run.info.status == "FINISHED"
+        assert run.data.tags["thresher.poso.group"].startswith("poso/")
+        assert {"test.overall.auc", "test.new.events", "test.regular.events"} <= set(
+            run.data.metrics)  # fmt: skip
+        steps = [m.step for m in client.get_metric_history(run.info.run_id, "train.loss")]
+        assert steps == [1, 2]
+    (summary,) = client.search_runs([experiment], "tags.`thresher.poso.summary_of` != ''")
+    artifacts = {a.path for a in client.list_artifacts(summary.info.run_id, "summary")}
+    assert artifacts == {"summary/poso_gain.png", "summary/poso_summary.md",
+                         "summary/poso_summary.json"}  # fmt: skip
+    table = client.download_artifacts(summary.info.run_id, "summary/poso_summary.json", tmp_path)
+    improvements = json.loads(Path(table).read_text())["improvements"]
+    assert set(improvements) == {"poso_mlp_vs_baseline"}
