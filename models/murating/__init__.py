@@ -1,0 +1,1 @@
+"""MuRating: English raters → Bradley–Terry unified scores → a multilingual pairwise rater."""

@@ -1,0 +1,120 @@
+"""Parallel documents: the same text in several languages, grouped by a ``unit_id``.
+
+A unit is what one English judgment is carried across: every language version of a unit
+inherits the unified score of its English side. Sources, all read from ``../shared/data``:
+
+- ``ntrex``: the 123 NTREX-128 news documents in 18 languages (loader from ``mubench``);
+- ``xquad``: the 240 XQuAD Wikipedia paragraphs in 12 languages (loader from ``mubench``);
+- ``tatoeba``: Tatoeba test pairs with English, ``block`` consecutive sentence pairs joined
+  into one short document per unit (the English sides differ per language, so each unit has
+  exactly two languages). Short, conversational text: the low end of the quality range that
+  news and encyclopaedia text leave empty.
+
+Translated documents (``models.murating.translate``) join as units of their own source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from models.mubench.sources import default_data_root, load_ntrex, load_xquad
+from thresher.entrypoint import BadInput
+
+ENGLISH = "en"
+# Tatoeba file codes (tatoeba.<code>-eng.<code>) → ISO 639-1.
+TATOEBA_TO_ISO = {
+    "ara": "ar", "cmn": "zh", "spa": "es", "fra": "fr", "deu": "de", "rus": "ru", "jpn": "ja",
+    "por": "pt", "ita": "it", "kor": "ko", "nld": "nl", "pol": "pl", "vie": "vi", "tur": "tr",
+    "ind": "id", "tha": "th", "hin": "hi",
+}  # fmt: skip
+SOURCES = ("ntrex", "xquad", "tatoeba")
+
+
+@dataclass(frozen=True)
+class ParallelDoc:
+    source: str  # "ntrex", "xquad", "tatoeba", "translation:<model>", "silver"
+    unit_id: str  # the same for every language version of one text
+    language: str  # ISO 639-1
+    text: str
+
+    @property
+    def doc_key(self) -> str:
+        return f"{self.unit_id}/{self.language}"
+
+
+def load_tatoeba(folder: Path, block: int = 8, max_lines: int = 400) -> list[ParallelDoc]:
+    """Tatoeba ``tatoeba.<xxx>-eng.{xxx,eng}`` → units of ``block`` consecutive pairs."""
+    docs = []
+    for code, language in sorted(TATOEBA_TO_ISO.items()):
+        base = folder / f"tatoeba.{code}-eng"
+        native, english = Path(f"{base}.{code}"), Path(f"{base}.eng")
+        if not (native.is_file() and english.is_file()):
+            continue
+        lines = native.read_text(encoding="utf-8").splitlines()[:max_lines]
+        eng = english.read_text(encoding="utf-8").splitlines()[:max_lines]
+        if len(lines) != len(eng):
+            raise BadInput(f"{native}: {len(lines)} lines but {english} has {len(eng)}")
+        joiner = "" if language in ("zh", "ja") else " "
+        for start in range(0, len(lines) - block + 1, block):
+            unit = f"tatoeba:{code}:{start // block}"
+            docs.append(
+                ParallelDoc("tatoeba", unit, language, joiner.join(lines[start : start + block]))
+            )
+            docs.append(ParallelDoc("tatoeba", unit, ENGLISH, " ".join(eng[start : start + block])))
+    return docs
+
+
+def load_parallel(
+    sources: Sequence[str] = SOURCES,
+    languages: Iterable[str] | None = None,
+    data_root: Path | None = None,
+    tatoeba_block: int = 8,
+    tatoeba_lines: int = 400,
+    max_units: int = 0,
+) -> list[ParallelDoc]:
+    """Every language version of every unit of ``sources``, English included.
+
+    ``max_units`` > 0 keeps the first that many units of NTREX and of XQuAD (in file order);
+    Tatoeba's size is set per language by ``tatoeba_lines``.
+    """
+    root = data_root or default_data_root()
+    unknown = set(sources) - set(SOURCES)
+    if unknown:
+        raise BadInput(f"unknown parallel sources {sorted(unknown)}; known: {SOURCES}")
+    docs: list[ParallelDoc] = []
+    if "ntrex" in sources:
+        docs += [
+            ParallelDoc("ntrex", f"ntrex:{i.item_id}", i.language, i.options[0])
+            for i in load_ntrex(root / "ntrex")
+        ]
+    if "xquad" in sources:
+        docs += [
+            ParallelDoc("xquad", f"xquad:{i.item_id}", i.language, i.options[0])
+            for i in load_xquad(root / "xquad")
+        ]
+    if "tatoeba" in sources:
+        docs += load_tatoeba(root / "tatoeba", tatoeba_block, tatoeba_lines)
+    if max_units > 0:
+        first: dict[str, list[str]] = {}
+        for d in docs:
+            if d.source == "tatoeba":
+                continue
+            units = first.setdefault(d.source, [])
+            if len(units) < max_units and d.unit_id not in units:
+                units.append(d.unit_id)
+        keep = {u for units in first.values() for u in units}
+        docs = [d for d in docs if d.source == "tatoeba" or d.unit_id in keep]
+    wanted = set(languages) | {ENGLISH} if languages is not None else None
+    docs = [d for d in docs if d.text.strip() and (wanted is None or d.language in wanted)]
+    if not docs:
+        raise BadInput(f"no parallel documents for {list(sources)} under {root}")
+    return docs
+
+
+def held_out(unit_id: str, fraction: float, seed: int = 1) -> bool:
+    """Whether a unit is held out: a fixed hash, so every language version goes together."""
+    digest = hashlib.sha256(f"{seed}:{unit_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < fraction

@@ -1,0 +1,215 @@
+"""Train the multilingual rater on pairs with the pairwise Bradley–Terry loss.
+
+``python -m models.murating.train --pairs <Delta/Parquet> --output <folder> --backend
+embedding_head|finetune [...]``. Pairs come from ``silver.murating_pairs`` (read with
+``deltalake``: no JVM in a GPU pod): ``split = train`` rows train, ``held_out`` rows are
+evaluated after every epoch. The loop seeds before building the model, saves a checkpoint
+(model, optimiser, epoch) after every epoch and resumes from it, so a retried task continues
+where it stopped. It reports to a ``Tracker``; MLflow (the run, the logged model and its
+registry version) stays in ``main``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from models.murating.bradley_terry import pairwise_loss
+from models.murating.embeddings import EmbeddingCache
+from models.murating.evaluate import evaluate, flat_metrics, json_safe
+from models.murating.head import BACKENDS, build_rater, score_texts
+from thresher.config import Settings
+from thresher.entrypoint import BadInput, Tracker, open_tracker, run_entry_point, task_path
+
+log = logging.getLogger(__name__)
+CHECKPOINT = "checkpoint.pt"
+TRAIN, HELD_OUT = "train", "held_out"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    backend: str = "embedding_head"
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    seed: int = 1
+    # embedding_head
+    hidden: int = 256
+    dropout: float = 0.1
+    max_chars: int = 256
+    # finetune
+    encoder_path: str = ""
+    max_length: int = 512
+    # evaluation: pairs with |label - 0.5| below this are not counted in accuracy
+    margin: float = 0.1
+
+
+def read_pairs(path: str, pair_set: str = "") -> pd.DataFrame:
+    if "://" not in path and not Path(path).exists():
+        raise BadInput(f"pairs {path} do not exist")
+    if (Path(path) / "_delta_log").is_dir() or "://" in path:
+        from deltalake import DeltaTable
+
+        filters = [("pair_set", "=", pair_set)] if pair_set else None
+        frame = DeltaTable(path).to_pandas(filters=filters)
+    else:
+        frame = pd.read_parquet(path)
+    if frame.empty or not {"text_a", "text_b", "label", "split"} <= set(frame.columns):
+        raise BadInput(f"pairs {path} are empty or lack text_a/text_b/label/split")
+    return frame
+
+
+def documents_of(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The distinct documents of ``pairs`` (doc_key, unit_id, language, text, score)."""
+    sides = [
+        pairs[[f"doc_{s}", f"unit_{s}", f"language_{s}", f"text_{s}", f"score_{s}"]].set_axis(
+            ["doc_key", "unit_id", "language", "text", "score"], axis=1
+        )
+        for s in ("a", "b")
+    ]
+    return pd.concat(sides).drop_duplicates("doc_key").reset_index(drop=True)
+
+
+def _epoch_loss(rater, pairs: pd.DataFrame, config: TrainConfig, optimizer=None, epoch=0):
+    order = np.random.default_rng(config.seed * 1000 + epoch).permutation(len(pairs))
+    total, steps = 0.0, 0
+    for start in range(0, len(order), config.batch_size):
+        batch = pairs.iloc[order[start : start + config.batch_size]]
+        with torch.set_grad_enabled(optimizer is not None):
+            delta = rater(batch["text_a"].tolist()) - rater(batch["text_b"].tolist())
+            target = torch.tensor(batch["label"].to_numpy(), dtype=delta.dtype, device=delta.device)
+            loss = pairwise_loss(delta, target)
+        if optimizer is not None:
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        total, steps = total + loss.item() * len(batch), steps + len(batch)
+    return total / max(steps, 1)
+
+
+def train(
+    pairs: pd.DataFrame, output: Path, config: TrainConfig, tracker: Tracker | None = None,
+    cache: EmbeddingCache | None = None,
+) -> dict:  # fmt: skip
+    """Train (or resume) to ``config.epochs``; save the rater to ``output/model``; evaluate."""
+    tracker = tracker or Tracker()
+    train_pairs = pairs[pairs["split"] == TRAIN].reset_index(drop=True)
+    held_out = pairs[pairs["split"] == HELD_OUT].reset_index(drop=True)
+    if train_pairs.empty:
+        raise BadInput("no training pairs (split = 'train')")
+    torch.manual_seed(config.seed)
+    options = {k: v for k, v in dataclasses.asdict(config).items() if k != "backend"}
+    if config.backend == "embedding_head":
+        options["cache"] = cache or EmbeddingCache(None, config.max_chars)
+        # embed every text once up front: epochs then only run the head
+        options["cache"].embed(pd.concat([pairs.text_a, pairs.text_b]).unique().tolist())
+    rater = build_rater(config.backend, **options)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    rater.to(device)
+    optimizer = torch.optim.AdamW(
+        [p for p in rater.parameters() if p.requires_grad],
+        lr=config.learning_rate,
+        weight_decay=config.weight_decay,
+    )
+    output.mkdir(parents=True, exist_ok=True)
+    start = 0
+    if (output / CHECKPOINT).is_file():
+        state = torch.load(output / CHECKPOINT, map_location=device, weights_only=False)
+        rater.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        start = state["epoch"]
+        torch.set_rng_state(state["torch_rng"])  # dropout continues as if never stopped
+        log.info("resumed %s at epoch %d", output, start)
+    tracker.log_params({f"murating.{k}": v for k, v in dataclasses.asdict(config).items()})
+    history = []
+    for epoch in range(start, config.epochs):
+        rater.train()
+        train_loss = _epoch_loss(rater, train_pairs, config, optimizer, epoch)
+        rater.eval()
+        eval_loss = _epoch_loss(rater, held_out, config) if len(held_out) else float("nan")
+        metrics = {"train_loss": train_loss, "held_out_loss": eval_loss}
+        history.append({"epoch": epoch + 1, **metrics})
+        tracker.log_metrics(metrics, step=epoch + 1)
+        torch.save(
+            {
+                "model": rater.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "epoch": epoch + 1,
+                "torch_rng": torch.get_rng_state(),
+            },
+            output / CHECKPOINT,  # fmt: skip
+        )
+    rater.eval()
+    rater.save(output / "model")
+    report = {}
+    if len(held_out):
+        docs = documents_of(held_out)
+        report = evaluate(docs, score_texts(rater, docs["text"].tolist()), held_out, config.margin)
+        tracker.log_metrics(flat_metrics(report), step=config.epochs)
+    metrics = json_safe({"history": history, "eval": report})
+    (output / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    return {"model_path": str(output / "model"), "epochs": config.epochs, "history": history,
+            "eval": report}  # fmt: skip
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    defaults = TrainConfig()
+    parser = argparse.ArgumentParser(prog="python -m models.murating.train")
+    parser.add_argument("--pairs", required=True, help="silver.murating_pairs (Delta) or Parquet")
+    parser.add_argument("--output", required=True, help="folder; relative = under checkpoint root")
+    parser.add_argument("--pair-set", default="", help="partition of silver.murating_pairs")
+    parser.add_argument("--backend", choices=BACKENDS, default=defaults.backend)
+    parser.add_argument("--encoder-path", default="", help="finetune: a transformers checkpoint")
+    parser.add_argument("--embedding-cache", default="", help="embedding_head: cache folder")
+    parser.add_argument("--run-key", default="", help="MLflow run key (default: the output)")
+    parser.add_argument("--register-name", default="murating", help="MLflow registered model")
+    for f in dataclasses.fields(TrainConfig):
+        if f.name not in ("backend", "encoder_path"):
+            parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default),
+                                default=f.default)  # fmt: skip
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str]) -> dict:
+    args = parse_args(argv)
+    settings = Settings.from_env()
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    config = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
+    if config.backend == "finetune" and not config.encoder_path:
+        raise BadInput("--backend finetune needs --encoder-path (a transformers checkpoint)")
+    output = task_path(args.output, settings)
+    cache_folder = task_path(args.embedding_cache, settings) if args.embedding_cache else (
+        Path(settings.checkpoint_root) / "murating" / "embeddings")  # fmt: skip
+    pairs = read_pairs(args.pairs, args.pair_set)
+    tracker = open_tracker(settings, args.run_key or f"murating/train/{output}", "murating-train")
+    try:
+        result = train(pairs, output, config, tracker,
+                       EmbeddingCache(cache_folder, config.max_chars))  # fmt: skip
+        if tracker.run_id:
+            from models.murating.registry import log_and_register
+
+            result["model_version"] = log_and_register(
+                settings, tracker.run_id, Path(result["model_path"]), args.register_name
+            )
+            result["run_id"] = tracker.run_id
+    except BaseException:
+        tracker.finish("FAILED")
+        raise
+    tracker.finish()
+    result.pop("history")
+    return json_safe(result)  # the result is an XCom: JSON without NaN
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    run_entry_point(main)

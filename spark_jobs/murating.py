@@ -1,0 +1,334 @@
+"""MuRating's Spark steps: judgments, pairs, batch rating, selection (models: ``models.murating``).
+
+- ``judgments``: the parallel units (``models.murating.parallel``) plus any translated units
+  (``models.murating.translate`` output) are rated on their English side by every English
+  rater (``mapInPandas``: the raters are pure functions of text), the ratings collected
+  (a few floats per document) and aggregated by Bradley–Terry on the driver; every language
+  version of a unit gets its unit's unified score → ``silver.murating_documents``.
+- ``pairs``: monolingual, cross-lingual and parallel pairs → ``silver.murating_pairs``.
+- ``rate``: a trained rater scores the documents dedup kept in a partition (``mapInPandas``)
+  → ``silver.quality_scores`` rows of criterion ``murating``, version = the registry
+  version; score = σ(rater logit) in [0, 1] (the raw logit in ``details``), so QuaDMix can
+  merge it with the other criteria (``THRESHER_MIXTURE_CRITERIA=...,murating``).
+- ``select``: per language the top ``top_percent`` % of rated documents (or a score-weighted
+  sample of that size), English cut back so that it is ``english_share`` of the selected
+  tokens (or the other languages cut back when English is short) →
+  ``gold.mixture_<selection_name>``, in the QuaDMix mixture schema (copies = 1), so the
+  pretraining DAG's ``training_corpus`` reads it like any mixture.
+
+Each write replaces exactly what the step owns (a pair set, a partition's criterion and
+version, a whole mixture), so a retry leaves the same tables.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from spark_jobs.delta_io import ensure_table, partition_predicate, read_table, replace_rows
+from thresher.config import MuRatingSettings, Settings
+from thresher.tables import (
+    BRONZE_DOCUMENTS,
+    SILVER_MURATING_DOCUMENTS,
+    SILVER_MURATING_PAIRS,
+    SILVER_QUALITY_SCORES,
+    mixture_table,
+)
+
+log = logging.getLogger(__name__)
+CRITERION = "murating"
+
+
+def embedding_cache_folder(settings: Settings) -> str:
+    config = settings.murating
+    return config.embedding_cache or f"{settings.checkpoint_root}/murating/embeddings"
+
+
+def _english_ratings(config: MuRatingSettings, cache_folder: str):
+    def compute(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        from models.murating.embeddings import EmbeddingCache
+        from models.murating.raters import build_raters, rate
+
+        cache = EmbeddingCache(cache_folder, config.max_chars, config.encoder_path)
+        raters = build_raters(config.raters, cache.embed)
+        for batch in batches:
+            scores = rate(batch["text"].tolist(), raters)
+            yield pd.DataFrame({"unit_id": batch["unit_id"], **scores})
+
+    return compute
+
+
+def judgments(spark: SparkSession, settings: Settings, translations: str = "") -> dict:
+    """Parallel (and translated) units → ``silver.murating_documents[pair_set]``."""
+    from models.murating.judgments import HELD_OUT, TRAIN, documents_frame, unify
+    from models.murating.parallel import ENGLISH, held_out, load_parallel
+    from models.murating.raters import build_raters
+    from models.murating.translate import read_translations
+
+    config = settings.murating
+    root = Path(config.data_path) if config.data_path else None
+    docs = documents_frame(load_parallel(config.sources, settings.languages, root,
+                                         config.tatoeba_block, config.tatoeba_lines,
+                                         config.max_units))  # fmt: skip
+    if translations:
+        docs = pd.concat([docs, documents_frame(read_translations(translations))])
+        docs = docs.drop_duplicates("doc_key", ignore_index=True)
+    english = spark.createDataFrame(docs[docs["language"] == ENGLISH][["unit_id", "text"]])
+    schema = "unit_id string, " + ", ".join(f"{r} double" for r in config.raters)
+    rated = english.mapInPandas(_english_ratings(config, embedding_cache_folder(settings)), schema)
+    ratings = rated.toPandas().sort_values("unit_id", ignore_index=True)
+    scores = {r: ratings[r].to_numpy() for r in config.raters}
+    unified, report = unify(scores, config)
+    versions = {r.name: r.version for r in build_raters(config.raters, lambda t: np.zeros(0))}
+    judgment_version = _version(versions, config)
+    per_unit = pd.DataFrame({"unit_id": ratings["unit_id"], "score": unified})
+    per_unit["english_scores"] = ratings[list(config.raters)].to_dict("records")
+    out = docs.merge(per_unit, on="unit_id")
+    out["split"] = [HELD_OUT if held_out(u, config.held_out_fraction, config.seed) else TRAIN
+                    for u in out["unit_id"]]  # fmt: skip
+    out["pair_set"], out["judgment_version"] = config.pair_set, judgment_version
+    columns = list(SILVER_MURATING_DOCUMENTS.schema.fieldNames())
+    rows = spark.createDataFrame(out[columns], SILVER_MURATING_DOCUMENTS.schema.simpleString())
+    replace_rows(spark, SILVER_MURATING_DOCUMENTS, settings, rows,
+                 f"pair_set = '{config.pair_set}'")  # fmt: skip
+    return {
+        "pair_set": config.pair_set,
+        "judgment_version": judgment_version,
+        "documents": len(out),
+        "units": int(out["unit_id"].nunique()),
+        "raters": versions,
+        "agreement": {k: v for k, v in report.items() if np.isfinite(v)},
+    }
+
+
+def _version(*parts) -> str:
+    blob = json.dumps(parts, sort_keys=True, default=lambda o: dataclasses.asdict(o))
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def pairs(spark: SparkSession, settings: Settings) -> dict:
+    """``silver.murating_documents[pair_set]`` → ``silver.murating_pairs[pair_set]``."""
+    from models.murating.pairs import training_pairs
+
+    config = settings.murating
+    docs = (
+        read_table(spark, SILVER_MURATING_DOCUMENTS, settings)
+        .where(F.col("pair_set") == config.pair_set)
+        .toPandas()
+    )
+    if docs.empty:
+        raise ValueError(f"no documents in pair set {config.pair_set!r}: run judgments first")
+    built = training_pairs(docs, config.monolingual_pairs_per_language,
+                           config.cross_lingual_pairs, config.parallel_pairs, config.seed,
+                           config.strata, config.min_gap, config.label_temperature)  # fmt: skip
+    built["pair_set"] = config.pair_set
+    built["judgment_version"] = docs["judgment_version"].iloc[0]
+    rows = spark.createDataFrame(built[list(SILVER_MURATING_PAIRS.schema.fieldNames())],
+                                 SILVER_MURATING_PAIRS.schema.simpleString())  # fmt: skip
+    replace_rows(spark, SILVER_MURATING_PAIRS, settings, rows, f"pair_set = '{config.pair_set}'")
+    counts = built.groupby(["split", "pair_type"]).size()
+    return {
+        "pair_set": config.pair_set,
+        "pairs_path": SILVER_MURATING_PAIRS.path(settings),
+        "pairs": int(len(built)),
+        "pairs_by_type": {f"{s}/{t}": int(n) for (s, t), n in counts.items()},
+    }
+
+
+RATED_SCHEMA = "doc_id string, ingest_date date, logit double, tokens bigint"
+
+
+def _rate_rows(model_path: str, cache_folder: str):
+    def compute(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        from models.murating.head import load_rater, score_texts
+        from spark_jobs.quality_rules import token_count
+
+        rater = load_rater(model_path, cache_folder)
+        for batch in batches:
+            logits = score_texts(rater, batch["text"].tolist())
+            tokens = [
+                token_count(t, lang) for t, lang in zip(batch.text, batch.language, strict=True)
+            ]
+            yield pd.DataFrame({"doc_id": batch["doc_id"], "ingest_date": batch["ingest_date"],
+                                "logit": logits.astype("float64"), "tokens": tokens})  # fmt: skip
+
+    return compute
+
+
+def rate(
+    spark: SparkSession, settings: Settings, partition: dt.date, model_path: str, version: str,
+    documents: DataFrame | None = None, scores_path: str = "",
+) -> dict:  # fmt: skip
+    """Score ``partition``'s kept documents → ``silver.quality_scores`` (murating, version).
+
+    With ``scores_path`` (what ``models.murating.rate`` wrote in a GPU pod) the logits are
+    read from there; otherwise they are computed here, in ``mapInPandas``.
+    """
+    from spark_jobs.dedup import kept_documents
+
+    if scores_path:
+        scored = (
+            spark.read.parquet(scores_path)
+            .select("doc_id", F.col("ingest_date").cast("date"), "logit", "tokens")
+            .where(F.col("ingest_date") == F.lit(partition))
+        )
+    else:
+        docs = documents if documents is not None else kept_documents(spark, settings, partition)
+        scored = docs.select("doc_id", "ingest_date", "text", "language").mapInPandas(
+            _rate_rows(model_path, embedding_cache_folder(settings)), RATED_SCHEMA
+        )
+    rows = scored.select(
+        "doc_id",
+        "ingest_date",
+        F.lit(CRITERION).alias("criterion"),
+        F.lit(version).alias("version"),
+        (1 / (1 + F.exp(-F.col("logit")))).alias("score"),
+        F.lit(True).alias("passed"),  # a ranking score: selection decides, not a threshold
+        F.lit(None).cast("array<string>").alias("failed"),
+        F.create_map(F.lit("logit"), "logit").alias("details"),
+        "tokens",
+    )
+    predicate = partition_predicate(partition, criterion=CRITERION, version=version)
+    replace_rows(spark, SILVER_QUALITY_SCORES, settings, rows, predicate)
+    written = (
+        read_table(spark, SILVER_QUALITY_SCORES, settings)
+        .where(predicate)
+        .agg(F.count("*").alias("n"), F.countDistinct("doc_id").alias("docs"))
+        .first()
+    )
+    return {"partition": partition.isoformat(), "criterion": CRITERION, "version": version,
+            "rated": written["n"], "documents": written["docs"]}  # fmt: skip
+
+
+def _uniform(seed: int) -> F.Column:
+    """A fixed uniform in (0, 1) per document, from hash(seed, date, doc_id)."""
+    bits = F.pmod(F.xxhash64(F.lit(seed), "ingest_date", "doc_id"), F.lit(1 << 52))
+    return (bits.cast("double") + 0.5) / float(1 << 52)
+
+
+def _balanced(ranked: DataFrame, share: float) -> DataFrame:
+    """Cut English or the other languages so English is ``share`` of the selected tokens."""
+    totals = ranked.groupBy(F.col("language") == "en").agg(F.sum("tokens")).collect()
+    by_side = {bool(r[0]): float(r[1] or 0) for r in totals}
+    english, others = by_side.get(True, 0.0), by_side.get(False, 0.0)
+    if english + others == 0 or english == 0 or others == 0:
+        return ranked
+    if english / (english + others) > share:
+        side, budget = (
+            F.col("language") == "en",
+            share / (1 - share) * others if share < 1 else english,
+        )
+    else:
+        side, budget = F.col("language") != "en", (1 - share) / share * english if share else 0.0
+    # within the side that is cut: best-ranked first (the others' languages interleaved by
+    # their within-language rank, so each shrinks in proportion)
+    order = Window.orderBy("rank", "doc_id").rowsBetween(Window.unboundedPreceding, 0)
+    cut = ranked.where(side).withColumn("cumulative", F.sum("tokens").over(order))
+    kept = cut.where(F.col("cumulative") <= budget).drop("cumulative")
+    return ranked.where(~side).unionByName(kept)
+
+
+def select(
+    spark: SparkSession, settings: Settings, version: str, documents: DataFrame | None = None
+) -> dict:
+    """``silver.quality_scores`` (murating@version) → ``gold.mixture_<selection_name>``."""
+    config = settings.murating
+    scores = (
+        read_table(spark, SILVER_QUALITY_SCORES, settings)
+        .where((F.col("criterion") == CRITERION) & (F.col("version") == version))
+        .select("doc_id", "ingest_date", "score", "tokens")
+    )
+    docs = documents if documents is not None else read_table(spark, BRONZE_DOCUMENTS, settings)
+    frame = scores.join(docs.select("doc_id", "ingest_date", "language"), ["doc_id", "ingest_date"])
+    if config.selection_method == "weighted":
+        # Efraimidis–Spirakis: the largest u^(1/w) are a sample weighted by w, without replacement
+        frame = frame.withColumn(
+            "key", F.log(_uniform(config.seed)) / F.greatest("score", F.lit(1e-9))
+        )
+    else:
+        frame = frame.withColumn("key", F.col("score"))
+    by_language = Window.partitionBy("language").orderBy(F.desc("key"), "doc_id")
+    ranked = frame.withColumn("rank", F.percent_rank().over(by_language)).withColumn(
+        "position", F.row_number().over(by_language)
+    )
+    fraction = config.top_percent / 100
+    chosen = ranked.where((F.col("rank") < fraction) | (F.col("position") == 1))
+    chosen = _balanced(chosen, config.english_share)
+    domains = spark.createDataFrame([], "doc_id string, ingest_date date, domain string")
+    from thresher.tables import SILVER_DOMAINS
+
+    if (Path(SILVER_DOMAINS.path(settings)) / "_delta_log").is_dir():
+        domains = read_table(spark, SILVER_DOMAINS, settings).select(
+            "doc_id", "ingest_date", "domain"
+        )
+    recipe = {"method": config.selection_method, "top_percent": config.top_percent,
+              "english_share": config.english_share, "seed": config.seed,
+              "criterion": f"{CRITERION}@{version}"}  # fmt: skip
+    params_version = _version(recipe)
+    scores_version = _delta_version(spark, SILVER_QUALITY_SCORES.path(settings))
+    spec = mixture_table(config.selection_name)
+    out = (
+        chosen.join(domains, ["doc_id", "ingest_date"], "left")
+        .withColumn("domain", F.coalesce("domain", F.lit("all")))
+        .withColumn("quality", F.col("rank"))
+        .withColumn("expected_copies", F.lit(1.0))
+        .withColumn("copies", F.lit(1))
+        .withColumn("params_version", F.lit(params_version))
+        .withColumn("seed", F.lit(config.seed).cast("long"))
+        .withColumn("source_versions", F.create_map(
+            F.lit(SILVER_QUALITY_SCORES.qualified_name), F.lit(scores_version).cast("long")))
+    )  # fmt: skip
+    path = ensure_table(spark, spec, settings)
+    out.select(*[F.col(f.name).cast(f.dataType) for f in spec.schema.fields]).write.format(
+        "delta"
+    ).mode("overwrite").option("userMetadata", json.dumps(recipe, sort_keys=True)).save(path)
+    written = (
+        spark.read.format("delta")
+        .load(path)
+        .join(docs.select("doc_id", "ingest_date", "language"), ["doc_id", "ingest_date"])
+    )
+    per_language = written.groupBy("language").agg(F.sum("tokens").alias("tokens")).collect()
+    tokens = {r["language"]: int(r["tokens"]) for r in per_language}
+    total = sum(tokens.values())
+    return {"mixture": spec.qualified_name, "selected": written.count(), "tokens": tokens,
+            "english_token_share": tokens.get("en", 0) / total if total else 0.0,
+            "params_version": params_version, "recipe": recipe}  # fmt: skip
+
+
+def _delta_version(spark: SparkSession, path: str) -> int:
+    from delta.tables import DeltaTable
+
+    return int(DeltaTable.forPath(spark, path).history(1).first()["version"])
+
+
+def export_english(spark: SparkSession, settings: Settings, partition: dt.date) -> dict:
+    """English kept documents of ``partition`` → Parquet the translate task reads.
+
+    Unit ids are ``bronze:<doc_id>``; at most ``translate_documents`` (the best by the rule
+    score where one exists would be better: here a seeded sample), one file replaced whole.
+    """
+    from spark_jobs.dedup import kept_documents
+
+    config = settings.murating
+    target = f"{settings.checkpoint_root}/murating/{config.pair_set}/english/{partition}"
+    docs = (
+        kept_documents(spark, settings, partition)
+        .where(F.col("language") == "en")
+        .orderBy(F.xxhash64(F.lit(config.seed), "doc_id"))
+        .limit(config.translate_documents)
+        .select(F.concat(F.lit("bronze:"), "doc_id").alias("unit_id"), "text")
+        .toPandas()
+    )
+    Path(target).mkdir(parents=True, exist_ok=True)
+    docs.to_parquet(f"{target}/documents.parquet", index=False)
+    return {"path": f"{target}/documents.parquet", "documents": len(docs)}

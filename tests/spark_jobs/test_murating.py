@@ -1,0 +1,164 @@
+"""MuRating's Spark steps: judgments and pairs on real parallel text, batch rating, selection."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import pytest
+from pyspark.sql import Row
+
+from models.murating.embeddings import DIM, EmbeddingCache
+from spark_jobs import murating as job
+from spark_jobs.delta_io import ensure_table
+from thresher.tables import (
+    BRONZE_DOCUMENTS,
+    SILVER_MURATING_DOCUMENTS,
+    SILVER_MURATING_PAIRS,
+    SILVER_QUALITY_SCORES,
+    mixture_table,
+)
+
+DAY = dt.date(2026, 11, 1)
+
+
+def _murating(settings, **changes):
+    return dataclasses.replace(settings, murating=dataclasses.replace(settings.murating, **changes))
+
+
+def _bronze_rows(texts_by_language: dict[str, list[str]]) -> list[Row]:
+    rows = []
+    for language, texts in texts_by_language.items():
+        for i, text in enumerate(texts):
+            rows.append(Row(
+                doc_id=f"{language}-{i:03d}", ingest_date=DAY, source="tests",
+                url=f"https://example.org/{language}/{i}", location="tests", source_format="html",
+                title=None, text=text, content_sha256=f"{i:064x}", language=language,
+                language_score=0.99, n_chars=len(text), n_bytes=len(text.encode()),
+                extractor="tests",
+            ))  # fmt: skip
+    return rows
+
+
+@pytest.mark.timeout(1200)
+def test_judgments_and_pairs_on_real_parallel_text(spark, settings, shared_data):
+    settings = dataclasses.replace(settings, languages=("en", "de", "hi"))
+    settings = _murating(settings, sources=("ntrex",), max_units=12, aggregation_pairs=500,
+                         monolingual_pairs_per_language=30, cross_lingual_pairs=40,
+                         parallel_pairs=20, held_out_fraction=0.25,
+                         data_path=str(shared_data))  # fmt: skip
+    summary = job.judgments(spark, settings)
+    assert summary["units"] == 12 and summary["documents"] == 36
+    assert set(summary["raters"]) == {"rules", "lexical", "e5_prototype"}
+    assert "unified:lexical.spearman" in summary["agreement"]
+    docs = spark.read.format("delta").load(SILVER_MURATING_DOCUMENTS.path(settings)).toPandas()
+    # every language version carries its unit's English score
+    assert (docs.groupby("unit_id")["score"].nunique() == 1).all()
+    assert (docs.groupby("unit_id")["split"].nunique() == 1).all()
+    assert set(docs.english_scores.iloc[0]) == {"rules", "lexical", "e5_prototype"}
+
+    built = job.pairs(spark, settings)
+    pairs = spark.read.format("delta").load(SILVER_MURATING_PAIRS.path(settings)).toPandas()
+    assert len(pairs) == built["pairs"] and set(pairs.pair_type) == {
+        "monolingual", "cross_lingual", "parallel"}  # fmt: skip
+    assert (pairs.source_a == "ntrex").all() and pairs.judgment_version.nunique() == 1
+    # re-running replaces the pair set instead of adding to it
+    job.pairs(spark, settings)
+    assert spark.read.format("delta").load(SILVER_MURATING_PAIRS.path(settings)).count() == len(
+        pairs
+    )
+
+
+def _fake_rater(tmp_path, texts):
+    """A saved embedding-head rater and a cache holding vectors for ``texts`` (no encoder)."""
+    import torch
+
+    from models.murating.head import EmbeddingHeadRater
+
+    folder = tmp_path / "cache"
+    cache = EmbeddingCache(folder, max_chars=256)
+    rng = np.random.default_rng(0)
+    cache._save({cache.key(t): rng.normal(size=DIM).astype(np.float32) for t in texts})
+    torch.manual_seed(0)
+    EmbeddingHeadRater(cache, hidden=8).save(tmp_path / "model")
+    return tmp_path / "model", folder
+
+
+def test_batch_rating_writes_one_score_per_document(spark, settings, tmp_path):
+    texts = {"en": [f"English text number {i}." for i in range(6)],
+             "de": [f"Deutscher Text Nummer {i}." for i in range(5)]}  # fmt: skip
+    model, cache = _fake_rater(tmp_path, [t for ts in texts.values() for t in ts])
+    settings = _murating(settings, embedding_cache=str(cache))
+    documents = spark.createDataFrame(_bronze_rows(texts), BRONZE_DOCUMENTS.schema)
+    for _ in range(2):  # a retry rewrites the same rows
+        summary = job.rate(spark, settings, DAY, str(model), "7", documents=documents)
+    assert summary["rated"] == summary["documents"] == 11
+    rows = spark.read.format("delta").load(SILVER_QUALITY_SCORES.path(settings)).toPandas()
+    assert set(rows.criterion) == {"murating"} and set(rows.version) == {"7"}
+    assert rows.doc_id.is_unique and rows.score.between(0, 1).all()
+    assert rows.score.nunique() > 1 and (rows.tokens > 0).all()
+
+
+def _scored(spark, settings, per_language: dict[str, int], tokens: int = 10):
+    bronze, scores = [], []
+    rng = np.random.default_rng(1)
+    for language, n in per_language.items():
+        for i in range(n):
+            doc_id = f"{language}-{i:03d}"
+            bronze.append(_bronze_rows({language: [f"text {i}"]})[0].asDict() | {"doc_id": doc_id})
+            scores.append(Row(doc_id=doc_id, ingest_date=DAY, criterion="murating", version="3",
+                              score=float(rng.uniform()), passed=True, failed=None,
+                              details={}, tokens=tokens))  # fmt: skip
+    path = ensure_table(spark, SILVER_QUALITY_SCORES, settings)
+    spark.createDataFrame(scores, SILVER_QUALITY_SCORES.schema).write.format("delta").mode(
+        "append").save(path)  # fmt: skip
+    return spark.createDataFrame([Row(**b) for b in bronze], BRONZE_DOCUMENTS.schema), scores
+
+
+@pytest.mark.parametrize("share", [0.5, 0.2])
+def test_selection_respects_the_english_balance_and_takes_the_top(spark, settings, share):
+    settings = _murating(settings, top_percent=50.0, english_share=share)
+    documents, scores = _scored(spark, settings, {"en": 40, "de": 20, "fr": 20})
+    summary = job.select(spark, settings, "3", documents=documents)
+    assert summary["english_token_share"] == pytest.approx(share, abs=0.03)
+    picked = spark.read.format("delta").load(mixture_table("murating").path(settings)).toPandas()
+    assert picked.doc_id.is_unique and (picked.copies == 1).all()
+    by_score = {s.doc_id: s.score for s in scores}
+    for language in ("en", "de", "fr"):
+        chosen = [by_score[d] for d in picked.doc_id if d.startswith(language)]
+        rest = [
+            v for d, v in by_score.items() if d.startswith(language) and d not in set(picked.doc_id)
+        ]
+        assert chosen and min(chosen) >= max(rest)  # the best of each language, never a worse one
+
+
+def test_scores_from_the_gpu_entry_point_match_scoring_in_spark(
+    spark, settings, tmp_path, monkeypatch
+):
+    from models.murating import rate as rate_entry
+    from thresher.tables import SILVER_DEDUP
+
+    texts = {"en": [f"An English page {i}." for i in range(4)], "de": ["Eine Seite.", "Zwei."]}
+    model, cache = _fake_rater(tmp_path, [t for ts in texts.values() for t in ts])
+    bronze = _bronze_rows(texts)
+    dedup = [Row(doc_id=r.doc_id, ingest_date=DAY, cluster_id=r.doc_id,
+                 duplicate_of=None if i else bronze[1].doc_id, duplicate_of_date=None,
+                 method=None if i else "exact") for i, r in enumerate(bronze)]  # fmt: skip
+    for spec, rows in ((BRONZE_DOCUMENTS, bronze), (SILVER_DEDUP, dedup)):
+        path = ensure_table(spark, spec, settings)
+        spark.createDataFrame(rows, spec.schema).write.format("delta").mode("overwrite").save(path)
+    monkeypatch.setenv("THRESHER_HOME", str(settings.home))
+    monkeypatch.setenv("THRESHER_MURATING_EMBEDDING_CACHE", str(cache))
+    result = rate_entry.main(["--model", str(model), "--partition", DAY.isoformat(),
+                              "--output", str(tmp_path / "scores")])  # fmt: skip
+    assert result["documents"] == 5  # the duplicate is not rated
+    settings = _murating(settings, embedding_cache=str(cache))
+    job.rate(spark, settings, DAY, str(model), "pod", scores_path=result["scores_path"])
+    job.rate(spark, settings, DAY, str(model), "spark")
+    rows = spark.read.format("delta").load(SILVER_QUALITY_SCORES.path(settings)).toPandas()
+    pod = rows[rows.version == "pod"].set_index("doc_id").sort_index()
+    local = rows[rows.version == "spark"].set_index("doc_id").sort_index()
+    assert list(pod.index) == list(local.index) and len(pod) == 5
+    np.testing.assert_allclose(pod.score, local.score, rtol=1e-5)
+    assert (pod.tokens == local.tokens).all()
