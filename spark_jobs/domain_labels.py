@@ -18,17 +18,12 @@ from pyspark.sql import functions as F
 
 from spark_jobs.delta_io import read_table, replace_rows
 from thresher.config import Settings
+from thresher.languages import FLORES_TO_ISO
 from thresher.tables import SILVER_DOMAIN_LABELS
 
 SIB200 = "sib200"
 SPLITS = ("train", "dev")
-# SIB-200 folder names (FLORES-200 codes) → ISO 639-1.
-SIB200_LANGUAGES = {
-    "arb_Arab": "ar", "deu_Latn": "de", "eng_Latn": "en", "fra_Latn": "fr", "hin_Deva": "hi",
-    "ind_Latn": "id", "ita_Latn": "it", "jpn_Jpan": "ja", "kor_Hang": "ko", "nld_Latn": "nl",
-    "pol_Latn": "pl", "por_Latn": "pt", "rus_Cyrl": "ru", "spa_Latn": "es", "tha_Thai": "th",
-    "tur_Latn": "tr", "vie_Latn": "vi", "zho_Hans": "zh",
-}  # fmt: skip
+SIB200_LANGUAGES = FLORES_TO_ISO  # SIB-200 folder names are FLORES-200 codes
 
 
 def sib200_root(settings: Settings) -> Path:

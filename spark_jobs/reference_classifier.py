@@ -29,17 +29,13 @@ from pyspark.sql import functions as F
 from spark_jobs.delta_io import read_table
 from spark_jobs.minhash import CHARACTER_LANGUAGES
 from thresher.config import Settings
+from thresher.languages import NTREX_TO_ISO
 from thresher.tables import BRONZE_DOCUMENTS
 
 log = logging.getLogger(__name__)
 
 CRITERION = "reference_classifier"
-# NTREX-128 file codes → the ISO 639-1 codes of bronze.documents.language.
-NTREX_CODES = {
-    "eng-US": "en", "zho-CN": "zh", "spa": "es", "fra": "fr", "deu": "de", "rus": "ru",
-    "jpn": "ja", "por": "pt", "ita": "it", "arb": "ar", "kor": "ko", "nld": "nl",
-    "pol": "pl", "vie": "vi", "tur": "tr", "ind": "id", "tha": "th", "hin": "hi",
-}  # fmt: skip
+NTREX_CODES = NTREX_TO_ISO  # NTREX-128 file codes → bronze.documents.language
 _LETTERS = r"\\p{L}\\p{M}\\p{N}"  # as written inside a Spark SQL string literal
 _CHARACTER_LANGUAGES = ", ".join(f"'{c}'" for c in sorted(CHARACTER_LANGUAGES))
 TOKENIZE = (
