@@ -43,26 +43,8 @@ def run(
     if config.rank_mode not in RANK_MODES:
         raise ValueError(f"rank_mode must be one of {RANK_MODES}, got {config.rank_mode!r}")
     versions = source_versions or sampling.current_versions(spark, settings)
-    scores_table = SILVER_QUALITY_SCORES.qualified_name
-    scores = sampling.read_at(spark, settings, scores_table, versions[scores_table])
-    if dates:
-        scores = scores.where(F.col("ingest_date").between(F.lit(dates[0]), F.lit(dates[1])))
-    frame, resolved = sampling.criterion_sigmas(scores, config.criteria, config.larger_is_better)
+    frame, resolved, domain_source = scored_documents(spark, settings, versions, domains, dates)
     params = params or sampling.load_params(settings, list(resolved))
-
-    domain_source = "argument" if domains is not None else "single"
-    if domains is None and sampling.DOMAINS_TABLE in versions:
-        domain_source = sampling.DOMAINS_TABLE
-        domains = sampling.read_at(
-            spark, settings, sampling.DOMAINS_TABLE, versions[sampling.DOMAINS_TABLE]
-        )
-    if domains is None:
-        frame = frame.withColumn("domain", F.lit(sampling.SINGLE_DOMAIN))
-    else:
-        labels = domains.select("doc_id", "ingest_date", "domain")
-        frame = frame.join(labels, ["doc_id", "ingest_date"], "left").withColumn(
-            "domain", F.coalesce("domain", F.lit(sampling.SINGLE_DOMAIN))
-        )
     frame = frame.persist()
     try:
         present = sorted(r["domain"] for r in frame.select("domain").distinct().collect())
@@ -140,6 +122,40 @@ def run(
     }  # fmt: skip
     log.info("mixture %s: %s", spec.qualified_name, summary)
     return summary
+
+
+def scored_documents(
+    spark: SparkSession,
+    settings: Settings,
+    versions: dict[str, int],
+    domains: DataFrame | None = None,
+    dates: tuple[dt.date, dt.date] | None = None,
+) -> tuple[DataFrame, dict[str, str], str]:
+    """What the sampler ranks: (node, doc_id, ingest_date, tokens, σ per criterion, domain).
+
+    Read at the pinned ``versions``; returns the frame, the resolved ``criterion → version``
+    and where the domains came from (``silver.domains``, ``argument`` or ``single``).
+    """
+    config = settings.mixture
+    scores_table = SILVER_QUALITY_SCORES.qualified_name
+    scores = sampling.read_at(spark, settings, scores_table, versions[scores_table])
+    if dates:
+        scores = scores.where(F.col("ingest_date").between(F.lit(dates[0]), F.lit(dates[1])))
+    frame, resolved = sampling.criterion_sigmas(scores, config.criteria, config.larger_is_better)
+    domain_source = "argument" if domains is not None else "single"
+    if domains is None and sampling.DOMAINS_TABLE in versions:
+        domain_source = sampling.DOMAINS_TABLE
+        domains = sampling.read_at(
+            spark, settings, sampling.DOMAINS_TABLE, versions[sampling.DOMAINS_TABLE]
+        )
+    if domains is None:
+        frame = frame.withColumn("domain", F.lit(sampling.SINGLE_DOMAIN))
+    else:
+        labels = domains.select("doc_id", "ingest_date", "domain")
+        frame = frame.join(labels, ["doc_id", "ingest_date"], "left").withColumn(
+            "domain", F.coalesce("domain", F.lit(sampling.SINGLE_DOMAIN))
+        )
+    return frame, resolved, domain_source
 
 
 def mixture_recipe(spark: SparkSession, settings: Settings, name: str | None = None) -> dict:

@@ -10,7 +10,7 @@ import json
 import logging
 
 from delta.tables import DeltaTable
-from pyspark.sql import SparkSession
+from pyspark.sql import Column, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs.delta_io import ensure_table, read_table
@@ -21,6 +21,12 @@ log = logging.getLogger(__name__)
 
 # Hash buckets out of 10,000 that are held out: a document's split never depends on the run.
 HOLDOUT_BUCKETS = 10_000
+
+
+def split_column(holdout: float) -> Column:
+    """``validation`` for a fixed ``holdout`` share of doc_id hashes, else ``train``."""
+    bucket = F.pmod(F.xxhash64("doc_id"), F.lit(HOLDOUT_BUCKETS))
+    return F.when(bucket < int(holdout * HOLDOUT_BUCKETS), "validation").otherwise("train")
 
 
 def build(
@@ -41,14 +47,10 @@ def build(
     documents = read_table(spark, BRONZE_DOCUMENTS, settings).select(
         "ingest_date", "doc_id", "text", "language"
     )
-    bucket = F.pmod(F.xxhash64("doc_id"), F.lit(HOLDOUT_BUCKETS))
     corpus = (
         mixture.select("ingest_date", "doc_id", "domain", "tokens", "copies")
         .join(documents, ["ingest_date", "doc_id"], "inner")
-        .withColumn(
-            "split",
-            F.when(bucket < int(holdout * HOLDOUT_BUCKETS), "validation").otherwise("train"),
-        )
+        .withColumn("split", split_column(holdout))
     )
     spec = corpus_table(name)
     path = ensure_table(spark, spec, settings)

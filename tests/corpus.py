@@ -7,12 +7,9 @@ import json
 from collections import OrderedDict
 from pathlib import Path
 
-# NTREX-128 file codes → the ISO 639-1 codes fastText emits.
-NTREX_LANGUAGES = {
-    "eng-US": "en", "zho-CN": "zh", "spa": "es", "fra": "fr", "deu": "de", "rus": "ru",
-    "jpn": "ja", "por": "pt", "ita": "it", "arb": "ar", "kor": "ko", "nld": "nl",
-    "pol": "pl", "vie": "vi", "tur": "tr", "ind": "id", "tha": "th", "hin": "hi",
-}  # fmt: skip
+from thresher.languages import NTREX_TO_ISO
+
+NTREX_LANGUAGES = NTREX_TO_ISO  # NTREX-128 file codes → the ISO 639-1 codes fastText emits
 
 
 # Hand-written parallel sentences, for tests that need text but not ../shared.
@@ -91,6 +88,55 @@ def write_curated_mixture(spark, settings, name: str = "default", documents: int
             seed=1, source_versions={"bronze.documents": 0},
         ))  # fmt: skip
     for spec, rows in ((BRONZE_DOCUMENTS, bronze), (mixture_table(name), mixture)):
+        path = ensure_table(spark, spec, settings)
+        spark.createDataFrame(rows, spec.schema).write.format("delta").mode("overwrite").save(path)
+    return [row.doc_id for row in bronze]
+
+
+def write_scored_documents(spark, settings, documents: int = 200, seed: int = 3) -> list[str]:
+    """bronze.documents, silver.quality_scores and silver.domains for ``documents`` texts.
+
+    What a curation run leaves for a mixture or a mixture search: two criteria (a rule pass
+    share with many ties, a classifier probability), three domains of unequal size, texts of
+    2-8 sentences (tokens = words). Returns the doc ids.
+    """
+    import datetime as dt
+
+    import numpy as np
+    from pyspark.sql import Row
+
+    from spark_jobs.delta_io import ensure_table
+    from thresher.tables import BRONZE_DOCUMENTS, SILVER_DOMAINS, SILVER_QUALITY_SCORES
+
+    rng = np.random.default_rng(seed)
+    day = dt.date(2026, 11, 1)
+    bronze, scores, domains = [], [], []
+    for i in range(documents):
+        doc_id = f"doc-{i:04d}"
+        text = " ".join(SENTENCES[(i * 3 + k) % len(SENTENCES)] for k in range(2 + i % 7))
+        tokens = len(text.split())
+        bronze.append(Row(
+            doc_id=doc_id, ingest_date=day, source="tests", url=f"https://example.org/{i}",
+            location=f"/tests/{i}.html", source_format="html", title=f"Document {i}",
+            text=text, content_sha256=f"{i:064x}", language=("en", "de", "fr")[i % 3],
+            language_score=0.99, n_chars=len(text), n_bytes=len(text.encode()),
+            extractor="tests",
+        ))  # fmt: skip
+        rule = float(rng.integers(0, 9)) / 8
+        reference = float(rng.uniform())
+        scores += [
+            Row(doc_id=doc_id, ingest_date=day, criterion="rules", version="r1", score=rule,
+                passed=rule == 1.0, failed=[], details={}, tokens=tokens),
+            Row(doc_id=doc_id, ingest_date=day, criterion="reference_classifier", version="v1",
+                score=reference, passed=reference >= 0.5, failed=None, details={},
+                tokens=tokens),
+        ]  # fmt: skip
+        domain = "science" if i % 5 < 3 else ("news" if i % 5 == 3 else "travel")
+        domains.append(Row(doc_id=doc_id, ingest_date=day, domain=domain, confidence=0.9,
+                           model_version="tests", method="supervised"))  # fmt: skip
+    for spec, rows in (
+        (BRONZE_DOCUMENTS, bronze), (SILVER_QUALITY_SCORES, scores), (SILVER_DOMAINS, domains)
+    ):  # fmt: skip
         path = ensure_table(spark, spec, settings)
         spark.createDataFrame(rows, spec.schema).write.format("delta").mode("overwrite").save(path)
     return [row.doc_id for row in bronze]

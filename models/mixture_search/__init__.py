@@ -1,0 +1,1 @@
+"""QuaDMix mixture search: proxy models on sampled mixtures, a regressor, the choice."""

@@ -1,0 +1,98 @@
+"""The sampler inputs a proxy reads (``gold.search_features_<name>``) and its evaluation set.
+
+Read with ``deltalake`` (no JVM in a GPU pod). The table's last commit carries the recipe
+``spark_jobs.search_features`` wrote: the fingerprint and the order of the criteria.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from models.pretrain.corpus import corpus_from_table, read_corpus
+from thresher.entrypoint import BadInput
+
+BUILTIN_EVAL_SETS = ("ntrex", "xquad")
+HELDOUT = "heldout"
+
+
+@dataclass
+class FeaturePool:
+    path: str
+    fingerprint: str
+    criteria: tuple[str, ...]
+    nodes: list[str]
+    domains: np.ndarray  # object array of domain names
+    languages: list[str]
+    tokens: np.ndarray
+    sigmas: np.ndarray  # documents × criteria, in ``criteria`` order
+    texts: list[str]
+    validation: np.ndarray  # bool per document
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def domain_names(self) -> tuple[str, ...]:
+        return tuple(sorted(set(self.domains.tolist())))
+
+
+def read_features(path: str, storage_options: dict | None = None) -> FeaturePool:
+    import pyarrow.compute as pc
+    from deltalake import DeltaTable
+
+    if "://" not in path and not (Path(path) / "_delta_log").is_dir():
+        raise BadInput(f"no search features table at {path} (run spark_jobs.search_features)")
+    table = DeltaTable(path, storage_options=storage_options)
+    recipe = next(
+        (json.loads(c["userMetadata"]) for c in table.history() if c.get("userMetadata")), None
+    )
+    if recipe is None or "fingerprint" not in recipe:
+        raise BadInput(f"{path} has no recorded recipe: it was not written by search_features")
+    criteria = tuple(recipe["summary"]["criteria"])
+    data = table.to_pyarrow_table()
+    if data.num_rows == 0:
+        raise BadInput(f"{path} holds no documents")
+    sigmas = data.column("sigmas")
+    columns = [
+        pc.map_lookup(sigmas, name, "first").to_numpy(zero_copy_only=False) for name in criteria
+    ]
+    return FeaturePool(
+        path=path,
+        fingerprint=recipe["fingerprint"],
+        criteria=criteria,
+        nodes=data.column("node").to_pylist(),
+        domains=np.asarray(data.column("domain").to_pylist(), dtype=object),
+        languages=data.column("language").to_pylist(),
+        tokens=data.column("tokens").to_numpy().astype(np.int64),
+        sigmas=np.stack(columns, axis=1).astype(np.float64),
+        texts=data.column("text").to_pylist(),
+        validation=np.asarray(data.column("split").to_pylist()) == "validation",
+    )
+
+
+def eval_texts(
+    eval_set: str, pool: FeaturePool, languages: tuple[str, ...], data_root: Path | None = None
+) -> tuple[list[str], list[str]]:
+    """(texts, languages) of the evaluation set every proxy of a search is scored on.
+
+    ``heldout``: the pool's validation split (no proxy trains on it); ``ntrex``/``xquad``:
+    those corpora in ``languages``; anything else: a corpus path (every row is evaluated).
+    """
+    if eval_set == HELDOUT:
+        held = np.flatnonzero(pool.validation)
+        if len(held) == 0:
+            raise BadInput(f"{pool.path} has no validation documents to evaluate on")
+        return [pool.texts[i] for i in held], [pool.languages[i] for i in held]
+    if eval_set in BUILTIN_EVAL_SETS:
+        from models.mubench.sources import load_builtin
+
+        items = [i for i in load_builtin(eval_set, data_root) if i.language in languages]
+        if not items:
+            raise BadInput(f"eval set {eval_set!r} has no text in languages {languages}")
+        return [i.options[0] for i in items], [i.language for i in items]
+    corpus = corpus_from_table(read_corpus(eval_set))
+    return corpus.texts, corpus.languages

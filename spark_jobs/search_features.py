@@ -1,0 +1,124 @@
+"""Sampler inputs of a mixture search: σ per criterion, domain, tokens and text per document.
+
+A QuaDMix search trains many proxies, each on the mixture one parameter set selects. Building
+each mixture through Spark would cost a Spark job per proxy, yet the expensive part (σ per
+criterion and the domain join) does not depend on the parameters. This job computes it once,
+with the code the mixture itself runs (``mixture.scored_documents``), adds the documents' text
+and the fixed held-out split of ``gold.corpus_<name>``, and writes
+``gold.search_features_<name>``. Each proxy then applies the numpy sampler
+(``thresher.mixture_search.mixture_copies``): the copies Spark would draw for the same
+parameters and seed.
+
+The table is rewritten only when its recipe (source Delta versions, criteria, holdout)
+changes, so its fingerprint, and with it every proxy's output folder, survives a re-run.
+Run ``python -m spark_jobs.search_features`` to build it for the configured mixture.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+from delta.tables import DeltaTable
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from spark_jobs import sampling
+from spark_jobs.delta_io import ensure_table
+from spark_jobs.mixture import scored_documents
+from spark_jobs.training_corpus import split_column
+from thresher.config import Settings
+from thresher.tables import BRONZE_DOCUMENTS, search_features_table
+
+log = logging.getLogger(__name__)
+
+
+def _last_version(spark: SparkSession, path: str) -> int:
+    return int(DeltaTable.forPath(spark, path).history(1).select("version").first()["version"])
+
+
+def build(
+    spark: SparkSession, settings: Settings, name: str | None = None, holdout: float | None = None
+) -> dict:
+    """Write (or find up to date) ``gold.search_features_<name>``; return its summary."""
+    name = name or settings.mixture.name
+    holdout = settings.mixture_search.holdout if holdout is None else holdout
+    if not 0 < holdout < 1:
+        raise ValueError(f"holdout must be in (0, 1), got {holdout}")
+    config = settings.mixture
+    versions = sampling.current_versions(spark, settings)
+    bronze_path = ensure_table(spark, BRONZE_DOCUMENTS, settings)
+    versions[BRONZE_DOCUMENTS.qualified_name] = _last_version(spark, bronze_path)
+    recipe = {
+        "criteria": list(config.criteria),
+        "larger_is_better": list(config.larger_is_better),
+        "holdout": holdout,
+        "source_versions": dict(sorted(versions.items())),
+    }
+    fingerprint = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+    spec = search_features_table(name)
+    path = ensure_table(spark, spec, settings)
+    last = DeltaTable.forPath(spark, path).history(1).first()
+    recorded = json.loads(last["userMetadata"] or "{}")
+    if recorded.get("fingerprint") == fingerprint:
+        log.info("%s is up to date (%s)", spec.qualified_name, fingerprint)
+        return {**recorded["summary"], "rewritten": False}
+
+    frame, resolved, domain_source = scored_documents(spark, settings, versions)
+    names = list(resolved)
+    sigmas = F.create_map(*[x for n in names for x in (F.lit(n), F.col(f"`{n}`"))])
+    documents = sampling.read_at(
+        spark, settings, BRONZE_DOCUMENTS.qualified_name, versions[BRONZE_DOCUMENTS.qualified_name]
+    ).select("ingest_date", "doc_id", "text", "language")
+    features = (
+        frame.select("doc_id", "ingest_date", "node", "domain", "tokens", sigmas.alias("sigmas"))
+        .join(documents, ["ingest_date", "doc_id"], "left")
+        .withColumn("split", split_column(holdout))
+    )
+    ordered = features.select(*[F.col(f.name).cast(f.dataType) for f in spec.schema.fields])
+    ordered = ordered.persist()
+    try:
+        stats = ordered.agg(
+            F.count("*").alias("documents"),
+            F.sum(F.col("text").isNull().cast("int")).alias("missing_text"),
+            F.sum((F.col("split") == "validation").cast("int")).alias("validation"),
+            F.sum("tokens").alias("tokens"),
+        ).first()
+        if stats["missing_text"]:
+            raise ValueError(
+                f"{stats['missing_text']} scored documents have no text in "
+                f"{BRONZE_DOCUMENTS.qualified_name} at version "
+                f"{versions[BRONZE_DOCUMENTS.qualified_name]}"
+            )
+        domains = sorted(r["domain"] for r in ordered.select("domain").distinct().collect())
+        summary = {
+            "features": spec.qualified_name,
+            "path": path,
+            "fingerprint": fingerprint,
+            "criteria": names,
+            "criteria_versions": [f"{n}@{v}" for n, v in resolved.items()],
+            "domains": domains,
+            "domain_source": domain_source,
+            "documents": stats["documents"],
+            "validation_documents": stats["validation"] or 0,
+            "tokens": int(stats["tokens"] or 0),
+            "source_versions": recipe["source_versions"],
+        }
+        metadata = {"fingerprint": fingerprint, "recipe": recipe, "summary": summary}
+        # the whole table in one commit; its metadata is what a later run compares against
+        ordered.write.format("delta").mode("overwrite").option(
+            "userMetadata", json.dumps(metadata, sort_keys=True)
+        ).save(path)
+    finally:
+        ordered.unpersist()
+    log.info("search features %s", summary)
+    return {**summary, "rewritten": True}
+
+
+if __name__ == "__main__":
+    from spark_jobs.session import get_spark
+
+    logging.basicConfig(level=logging.INFO)
+    current = Settings.from_env()
+    print(json.dumps(build(get_spark(current), current), indent=2, default=str))

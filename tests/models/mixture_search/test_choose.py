@@ -1,0 +1,83 @@
+"""The choice over a search folder: regression runs, plot, a new parameters version."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from models.mixture_search import choose, proxy
+from thresher import tracking
+from thresher.config import Settings
+from thresher.entrypoint import BadInput
+from thresher.mixture_search import sample_set, search_settings
+from thresher.quadmix import QuadMixParams
+
+CRITERIA = ("rules", "reference_classifier")
+DOMAINS = ("news", "science")
+
+
+def _loss(params: QuadMixParams) -> float:
+    """Known optimum: news keeps 3 % of its tokens."""
+    return 3.0 + (params.omega[0] / 0.1 - 0.3) ** 2
+
+
+def _finished_proxies(search: Path, count: int) -> None:
+    """Proxy folders as the proxy entry point leaves them, with losses from ``_loss``."""
+    for k in range(count):
+        params = sample_set(CRITERIA, DOMAINS, 4, k, "linear")
+        folder = search / "proxies" / params.version
+        folder.mkdir(parents=True)
+        (folder / "params.json").write_text(params.to_json())
+        loss = None if k == 0 else _loss(params)  # the first one had too little text
+        result = {"status": "too_small" if loss is None else "finished", "loss": loss}
+        (folder / proxy.FINISHED).write_text(json.dumps(result))
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("THRESHER_HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_the_choice_is_a_new_version_near_the_optimum_with_its_runs(home):
+    _finished_proxies(home / "checkpoints" / "search", 61)
+    settings = search_settings(Settings(home=home))
+    parent = tracking.open_run(settings, "tests/search", "parent")
+
+    args = ["--search-dir", "search", "--folds", "4", "--candidates", "4000", "--top-k", "5",
+            "--sample-seed", "4", "--parent-run-id", parent]  # fmt: skip
+
+    result = choose.main(args)
+
+    assert result["proxies"] == 60 and result["too_small"] == 1
+    assert result["lightgbm_mae"] < result["linear_mae"]
+    chosen = QuadMixParams.from_json(Path(result["params_path"]).read_text())
+    assert chosen.version == result["params_version"] == Path(result["params_path"]).stem
+    assert chosen == QuadMixParams.from_json(json.dumps(result["params"]))
+    assert chosen.omega[0] == pytest.approx(0.03, abs=0.015)
+    assert result["predicted_loss"] < 3.05
+    out = home / "checkpoints" / "search" / "choice"
+    regression = json.loads((out / "regression.json").read_text())
+    assert len(regression["points"]) == 60 and regression["folds"] == 4
+    assert (out / "predicted_vs_actual.png").read_bytes()[:4] == b"\x89PNG"
+
+    client = tracking.client(settings)
+    for run_id, name in ((result["regression_run_id"], "regression"),
+                         (result["choice_run_id"], "choice")):  # fmt: skip
+        run = client.get_run(run_id)
+        assert run.info.run_name == name and run.info.status == "FINISHED"
+        assert run.data.tags["mlflow.parentRunId"] == parent
+    artifacts = {a.path for a in client.list_artifacts(result["regression_run_id"])}
+    assert {"predicted_vs_actual.png", "regression.json"} <= artifacts
+    regression_run = client.get_run(result["regression_run_id"])
+    assert regression_run.data.metrics["lightgbm_mae"] == pytest.approx(result["lightgbm_mae"])
+    params_artifacts = client.list_artifacts(result["choice_run_id"], "params")
+    assert [a.path for a in params_artifacts] == [f"params/{chosen.version}.json"]
+
+
+def test_too_few_finished_proxies_is_bad_input(home):
+    _finished_proxies(home / "checkpoints" / "small", 4)  # 3 with a loss
+    with pytest.raises(BadInput, match="3 proxies with a loss"):
+        choose.main(["--search-dir", "small", "--folds", "2"])
