@@ -134,4 +134,4 @@ bench-murating: env
 # QuaDMix mixture search on the demo's lake (run `make demo` first): 32 tiny proxies,
 # LightGBM vs a linear baseline → bench/results/mixsearch.json.
 bench-mixsearch: env
-	$(BIN)/python -m bench.mixsearch --lake $(THRESHER_HOME)/lake $(BENCH_ARGS)
+	$(BIN)/python -m bench.mixsearch --lake $(THRESHER_HOME)/lake $(MIXSEARCH_ARGS)
