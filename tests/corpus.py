@@ -140,3 +140,54 @@ def write_scored_documents(spark, settings, documents: int = 200, seed: int = 3)
         path = ensure_table(spark, spec, settings)
         spark.createDataFrame(rows, spec.schema).write.format("delta").mode("overwrite").save(path)
     return [row.doc_id for row in bronze]
+
+
+# (English, German) pairs of SENTENCES: the same sentence in both languages.
+SENTENCE_PAIRS = [(SENTENCES[0], SENTENCES[1]), (SENTENCES[3], SENTENCES[4]),
+                  (SENTENCES[6], SENTENCES[7])]  # fmt: skip
+
+
+def write_parallel_units(spark, settings, pair_set: str = "default") -> int:
+    """silver.murating_documents rows for the English–German SENTENCE_PAIRS (plus one
+    English-only unit), as a murating judgments run leaves them; returns the units written."""
+    from pyspark.sql import Row
+
+    from spark_jobs.delta_io import ensure_table
+    from thresher.tables import SILVER_MURATING_DOCUMENTS
+
+    rows = []
+    units = [*SENTENCE_PAIRS, (SENTENCES[2], None)]
+    for i, (english, german) in enumerate(units):
+        for language, text in (("en", english), ("de", german)):
+            if text is None:
+                continue
+            rows.append(Row(
+                pair_set=pair_set, doc_key=f"tests:{i}/{language}", unit_id=f"tests:{i}",
+                language=language, source="tests", text=text, score=float(i),
+                english_scores={"rules": float(i)}, split="train", judgment_version="tests",
+            ))  # fmt: skip
+    path = ensure_table(spark, SILVER_MURATING_DOCUMENTS, settings)
+    frame = spark.createDataFrame(rows, SILVER_MURATING_DOCUMENTS.schema)
+    frame.write.format("delta").mode("overwrite").save(path)
+    return len(units)
+
+
+def write_aligned_items(path: Path, languages=("en", "de")) -> Path:
+    """An aligned item set (models.mubench format, task ``cloze``) in English and German."""
+    from models.mubench.items import Item, write_items
+
+    contexts = {
+        "en": ["The bridge was closed because", "The farmers waited because"],
+        "de": ["Die Brücke wurde gesperrt, weil", "Die Bauern warteten, weil"],
+    }
+    options = {
+        "en": [(" the river rose.", " the sun shone."), (" of the rain.", " of the music.")],
+        "de": [(" der Fluss stieg.", " die Sonne schien."), (" des Regens.", " der Musik.")],
+    }
+    items = [
+        Item("cloze", str(i), language, contexts[language][i], options[language][i], 0)
+        for language in languages
+        for i in range(2)
+    ]
+    write_items(items, path)
+    return path

@@ -194,6 +194,63 @@ class MixtureSearchSettings:
             raise ConfigError(f"mixture_search.holdout must be in (0, 1), got {self.holdout}")
 
 
+@dataclass(frozen=True)
+class LanguageMixSettings:
+    """MuBench's pretraining study (PAPERS.md): English + one language, over two knobs.
+
+    Every cell of english_shares × parallel_shares trains one small model on the same token
+    budget (max_steps × batch_size × sequence_length): parallel_share of it is parallel text
+    (an English document and its translation, one after the other), the rest monolingual,
+    english_share of that English and the remainder ``language``. Each model is evaluated
+    on aligned items (models.mubench): accuracy per language beside MLC.
+    """
+
+    # The second language (the paper: English + Chinese).
+    language: str = "zh"
+    english_shares: tuple[float, ...] = (0.9, 0.5, 0.1)
+    parallel_shares: tuple[float, ...] = (0.0, 0.25)
+    # The models: a named size (models.pretrain.sizes) and a short run each.
+    size: str = "tiny"
+    max_steps: int = 300
+    sequence_length: int = 128
+    batch_size: int = 16
+    learning_rate: float = 3e-3
+    vocab_size: int = 8192
+    seed: int = 1
+    # Monolingual documents held out of every cell (a fixed hash of doc_id): validation loss.
+    holdout: float = 0.05
+    # Aligned items (models.mubench.evaluate --items): built-in names or a JSONL path;
+    # eval_limit > 0 keeps the first that many items of each task.
+    items: str = "sib200"
+    eval_limit: int = 0
+    # Parallel documents come from this pair set of silver.murating_documents.
+    pair_set: str = "default"
+    # Airflow pool capping how many cells train at once.
+    pool: str = "default_pool"
+    experiment: str = "thresher-language-mix"
+
+    def __post_init__(self) -> None:
+        for name in ("english_shares", "parallel_shares"):
+            try:
+                shares = tuple(float(v) for v in getattr(self, name))
+            except ValueError as exc:
+                raise ConfigError(f"language_mix.{name}: {exc}") from None
+            if not shares or not all(0 <= v <= 1 for v in shares) or len(set(shares)) < len(shares):
+                raise ConfigError(f"language_mix.{name} must be distinct values in [0, 1]")
+            object.__setattr__(self, name, shares)
+        if 1.0 in self.parallel_shares and len(self.english_shares) > 1:
+            raise ConfigError("language_mix: parallel share 1 leaves no monolingual text to vary")
+        if not 0 < self.holdout < 1:
+            raise ConfigError(f"language_mix.holdout must be in (0, 1), got {self.holdout}")
+        if self.language == "en":
+            raise ConfigError("language_mix.language is the language paired with English")
+
+    @property
+    def grid(self) -> list[tuple[float, float]]:
+        """(english_share, parallel_share) per cell, in a fixed order."""
+        return [(e, p) for e in self.english_shares for p in self.parallel_shares]
+
+
 DOMAIN_METHODS = ("supervised", "kmeans")
 
 
@@ -437,6 +494,7 @@ class Settings:
     poso: PosoSettings = field(default_factory=PosoSettings)
     murating: MuRatingSettings = field(default_factory=MuRatingSettings)
     mixture_search: MixtureSearchSettings = field(default_factory=MixtureSearchSettings)
+    language_mix: LanguageMixSettings = field(default_factory=LanguageMixSettings)
 
     def __post_init__(self) -> None:
         # Derived defaults live under home, so pointing THRESHER_HOME elsewhere moves all of them.
@@ -475,7 +533,7 @@ class Settings:
                 if dataclasses.is_dataclass(value):
                     walk(value, f"{prefix}{f.name}.")
                 elif isinstance(value, tuple):
-                    out[prefix + f.name] = ",".join(value)
+                    out[prefix + f.name] = ",".join(map(str, value))
                 elif isinstance(value, Mapping):
                     out[prefix + f.name] = ";".join(f"{k}={v}" for k, v in sorted(value.items()))
                 else:

@@ -313,6 +313,40 @@ def search_features_table(name: str) -> TableSpec:
     )
 
 
+LANGUAGE_MIX_POOL_SCHEMA = _schema(
+    # A mixture document's doc_id, or "parallel:<unit_id>" for a parallel pair.
+    ("doc_id", StringType(), False),
+    # "monolingual" or "parallel".
+    ("kind", StringType(), False),
+    # ISO 639-1 of a monolingual document; "en-<language>" of a parallel pair.
+    ("language", StringType(), False),
+    # "mixture" or the parallel unit's source (ntrex, xquad, tatoeba, ...).
+    ("source", StringType(), False),
+    ("text", StringType(), False),
+    # "train" or "validation" (monolingual documents only: the corpus's fixed doc_id hash).
+    ("split", StringType(), False),
+)
+
+
+def language_mix_pool_table(name: str) -> TableSpec:
+    """``gold.language_mix_pool_<name>``: what MuBench's language-mix cells draw from.
+
+    Mixture ``name``'s English and second-language documents, and English–second-language
+    parallel pairs of silver.murating_documents; each cell of the experiment draws its
+    corpus from it by token shares (``models.language_mix.cell``).
+    """
+    mixture = mixture_table(name)  # validates the name
+    return TableSpec(
+        layer="gold",
+        name=f"language_mix_pool_{name}",
+        schema=LANGUAGE_MIX_POOL_SCHEMA,
+        keys=("doc_id",),
+        partition_by=(),
+        comment=f"Monolingual documents of mixture {mixture.name!r} and parallel pairs for the "
+        "language-mix experiment; rewritten only when its sources change (userMetadata).",
+    )
+
+
 SILVER_DOMAINS = TableSpec(
     layer="silver",
     name="domains",

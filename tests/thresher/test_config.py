@@ -50,6 +50,9 @@ def test_environment_overrides_every_section(tmp_path):
         ("THRESHER_SPARK_CONF", "novalue", "expected key=value"),
         ("THRESHER_EXECUTOR", "slurm", "executor must be one of"),
         ("THRESHER_LANGUAGES", " , ", "at least one language"),
+        ("THRESHER_LANGUAGE_MIX_ENGLISH_SHARES", "0.5,half", "language_mix.english_shares"),
+        ("THRESHER_LANGUAGE_MIX_PARALLEL_SHARES", "0,1.5", "distinct values in \\[0, 1\\]"),
+        ("THRESHER_LANGUAGE_MIX_LANGUAGE", "en", "paired with English"),
     ],
 )
 def test_bad_values_fail_with_the_variable_named(tmp_path, name, value, message):
@@ -63,3 +66,11 @@ def test_params_are_flat_strings(tmp_path):
     assert params["languages"].startswith("en,zh,")
     assert params["ingest.min_text_chars"] == "200"
     assert all(isinstance(v, str) for v in params.values())
+
+
+def test_the_language_mix_grid_is_read_as_numbers(tmp_path):
+    env = {"THRESHER_HOME": str(tmp_path), "THRESHER_LANGUAGE_MIX_ENGLISH_SHARES": "0.8, 0.2",
+           "THRESHER_LANGUAGE_MIX_PARALLEL_SHARES": "0,0.5"}  # fmt: skip
+    mix = Settings.from_env(env).language_mix
+    assert mix.grid == [(0.8, 0.0), (0.8, 0.5), (0.2, 0.0), (0.2, 0.5)]
+    assert Settings.from_env(env).as_params()["language_mix.english_shares"] == "0.8,0.2"

@@ -1,0 +1,1 @@
+"""MuBench language-mix study: English : second-language ratio × parallel share → small LMs."""

@@ -1,0 +1,159 @@
+"""The language-mix experiment's bookkeeping: its folder, its parent MLflow run, its table.
+
+The cells (``models.language_mix.cell``) train and evaluate; this module names where they
+write, opens the MLflow run they log under, and turns their results into the table the study
+is for: one row per (english_share, parallel_share), accuracy per language, MLC and Rel-MLC
+against English, validation loss per language. The table is logged to the parent run as
+``language_mix/results.json`` (the rows), ``results.csv`` and ``results.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+
+ENGLISH = "en"
+
+
+@dataclass(frozen=True)
+class CellTraining:
+    """What makes two cells comparable: the same model, run, language and evaluation."""
+
+    language: str
+    size: str
+    max_steps: int
+    sequence_length: int
+    batch_size: int
+    learning_rate: float
+    vocab_size: int
+    seed: int
+    items: str
+    eval_limit: int
+
+    @classmethod
+    def from_settings(cls, settings, language: str | None = None) -> CellTraining:
+        mix = settings.language_mix
+        return cls(
+            language=language or mix.language,
+            size=mix.size,
+            max_steps=mix.max_steps,
+            sequence_length=mix.sequence_length,
+            batch_size=mix.batch_size,
+            learning_rate=mix.learning_rate,
+            vocab_size=mix.vocab_size,
+            seed=mix.seed,
+            items=mix.items,
+            eval_limit=mix.eval_limit,
+        )
+
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:8]
+
+
+def experiment_dir(name: str, fingerprint: str, training: CellTraining) -> str:
+    """Relative folder of one experiment: its pool's fingerprint and the cells' training.
+
+    Everything that changes a cell's result is in the path, so a re-run (or a larger grid)
+    finds the finished cells of every earlier run of the same experiment there.
+    """
+    return f"language_mix/{name}/{training.language}/{fingerprint}-{training.key()}"
+
+
+def experiment_settings(settings):
+    """``settings`` logging to the language-mix experiment."""
+    tracking = dataclasses.replace(settings.tracking, experiment=settings.language_mix.experiment)
+    return dataclasses.replace(settings, tracking=tracking)
+
+
+def open_experiment_run(settings, run_key: str, run_name: str, pool: dict, tags=None) -> dict:
+    """The experiment's parent MLflow run (found again by ``run_key``), with its grid."""
+    from thresher import tracking
+
+    settings = experiment_settings(settings)
+    mix = settings.language_mix
+    run_id = tracking.open_run(settings, run_key, run_name, tags)
+    logged = tracking.client(settings).get_run(run_id).data.params
+    fresh = {
+        "language_mix.language": pool["language"],
+        "language_mix.english_shares": ",".join(f"{v:g}" for v in mix.english_shares),
+        "language_mix.parallel_shares": ",".join(f"{v:g}" for v in mix.parallel_shares),
+        "language_mix.dir": pool["experiment_dir"],
+        "language_mix.pool_fingerprint": pool["fingerprint"],
+    }
+    fresh = {k: v for k, v in fresh.items() if k not in logged}  # a retry logs nothing twice
+    if fresh:
+        tracking.log_params(settings, run_id, fresh)
+    tracking.log_json(settings, run_id, pool["documents"], "language_mix/pool_documents.json")
+    return {"run_id": run_id, "cells": len(mix.grid)}
+
+
+def results_table(cells: Iterable[Mapping], language: str) -> list[dict]:
+    """One flat row per cell, sorted by English share (descending) then parallel share."""
+    rows = []
+    for cell in cells:
+        accuracy = cell.get("accuracy", {})
+        val_loss = cell.get("val_loss", {})
+        row = {
+            "english_share": cell["english_share"],
+            "parallel_share": cell["parallel_share"],
+            f"accuracy_{ENGLISH}": accuracy.get(ENGLISH),
+            f"accuracy_{language}": accuracy.get(language),
+            "mlc": cell.get("mlc"),
+            "rel_mlc": cell.get("rel_mlc"),
+            f"val_loss_{ENGLISH}": val_loss.get(ENGLISH),
+            f"val_loss_{language}": val_loss.get(language),
+        }
+        for part, values in cell.get("parts", {}).items():
+            row[f"epochs_{part}"] = values["epochs"]
+        rows.append(row)
+    return sorted(rows, key=lambda r: (-r["english_share"], r["parallel_share"]))
+
+
+def _cell_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def markdown(rows: list[dict]) -> str:
+    if not rows:
+        return "(no finished cells)\n"
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell_text(r.get(c)) for c in columns) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def csv_text(rows: list[dict]) -> str:
+    import csv
+    import io
+
+    if not rows:
+        return ""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
+    return out.getvalue()
+
+
+def close_experiment_run(settings, run_id: str, cells: Iterable[Mapping], language: str) -> dict:
+    """Log the results table to the parent run and finish it; return the rows."""
+    from thresher import tracking
+
+    settings = experiment_settings(settings)
+    cells = list(cells)
+    rows = results_table(cells, language)
+    tracking.log_json(settings, run_id, rows, "language_mix/results.json")
+    mlflow = tracking.client(settings)
+    mlflow.log_text(run_id, csv_text(rows), "language_mix/results.csv")
+    mlflow.log_text(run_id, markdown(rows), "language_mix/results.md")
+    tracking.log_metrics(settings, run_id, {"cells": len(rows)})
+    tracking.finish_run(settings, run_id)
+    return {"run_id": run_id, "rows": rows, "table": markdown(rows)}
