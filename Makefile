@@ -29,14 +29,14 @@ DEMO_DATE ?= $(shell date -u +%F)
 # embedding them takes ~11 min on 2 cores; 200 takes ~4).
 DEMO_LABELS ?= 200
 
-.PHONY: help env env-vars test lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-dedup bench-sampling bench-domain bench-pretrain bench-poso bench-murating bench-mixsearch gpu-check
+.PHONY: help env env-vars test lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-dedup bench-sampling bench-domain bench-pretrain bench-poso bench-murating bench-mixsearch bench-langmix gpu-check
 
 help:
 	@echo "make demo        run the curation DAG end to end on real multilingual pages"
 	@echo "make test        run the test suite (what CI runs)"
 	@echo "make airflow-ui  Airflow UI on http://127.0.0.1:8080 over the demo's stores"
 	@echo "make mlflow-ui   MLflow UI on http://127.0.0.1:5000 over the demo's stores"
-	@echo "make bench-dedup | bench-sampling | bench-domain | bench-pretrain | bench-poso | bench-murating | bench-mixsearch"
+	@echo "make bench-dedup | bench-sampling | bench-domain | bench-pretrain | bench-poso | bench-murating | bench-mixsearch | bench-langmix"
 	@echo "                 benchmarks → bench/results/"
 
 env: $(STAMP)
@@ -135,3 +135,8 @@ bench-murating: env
 # LightGBM vs a linear baseline → bench/results/mixsearch.json.
 bench-mixsearch: env
 	$(BIN)/python -m bench.mixsearch --lake $(THRESHER_HOME)/lake $(MIXSEARCH_ARGS)
+
+# MuBench's language-mix study on the demo's lake (run `make demo` first): English : Chinese
+# ratio × parallel share, a tiny model per cell, SIB-200 → bench/results/language_mix.json.
+bench-langmix: env
+	$(BIN)/python -m bench.language_mix --lake $(THRESHER_HOME)/lake $(LANGMIX_ARGS)

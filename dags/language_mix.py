@@ -57,6 +57,7 @@ def cell_arguments(english_share: float, parallel_share: float) -> list[str]:
         "--seed", str(MIX.seed),
         "--items", MIX.items,
         "--eval-limit", str(MIX.eval_limit),
+        "--variant", MIX.variant,
         "--parent-run-id", PARENT_RUN,
         "--experiment", MIX.experiment,
     ]  # fmt: skip

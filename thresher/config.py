@@ -220,9 +220,12 @@ class LanguageMixSettings:
     # Monolingual documents held out of every cell (a fixed hash of doc_id): validation loss.
     holdout: float = 0.05
     # Aligned items (models.mubench.evaluate --items): built-in names or a JSONL path;
-    # eval_limit > 0 keeps the first that many items of each task.
-    items: str = "sib200"
+    # eval_limit > 0 keeps the first that many items of each task. Tiny models pick one topic
+    # for every SIB-200 item; flores_cloze (sentence completion) and flores (bits per byte)
+    # still separate them. Accuracy and MLC are of the ``variant`` prediction.
+    items: str = "sib200,flores_cloze,flores"
     eval_limit: int = 0
+    variant: str = "acc_norm"
     # Parallel documents come from this pair set of silver.murating_documents.
     pair_set: str = "default"
     # Airflow pool capping how many cells train at once.
@@ -244,6 +247,8 @@ class LanguageMixSettings:
             raise ConfigError(f"language_mix.holdout must be in (0, 1), got {self.holdout}")
         if self.language == "en":
             raise ConfigError("language_mix.language is the language paired with English")
+        if self.variant not in ("acc", "acc_norm", "acc_norm_token"):
+            raise ConfigError("language_mix.variant must be acc, acc_norm or acc_norm_token")
 
     @property
     def grid(self) -> list[tuple[float, float]]:

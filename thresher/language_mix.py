@@ -3,7 +3,8 @@
 The cells (``models.language_mix.cell``) train and evaluate; this module names where they
 write, opens the MLflow run they log under, and turns their results into the table the study
 is for: one row per (english_share, parallel_share), accuracy per language, MLC and Rel-MLC
-against English, validation loss per language. The table is logged to the parent run as
+against English per choice task, bits per byte per perplexity task, validation loss per
+language. The table is logged to the parent run as
 ``language_mix/results.json`` (the rows), ``results.csv`` and ``results.md``.
 """
 
@@ -33,6 +34,7 @@ class CellTraining:
     seed: int
     items: str
     eval_limit: int
+    variant: str
 
     @classmethod
     def from_settings(cls, settings, language: str | None = None) -> CellTraining:
@@ -48,6 +50,7 @@ class CellTraining:
             seed=mix.seed,
             items=mix.items,
             eval_limit=mix.eval_limit,
+            variant=mix.variant,
         )
 
     def key(self) -> str:
@@ -92,21 +95,27 @@ def open_experiment_run(settings, run_key: str, run_name: str, pool: dict, tags=
 
 
 def results_table(cells: Iterable[Mapping], language: str) -> list[dict]:
-    """One flat row per cell, sorted by English share (descending) then parallel share."""
+    """One flat row per cell, sorted by English share (descending) then parallel share.
+
+    Columns: the two knobs; per choice task ``<task>.acc_en``, ``<task>.acc_<language>``,
+    ``<task>.mlc``, ``<task>.rel_mlc``; per perplexity task ``<task>.bpb_<lang>``;
+    ``val_loss_<lang>``; ``epochs_<part>``.
+    """
     rows = []
     for cell in cells:
-        accuracy = cell.get("accuracy", {})
+        row = {"english_share": cell["english_share"], "parallel_share": cell["parallel_share"]}
+        for task, values in cell.get("tasks", {}).items():
+            if "bits_per_byte" in values:
+                for lang in (ENGLISH, language):
+                    row[f"{task}.bpb_{lang}"] = values["bits_per_byte"].get(lang)
+                continue
+            for lang in (ENGLISH, language):
+                row[f"{task}.acc_{lang}"] = values["accuracy"].get(lang)
+            row[f"{task}.mlc"] = values["mlc"]
+            row[f"{task}.rel_mlc"] = values["rel_mlc"]
         val_loss = cell.get("val_loss", {})
-        row = {
-            "english_share": cell["english_share"],
-            "parallel_share": cell["parallel_share"],
-            f"accuracy_{ENGLISH}": accuracy.get(ENGLISH),
-            f"accuracy_{language}": accuracy.get(language),
-            "mlc": cell.get("mlc"),
-            "rel_mlc": cell.get("rel_mlc"),
-            f"val_loss_{ENGLISH}": val_loss.get(ENGLISH),
-            f"val_loss_{language}": val_loss.get(language),
-        }
+        for lang in (ENGLISH, language):
+            row[f"val_loss_{lang}"] = val_loss.get(lang)
         for part, values in cell.get("parts", {}).items():
             row[f"epochs_{part}"] = values["epochs"]
         rows.append(row)

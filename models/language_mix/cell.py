@@ -13,7 +13,7 @@ whole documents until its share is filled, starting over (another copy of each) 
 of the pool is smaller than its share; ``epochs`` in the result says how often. The model is
 trained by ``models.pretrain.train.train`` (validation loss per language on the pool's
 held-out documents), then scored on aligned items by ``models.mubench`` (accuracy per
-language, MLC against English).
+language, MLC against English, bits per byte on perplexity items).
 
 Outputs go to ``<experiment-dir>/cells/en<english_share>-par<parallel_share>/``;
 ``cell.json`` there marks a finished cell, which a re-run returns without training (an
@@ -118,26 +118,22 @@ def draw_corpus(
     return corpus, parts
 
 
-def choice_summary(report: Mapping, language: str, variant: str = "acc") -> dict:
-    """Mean accuracy per language over the choice tasks, and MLC / Rel-MLC of ``language``
-    against English, averaged over the tasks aligned in both."""
-    accuracy: dict[str, list[float]] = {}
-    mlc, rel = [], []
-    for body in report["tasks"].values():
-        if body["kind"] != "choice":
+def summarise(report: Mapping, language: str, variant: str = "acc_norm") -> dict:
+    """Per task: accuracy (``variant``) per language and MLC / Rel-MLC of ``language`` against
+    English for a choice task, bits per byte per language for a perplexity task."""
+    tasks = {}
+    for task, body in sorted(report["tasks"].items()):
+        if body["kind"] == "perplexity":
+            languages = body["languages"].items()
+            tasks[task] = {"bits_per_byte": {lang: v["bits_per_byte"] for lang, v in languages}}
             continue
-        for lang, values in body["languages"].items():
-            accuracy.setdefault(lang, []).append(values[variant])
-        pair = body.get("mlc", {}).get(variant, {}).get("vs_reference", {}).get(language)
-        if pair and pair["mlc"] is not None:
-            mlc.append(pair["mlc"])
-            if pair["rel_mlc"] is not None:
-                rel.append(pair["rel_mlc"])
-    return {
-        "accuracy": {lang: float(np.mean(v)) for lang, v in sorted(accuracy.items())},
-        "mlc": float(np.mean(mlc)) if mlc else None,
-        "rel_mlc": float(np.mean(rel)) if rel else None,
-    }
+        pair = body.get("mlc", {}).get(variant, {}).get("vs_reference", {}).get(language) or {}
+        tasks[task] = {
+            "accuracy": {lang: values[variant] for lang, values in body["languages"].items()},
+            "mlc": pair.get("mlc"),
+            "rel_mlc": pair.get("rel_mlc"),
+        }
+    return {"variant": variant, "tasks": tasks}
 
 
 def evaluate_model(model_dir: Path, args: argparse.Namespace, output: Path) -> dict:
@@ -179,7 +175,7 @@ def run_cell(
     trained = train(config, corpus, tokenizer, output, tracker)
     report = evaluate_model(Path(trained["model"]), args, output / "mubench")
     tracker.log_metrics(metrics.flat_metrics(report), step=args.max_steps)
-    summary = choice_summary(report, args.language)
+    summary = summarise(report, args.language, args.variant)
     val_loss = {
         k.removeprefix("language:"): v
         for k, v in trained["val_loss"].items()
@@ -225,6 +221,7 @@ def parse_args(argv: Sequence[str], settings: Settings) -> argparse.Namespace:
     parser.add_argument("--checkpoint-every", type=int, default=100)
     parser.add_argument("--items", default=mix.items, help="aligned items: names or JSONL path")
     parser.add_argument("--eval-limit", type=int, default=mix.eval_limit)
+    parser.add_argument("--variant", default=mix.variant, choices=sorted(metrics.VARIANTS))
     parser.add_argument("--eval-batch-size", type=int, default=16)
     parser.add_argument("--data-root", type=Path, help="the shared data (default ../shared/data)")
     parser.add_argument("--device", default="auto")

@@ -6,6 +6,11 @@
   ``index_id``; a choice among the 7 label words.
 - ``xquad``: the 240 XQuAD paragraphs in 12 languages, perplexity items.
 - ``ntrex``: the 123 NTREX-128 news documents in 18 languages, perplexity items.
+- ``flores``: the 99 sentences of SIB-200's ``dev`` split (FLORES-200 dev) in 18 languages,
+  perplexity items.
+- ``flores_cloze``: the same sentences as sentence completion: the first half of a sentence,
+  then its own second half among the second halves of the next three sentences (Thresher's
+  set, for models too small to classify topics; see :func:`load_flores_cloze`).
 """
 
 from __future__ import annotations
@@ -179,11 +184,75 @@ def load_ntrex(folder: Path) -> list[Item]:
     return items
 
 
+def _sib200_sentences(folder: Path, split: str = "dev") -> dict[str, list[tuple[str, str]]]:
+    """(index_id, text) per language of SIB-200's ``split``, sorted by index_id."""
+    sentences: dict[str, list[tuple[str, str]]] = {}
+    for flores, language in sorted(FLORES_TO_ISO.items()):
+        path = _require_dir(folder, "SIB-200") / flores / f"{split}.tsv"
+        if not path.is_file():
+            continue
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+            pairs = [(row["index_id"], row["text"].strip()) for row in rows]
+        sentences[language] = sorted(pairs, key=lambda pair: int(pair[0]))
+    if not sentences:
+        raise ItemsError(f"no SIB-200 {split}.tsv files under {folder}")
+    return sentences
+
+
+def load_flores(folder: Path) -> list[Item]:
+    """SIB-200 ``dev`` sentences → perplexity items, ``item_id`` = index_id."""
+    return [
+        Item("flores", key, language, "", (text,), 0, "perplexity")
+        for language, pairs in _sib200_sentences(folder).items()
+        for key, text in pairs
+    ]
+
+
+# Languages written without spaces between words: their sentences split by characters.
+UNSPACED = ("zh", "ja", "th")
+
+
+def split_sentence(text: str, language: str) -> tuple[str, str]:
+    """A sentence's first half and the rest: at the middle word where words are separated
+    by spaces, at the middle character in :data:`UNSPACED` languages (or very short text)."""
+    words = text.split(" ")
+    if language not in UNSPACED and len(words) >= 4:
+        middle = len(words) // 2
+        return " ".join(words[:middle]), " " + " ".join(words[middle:])
+    middle = len(text) // 2
+    return text[:middle], text[middle:]
+
+
+def load_flores_cloze(folder: Path, distractors: int = 3) -> list[Item]:
+    """SIB-200 ``dev`` sentences → sentence completion, aligned by index_id.
+
+    Thresher: for the sentence at position ``i`` (index_id order, the same in every
+    language) the context is its first half and the options are its second half and the
+    second halves of sentences ``i+1 … i+distractors`` (cyclically), the true one placed at
+    option ``i mod (distractors + 1)``. Every language thus asks the same question with the
+    same answer, built from translations; small models that cannot classify topics can still
+    tell a sentence's own ending from another's.
+    """
+    items = []
+    for language, pairs in _sib200_sentences(folder).items():
+        halves = [split_sentence(text, language) for _, text in pairs]
+        n = len(halves)
+        for i, (key, _) in enumerate(pairs):
+            answer = i % (distractors + 1)
+            others = [halves[(i + k) % n][1] for k in range(1, distractors + 1)]
+            options = [*others[:answer], halves[i][1], *others[answer:]]
+            items.append(Item("flores_cloze", key, language, halves[i][0], tuple(options), answer))
+    return items
+
+
 BUILTIN: dict[str, tuple[str, Callable[[Path], list[Item]]]] = {
     "xcopa": ("xcopa", load_xcopa),
     "sib200": ("sib200", load_sib200),
     "xquad": ("xquad", load_xquad),
     "ntrex": ("ntrex", load_ntrex),
+    "flores": ("sib200", load_flores),
+    "flores_cloze": ("sib200", load_flores_cloze),
 }
 
 

@@ -51,8 +51,8 @@ def test_the_grid_trains_a_model_per_cell_and_logs_the_table(spark, pipeline_env
     rows = json.loads(Path(local).read_text())
     assert [(r["english_share"], r["parallel_share"]) for r in rows] == [(0.8, 0.5), (0.2, 0.5)]
     for row in rows:
-        assert 0 <= row["accuracy_en"] <= 1 and 0 <= row["accuracy_de"] <= 1
-        assert 0 <= row["mlc"] <= 1 and row["val_loss_de"] > 0
+        assert 0 <= row["cloze.acc_en"] <= 1 and 0 <= row["cloze.acc_de"] <= 1
+        assert 0 <= row["cloze.mlc"] <= 1 and row["val_loss_de"] > 0
     # more English in the budget: more passes over the English documents
     assert rows[0]["epochs_en"] > rows[1]["epochs_en"]
     children = client.search_runs(

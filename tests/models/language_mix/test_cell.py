@@ -63,18 +63,21 @@ def test_a_share_with_no_documents_is_bad_input():
         cell.draw_corpus(pool, np.asarray([5, 5]), 1.0, 0.5, "de", 100, seed=1)
 
 
-def test_choice_summary_averages_tasks_and_reads_mlc_against_english():
+def test_the_summary_reads_each_task_and_mlc_against_english():
     def task(en, de, mlc):
         pair = {"mlc": mlc, "rel_mlc": None if mlc is None else mlc / ((en + de) / 2)}
         return {"kind": "choice",
-                "languages": {"en": {"acc": en, "n": 4}, "de": {"acc": de, "n": 4}},
-                "mlc": {"acc": {"vs_reference": {"de": pair}}}}  # fmt: skip
+                "languages": {"en": {"acc": 0.0, "acc_norm": en}, "de": {"acc_norm": de}},
+                "mlc": {"acc_norm": {"vs_reference": {"de": pair}}}}  # fmt: skip
 
     report = {"tasks": {"a": task(0.5, 0.25, 0.75), "b": task(1.0, 0.75, None),
-                        "ppl": {"kind": "perplexity", "languages": {"en": {}}}}}  # fmt: skip
-    summary = cell.choice_summary(report, "de")
-    assert summary["accuracy"] == {"de": 0.5, "en": 0.75}
-    assert summary["mlc"] == 0.75 and summary["rel_mlc"] == pytest.approx(2.0)
+                        "ppl": {"kind": "perplexity",
+                                "languages": {"en": {"bits_per_byte": 2.5}}}}}  # fmt: skip
+    summary = cell.summarise(report, "de")
+    assert summary["tasks"]["a"] == {"accuracy": {"en": 0.5, "de": 0.25}, "mlc": 0.75,
+                                     "rel_mlc": pytest.approx(2.0)}  # fmt: skip
+    assert summary["tasks"]["b"]["mlc"] is None
+    assert summary["tasks"]["ppl"] == {"bits_per_byte": {"en": 2.5}}
 
 
 def test_a_cell_trains_evaluates_and_a_rerun_resumes(mix_env, tmp_path):
@@ -89,8 +92,9 @@ def test_a_cell_trains_evaluates_and_a_rerun_resumes(mix_env, tmp_path):
     assert not result["resumed"] and result["cell"] == "en0.5-par0.5"
     assert result["tokens"] == 2 * 4 * 32
     assert result["parts"]["parallel"]["target_tokens"] == 128
-    assert set(result["accuracy"]) == {"en", "de"}
-    assert 0 <= result["mlc"] <= 1 and set(result["val_loss"]) == {"en", "de"}
+    cloze = result["tasks"]["cloze"]
+    assert set(cloze["accuracy"]) == {"en", "de"} and 0 <= cloze["mlc"] <= 1
+    assert set(result["val_loss"]) == {"en", "de"}
     assert all(math.isfinite(v) for v in result["val_loss"].values())
     folder = home / "checkpoints" / "mix" / "cells" / "en0.5-par0.5"
     report = json.loads((folder / "mubench" / "metrics.json").read_text())
@@ -98,7 +102,7 @@ def test_a_cell_trains_evaluates_and_a_rerun_resumes(mix_env, tmp_path):
     assert Path(result["model"]).parent == folder
 
     again = cell.main(args)
-    assert again["resumed"] and again["accuracy"] == result["accuracy"]
+    assert again["resumed"] and again["tasks"] == result["tasks"]
 
 
 def test_english_as_the_second_language_is_bad_input(mix_env):

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 import pytest
 
 from models.mubench.items import ItemsError, check_aligned
-from models.mubench.sources import SIB200_LABELS, load_builtin
+from models.mubench.sources import SIB200_LABELS, load_builtin, split_sentence
 
 XCOPA_LANGUAGES = {"et", "ht", "id", "it", "qu", "sw", "ta", "th", "tr", "vi", "zh"}
 PROJECT_LANGUAGES = {
@@ -35,6 +35,8 @@ def keys_per_language(items):
         ("sib200", PROJECT_LANGUAGES, 99, "choice"),
         ("xquad", XQUAD_LANGUAGES, 240, "perplexity"),
         ("ntrex", PROJECT_LANGUAGES, 123, "perplexity"),
+        ("flores", PROJECT_LANGUAGES, 99, "perplexity"),
+        ("flores_cloze", PROJECT_LANGUAGES, 99, "choice"),
     ],
 )
 def test_builtin_sets_are_aligned(shared_data, name, languages, per_language, kind):
@@ -105,3 +107,23 @@ def test_missing_folders_are_named(tmp_path):
         load_builtin("xcopa", tmp_path)
     with pytest.raises(ItemsError, match="unknown built-in item set 'copa'"):
         load_builtin("copa", tmp_path)
+
+
+def test_sentences_split_at_the_middle_word_or_character():
+    assert split_sentence("The river rose over night", "en") == ("The river", " rose over night")
+    assert split_sentence("河水一夜之间上涨", "zh") == ("河水一夜", "之间上涨")
+    # a Chinese sentence with spaces around numbers still splits by characters
+    assert split_sentence("每秒 1.5 公里", "zh") == ("每秒 1", ".5 公里")
+    assert split_sentence("Short one", "en") == ("Shor", "t one")
+
+
+def test_flores_cloze_asks_the_same_question_in_every_language(shared_data):
+    items = by_key(load_builtin("flores_cloze", shared_data))
+    sentences = by_key(load_builtin("flores", shared_data))
+    for (language, key), item in items.items():
+        # the true ending completes the sentence; the answer slot rotates with the position
+        assert item.context + item.options[item.answer] == sentences[language, key].options[0]
+        assert len(item.options) == 4 and len(set(item.options)) == 4
+    en, zh = items["en", "241"], items["zh", "241"]
+    assert en.answer == zh.answer
+    assert {i.answer for i in items.values()} == {0, 1, 2, 3}
