@@ -1,7 +1,8 @@
 """MuRating on the real parallel data: English raters → Bradley–Terry → multilingual rater.
 
 Runs the pipeline's own code outside Spark: the parallel units of ``../shared/data``
-(NTREX-128 documents, XQuAD paragraphs, Tatoeba blocks) in the configured languages, the
+(NTREX-128 documents, XQuAD paragraphs, Tatoeba blocks; Debian documentation pages too with
+``THRESHER_MURATING_SOURCES=ntrex,xquad,tatoeba,debian``) in the configured languages, the
 English raters and their Bradley–Terry aggregation, monolingual / cross-lingual / parallel
 pairs, the CPU backend (frozen multilingual-e5-small + MLP head) trained on the training
 units and evaluated on held-out units (20 % of units, held out in every language). Writes
@@ -37,16 +38,13 @@ def run(settings, languages: tuple[str, ...], threads: int) -> dict:
     from models.murating.head import score_texts
     from models.murating.judgments import HELD_OUT, documents_frame, judge
     from models.murating.pairs import training_pairs
-    from models.murating.parallel import load_parallel
+    from models.murating.parallel import parallel_documents
     from models.murating.raters import build_raters
     from models.murating.train import TrainConfig, train
 
     config = settings.murating
     started = time.perf_counter()
-    data_root = Path(config.data_path) if config.data_path else None
-    parallel = load_parallel(config.sources, languages, data_root, config.tatoeba_block,
-                             config.tatoeba_lines, config.max_units)  # fmt: skip
-    docs = documents_frame(parallel)
+    docs = documents_frame(parallel_documents(settings, languages))
     cache_folder = config.embedding_cache or f"{settings.checkpoint_root}/murating/embeddings"
     cache = EmbeddingCache(cache_folder, config.max_chars, config.encoder_path, threads)
     cache.embed(docs["text"].tolist())

@@ -71,15 +71,12 @@ def _english_ratings(config: MuRatingSettings, cache_folder: str):
 def judgments(spark: SparkSession, settings: Settings, translations: str = "") -> dict:
     """Parallel (and translated) units → ``silver.murating_documents[pair_set]``."""
     from models.murating.judgments import HELD_OUT, TRAIN, documents_frame, unify
-    from models.murating.parallel import ENGLISH, held_out, load_parallel
+    from models.murating.parallel import ENGLISH, held_out, parallel_documents
     from models.murating.raters import build_raters
     from models.murating.translate import read_translations
 
     config = settings.murating
-    root = Path(config.data_path) if config.data_path else None
-    docs = documents_frame(load_parallel(config.sources, settings.languages, root,
-                                         config.tatoeba_block, config.tatoeba_lines,
-                                         config.max_units))  # fmt: skip
+    docs = documents_frame(parallel_documents(settings))
     if translations:
         docs = pd.concat([docs, documents_frame(read_translations(translations))])
         docs = docs.drop_duplicates("doc_key", ignore_index=True)

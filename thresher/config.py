@@ -399,11 +399,17 @@ class MuRatingSettings:
     """MuRating (PAPERS.md): English raters → Bradley–Terry → a multilingual pairwise rater."""
 
     # Parallel text the English judgments are carried through (models.murating.parallel):
-    # any of ntrex, xquad, tatoeba; read from data_path (empty = ../shared/data).
+    # any of ntrex, xquad, tatoeba (read from data_path, empty = ../shared/data) and debian.
     sources: tuple[str, ...] = ("ntrex", "xquad", "tatoeba")
     data_path: str = ""
-    # First units kept of NTREX and XQuAD (0 = all); Tatoeba: sentences per language read
-    # and sentences joined per document. Embedding is the CPU backend's main cost.
+    # Source "debian": the unpacked Debian documentation packages (make demo-data; empty =
+    # <input_path>/debian-docs); English pages shorter than debian_min_chars are skipped,
+    # every page's text is capped at debian_max_chars.
+    debian_docs: str = ""
+    debian_min_chars: int = 400
+    debian_max_chars: int = 4000
+    # First units kept of NTREX, XQuAD and Debian (0 = all); Tatoeba: sentences per language
+    # read and sentences joined per document. Embedding is the CPU backend's main cost.
     max_units: int = 120
     tatoeba_lines: int = 200
     tatoeba_block: int = 8

@@ -1,14 +1,19 @@
 """Parallel documents: the same text in several languages, grouped by a ``unit_id``.
 
 A unit is what one English judgment is carried across: every language version of a unit
-inherits the unified score of its English side. Sources, all read from ``../shared/data``:
+inherits the unified score of its English side. Sources (the first three read from
+``../shared/data``):
 
 - ``ntrex``: the 123 NTREX-128 news documents in 18 languages (loader from ``mubench``);
 - ``xquad``: the 240 XQuAD Wikipedia paragraphs in 12 languages (loader from ``mubench``);
 - ``tatoeba``: Tatoeba test pairs with English, ``block`` consecutive sentence pairs joined
   into one short document per unit (the English sides differ per language, so each unit has
   exactly two languages). Short, conversational text: the low end of the quality range that
-  news and encyclopaedia text leave empty.
+  news and encyclopaedia text leave empty;
+- ``debian``: Debian documentation pages (handbook, installation guide, GNOME help) that
+  exist in English and at least one other language, one page per unit
+  (``models.murating.debian_docs``; read from ``murating.debian_docs``, fetched by
+  ``make demo-data``). Technical prose with commands, a genre the others lack.
 
 Translated documents (``models.murating.translate``) join as units of their own source.
 """
@@ -21,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from models.mubench.sources import default_data_root, load_ntrex, load_xquad
+from thresher.config import Settings
 from thresher.entrypoint import BadInput
 
 ENGLISH = "en"
@@ -30,12 +36,14 @@ TATOEBA_TO_ISO = {
     "por": "pt", "ita": "it", "kor": "ko", "nld": "nl", "pol": "pl", "vie": "vi", "tur": "tr",
     "ind": "id", "tha": "th", "hin": "hi",
 }  # fmt: skip
-SOURCES = ("ntrex", "xquad", "tatoeba")
+SOURCES = ("ntrex", "xquad", "tatoeba", "debian")
+# Sources whose size is not set by max_units afterwards (they apply their own limits).
+_SELF_LIMITED = ("tatoeba", "debian")
 
 
 @dataclass(frozen=True)
 class ParallelDoc:
-    source: str  # "ntrex", "xquad", "tatoeba", "translation:<model>", "silver"
+    source: str  # "ntrex", "xquad", "tatoeba", "debian", "translation:<model>", "silver"
     unit_id: str  # the same for every language version of one text
     language: str  # ISO 639-1
     text: str
@@ -74,13 +82,18 @@ def load_parallel(
     tatoeba_block: int = 8,
     tatoeba_lines: int = 400,
     max_units: int = 0,
+    debian_folder: Path | None = None,
+    debian_min_chars: int = 400,
+    debian_max_chars: int = 4000,
 ) -> list[ParallelDoc]:
     """Every language version of every unit of ``sources``, English included.
 
-    ``max_units`` > 0 keeps the first that many units of NTREX and of XQuAD (in file order);
-    Tatoeba's size is set per language by ``tatoeba_lines``.
+    ``max_units`` > 0 keeps the first that many units of NTREX and of XQuAD (in file order)
+    and that many Debian units (in a fixed hashed order); Tatoeba's size is set per language
+    by ``tatoeba_lines``. ``debian_folder`` is required when ``sources`` has "debian".
     """
     root = data_root or default_data_root()
+    languages = tuple(languages) if languages is not None else None
     unknown = set(sources) - set(SOURCES)
     if unknown:
         raise BadInput(f"unknown parallel sources {sorted(unknown)}; known: {SOURCES}")
@@ -97,21 +110,43 @@ def load_parallel(
         ]
     if "tatoeba" in sources:
         docs += load_tatoeba(root / "tatoeba", tatoeba_block, tatoeba_lines)
+    if "debian" in sources:
+        from models.murating.debian_docs import load_debian
+
+        if debian_folder is None:
+            raise BadInput("parallel source 'debian' needs the folder of the Debian pages")
+        docs += load_debian(debian_folder, languages, debian_min_chars, debian_max_chars,
+                            max_units)  # fmt: skip
     if max_units > 0:
         first: dict[str, list[str]] = {}
         for d in docs:
-            if d.source == "tatoeba":
+            if d.source in _SELF_LIMITED:
                 continue
             units = first.setdefault(d.source, [])
             if len(units) < max_units and d.unit_id not in units:
                 units.append(d.unit_id)
         keep = {u for units in first.values() for u in units}
-        docs = [d for d in docs if d.source == "tatoeba" or d.unit_id in keep]
+        docs = [d for d in docs if d.source in _SELF_LIMITED or d.unit_id in keep]
     wanted = set(languages) | {ENGLISH} if languages is not None else None
     docs = [d for d in docs if d.text.strip() and (wanted is None or d.language in wanted)]
     if not docs:
         raise BadInput(f"no parallel documents for {list(sources)} under {root}")
     return docs
+
+
+def parallel_documents(
+    settings: Settings, languages: Iterable[str] | None = None
+) -> list[ParallelDoc]:
+    """``load_parallel`` as ``settings.murating`` configures it (languages: the settings')."""
+    from models.murating.debian_docs import debian_docs_folder
+
+    config = settings.murating
+    return load_parallel(
+        config.sources, settings.languages if languages is None else languages,
+        Path(config.data_path) if config.data_path else None, config.tatoeba_block,
+        config.tatoeba_lines, config.max_units, debian_docs_folder(settings),
+        config.debian_min_chars, config.debian_max_chars,
+    )  # fmt: skip
 
 
 def held_out(unit_id: str, fraction: float, seed: int = 1) -> bool:
