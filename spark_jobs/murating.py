@@ -245,6 +245,13 @@ def select(
         .where((F.col("criterion") == CRITERION) & (F.col("version") == version))
         .select("doc_id", "ingest_date", "score", "tokens")
     )
+    # The Delta versions read, so the selection can be rebuilt exactly (time travel).
+    versions = {SILVER_QUALITY_SCORES.qualified_name: _delta_version(
+        spark, SILVER_QUALITY_SCORES.path(settings))}  # fmt: skip
+    if documents is None:
+        versions[BRONZE_DOCUMENTS.qualified_name] = _delta_version(
+            spark, BRONZE_DOCUMENTS.path(settings)
+        )
     docs = documents if documents is not None else read_table(spark, BRONZE_DOCUMENTS, settings)
     frame = scores.join(docs.select("doc_id", "ingest_date", "language"), ["doc_id", "ingest_date"])
     if config.selection_method == "weighted":
@@ -268,11 +275,13 @@ def select(
         domains = read_table(spark, SILVER_DOMAINS, settings).select(
             "doc_id", "ingest_date", "domain"
         )
+        versions[SILVER_DOMAINS.qualified_name] = _delta_version(
+            spark, SILVER_DOMAINS.path(settings)
+        )
     recipe = {"method": config.selection_method, "top_percent": config.top_percent,
               "english_share": config.english_share, "seed": config.seed,
               "criterion": f"{CRITERION}@{version}"}  # fmt: skip
     params_version = _version(recipe)
-    scores_version = _delta_version(spark, SILVER_QUALITY_SCORES.path(settings))
     spec = mixture_table(config.selection_name)
     out = (
         chosen.join(domains, ["doc_id", "ingest_date"], "left")
@@ -283,7 +292,7 @@ def select(
         .withColumn("params_version", F.lit(params_version))
         .withColumn("seed", F.lit(config.seed).cast("long"))
         .withColumn("source_versions", F.create_map(
-            F.lit(SILVER_QUALITY_SCORES.qualified_name), F.lit(scores_version).cast("long")))
+            *[x for name, v in sorted(versions.items()) for x in (F.lit(name), F.lit(v))]))
     )  # fmt: skip
     path = ensure_table(spark, spec, settings)
     out.select(*[F.col(f.name).cast(f.dataType) for f in spec.schema.fields]).write.format(
@@ -299,7 +308,8 @@ def select(
     total = sum(tokens.values())
     return {"mixture": spec.qualified_name, "selected": written.count(), "tokens": tokens,
             "english_token_share": tokens.get("en", 0) / total if total else 0.0,
-            "params_version": params_version, "recipe": recipe}  # fmt: skip
+            "params_version": params_version, "recipe": recipe,
+            "source_versions": versions}  # fmt: skip
 
 
 def _delta_version(spark: SparkSession, path: str) -> int:
@@ -311,17 +321,27 @@ def _delta_version(spark: SparkSession, path: str) -> int:
 def export_english(spark: SparkSession, settings: Settings, partition: dt.date) -> dict:
     """English kept documents of ``partition`` → Parquet the translate task reads.
 
-    Unit ids are ``bronze:<doc_id>``; at most ``translate_documents`` (the best by the rule
-    score where one exists would be better: here a seeded sample), one file replaced whole.
+    Unit ids are ``bronze:<doc_id>``; at most ``translate_documents``, the best by the
+    partition's ``rules`` quality score (translation is worth most on text worth keeping),
+    ties and unscored documents in a seeded order; one file replaced whole.
     """
     from spark_jobs.dedup import kept_documents
+    from spark_jobs.quality import RULES
 
     config = settings.murating
     target = f"{settings.checkpoint_root}/murating/{config.pair_set}/english/{partition}"
+    english = kept_documents(spark, settings, partition).where(F.col("language") == "en")
+    rules = spark.createDataFrame([], "doc_id string, rule_score double")
+    if (Path(SILVER_QUALITY_SCORES.path(settings)) / "_delta_log").is_dir():
+        rules = (
+            read_table(spark, SILVER_QUALITY_SCORES, settings)
+            .where((F.col("ingest_date") == F.lit(partition)) & (F.col("criterion") == RULES))
+            .groupBy("doc_id")
+            .agg(F.max("score").alias("rule_score"))
+        )
     docs = (
-        kept_documents(spark, settings, partition)
-        .where(F.col("language") == "en")
-        .orderBy(F.xxhash64(F.lit(config.seed), "doc_id"))
+        english.join(rules, "doc_id", "left")
+        .orderBy(F.desc_nulls_last("rule_score"), F.xxhash64(F.lit(config.seed), "doc_id"))
         .limit(config.translate_documents)
         .select(F.concat(F.lit("bronze:"), "doc_id").alias("unit_id"), "text")
         .toPandas()

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
 from pyspark.sql import Row
 
@@ -14,6 +15,7 @@ from spark_jobs import murating as job
 from spark_jobs.delta_io import ensure_table
 from thresher.tables import (
     BRONZE_DOCUMENTS,
+    SILVER_DEDUP,
     SILVER_MURATING_DOCUMENTS,
     SILVER_MURATING_PAIRS,
     SILVER_QUALITY_SCORES,
@@ -162,3 +164,39 @@ def test_scores_from_the_gpu_entry_point_match_scoring_in_spark(
     assert list(pod.index) == list(local.index) and len(pod) == 5
     np.testing.assert_allclose(pod.score, local.score, rtol=1e-5)
     assert (pod.tokens == local.tokens).all()
+
+
+def _write(spark, spec, settings, rows) -> None:
+    path = ensure_table(spark, spec, settings)
+    spark.createDataFrame(rows, spec.schema).write.format("delta").mode("append").save(path)
+
+
+def test_selection_read_from_the_lake_records_the_versions_it_read(spark, settings):
+    documents, _ = _scored(spark, settings, {"en": 6, "de": 6})
+    _write(spark, BRONZE_DOCUMENTS, settings, documents.collect())
+    summary = job.select(spark, _murating(settings, top_percent=50.0), "3")
+    assert set(summary["source_versions"]) == {"silver.quality_scores", "bronze.documents"}
+    picked = spark.read.format("delta").load(mixture_table("murating").path(settings))
+    (versions,) = {tuple(sorted(r.source_versions.items())) for r in picked.collect()}
+    assert dict(versions) == summary["source_versions"]
+
+
+def test_english_for_translation_is_the_best_by_the_rules_score(spark, settings):
+    texts = {"en": [f"English text {i}." for i in range(6)], "de": ["Deutscher Text."]}
+    rows = _bronze_rows(texts)
+    _write(spark, BRONZE_DOCUMENTS, settings, rows)
+    _write(spark, SILVER_DEDUP, settings, [
+        Row(doc_id=r.doc_id, ingest_date=DAY, cluster_id=r.doc_id,
+            duplicate_of="en-000" if r.doc_id == "en-005" else None,
+            duplicate_of_date=DAY if r.doc_id == "en-005" else None, method="minhash")
+        for r in rows
+    ])  # fmt: skip
+    # en-004 and en-005 (a duplicate) score best; en-003 has no score at all
+    _write(spark, SILVER_QUALITY_SCORES, settings, [
+        Row(doc_id=f"en-00{i}", ingest_date=DAY, criterion="rules", version="r1",
+            score=float(i), passed=True, failed=None, details={}, tokens=3)
+        for i in (0, 1, 2, 4, 5)
+    ])  # fmt: skip
+    summary = job.export_english(spark, _murating(settings, translate_documents=3), DAY)
+    exported = pd.read_parquet(summary["path"])
+    assert list(exported.unit_id) == ["bronze:en-004", "bronze:en-002", "bronze:en-001"]
