@@ -44,6 +44,14 @@ def run_entry_point(main: Callable[[Sequence[str]], dict], argv: Sequence[str] |
     return result
 
 
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` beside ``path`` and rename it into place: a reader (or a retried task
+    checking for a finished marker) never sees half a file."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(text)
+    os.replace(partial, path)
+
+
 def task_path(value: str, settings: Settings) -> Path:
     """A path argument of a model task: relative paths live under ``checkpoint_root``.
 

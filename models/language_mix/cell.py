@@ -26,7 +26,6 @@ import argparse
 import dataclasses
 import json
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -39,7 +38,14 @@ from models.pretrain.sizes import model_size
 from models.pretrain.tokenizer import load_tokenizer
 from models.pretrain.train import TrainConfig, train
 from thresher.config import Settings
-from thresher.entrypoint import BadInput, Tracker, open_tracker, run_entry_point, task_path
+from thresher.entrypoint import (
+    BadInput,
+    Tracker,
+    open_tracker,
+    run_entry_point,
+    task_path,
+    write_atomic,
+)
 
 log = logging.getLogger("models.language_mix")
 FINISHED = "cell.json"
@@ -165,13 +171,7 @@ def run_cell(
     )  # fmt: skip
     for part, values in parts.items():
         tracker.log_metrics({f"mixture.{part}.{k}": v for k, v in values.items()}, step=0)
-    config = TrainConfig(
-        size=args.size, max_steps=args.max_steps, sequence_length=args.sequence_length,
-        batch_size=args.batch_size, learning_rate=args.learning_rate,
-        warmup_steps=max(1, min(20, args.max_steps // 10)), seed=args.seed,
-        log_every=max(1, min(50, args.max_steps)), checkpoint_every=args.checkpoint_every,
-        device=args.device,
-    )  # fmt: skip
+    config = TrainConfig.short_run(args)
     trained = train(config, corpus, tokenizer, output, tracker)
     report = evaluate_model(Path(trained["model"]), args, output / "mubench")
     tracker.log_metrics(metrics.flat_metrics(report), step=args.max_steps)
@@ -193,12 +193,6 @@ def run_cell(
         "mubench": str(output / "mubench" / "metrics.json"),
         "resumed_from_step": trained["resumed_from_step"],
     }
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.{os.getpid()}")
-    partial.write_text(text)
-    os.replace(partial, path)
 
 
 def parse_args(argv: Sequence[str], settings: Settings) -> argparse.Namespace:
@@ -270,7 +264,7 @@ def main(argv: Sequence[str]) -> dict:
             tokenizer_dir = args.tokenizer or f"{experiment}/tokenizer"
             tokenizer = load_tokenizer(task_path(tokenizer_dir, settings))
             result = {**run_cell(args, pool, tokenizer, output, tracker), "cell": name}
-            _write_atomic(finished, json.dumps(result, indent=2, sort_keys=True))
+            write_atomic(finished, json.dumps(result, indent=2, sort_keys=True))
             result["resumed"] = False
         tracker.log_params(
             {"english_share": args.english_share, "parallel_share": args.parallel_share,

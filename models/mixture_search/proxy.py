@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,7 +32,14 @@ from models.pretrain.tokenizer import load_tokenizer
 from models.pretrain.train import TrainConfig, train
 from thresher import mixture_search
 from thresher.config import Settings
-from thresher.entrypoint import BadInput, Tracker, open_tracker, run_entry_point, task_path
+from thresher.entrypoint import (
+    BadInput,
+    Tracker,
+    open_tracker,
+    run_entry_point,
+    task_path,
+    write_atomic,
+)
 from thresher.quadmix import QuadMixParams
 
 FINISHED = "proxy.json"
@@ -103,12 +109,6 @@ def run_proxy(
             "parameters": trained["parameters"]}  # fmt: skip
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.{os.getpid()}")
-    partial.write_text(text)
-    os.replace(partial, path)
-
-
 def _check_search(search: Path, record: dict) -> None:
     """A search folder holds proxies of one features table and one training setup only."""
     file = search / SEARCH_RECORD
@@ -121,7 +121,7 @@ def _check_search(search: Path, record: dict) -> None:
             )
         return
     search.mkdir(parents=True, exist_ok=True)
-    _write_atomic(file, json.dumps(record, indent=2, sort_keys=True))
+    write_atomic(file, json.dumps(record, indent=2, sort_keys=True))
 
 
 def parse_args(argv: Sequence[str], settings: Settings) -> argparse.Namespace:
@@ -174,13 +174,7 @@ def main(argv: Sequence[str]) -> dict:
         params = mixture_search.sample_set(
             pool.criteria, pool.domain_names, args.sample_seed, args.index, args.lambda_scale
         )
-    config = TrainConfig(
-        size=args.size, max_steps=args.max_steps, sequence_length=args.sequence_length,
-        batch_size=args.batch_size, learning_rate=args.learning_rate,
-        warmup_steps=max(1, min(20, args.max_steps // 10)), seed=args.seed,
-        log_every=max(1, min(50, args.max_steps)), checkpoint_every=args.checkpoint_every,
-        device=args.device,
-    )  # fmt: skip
+    config = TrainConfig.short_run(args)
     search = task_path(args.search_dir, settings)
     _check_search(search, {"features": pool.fingerprint, "eval_set": args.eval_set,
                            "mixture_seed": args.mixture_seed, "size": args.size,
@@ -218,7 +212,7 @@ def main(argv: Sequence[str]) -> dict:
                 index=args.index,
                 eval_set=args.eval_set,
             )
-            _write_atomic(finished, json.dumps(result, indent=2, sort_keys=True))
+            write_atomic(finished, json.dumps(result, indent=2, sort_keys=True))
             result["resumed"] = False
         tracker.log_params({"params_version": params.version, "index": args.index,
                             "status": result["status"], "resumed": result["resumed"]})  # fmt: skip
