@@ -21,6 +21,29 @@ CONFLICT_ATTEMPTS = 4
 _ENSURED: set[tuple[int, str]] = set()
 
 
+def last_version(spark: SparkSession, path: str) -> int:
+    """The Delta table's newest version (what a reader reading now would time-travel to)."""
+    from delta.tables import DeltaTable
+
+    return int(DeltaTable.forPath(spark, path).history(1).select("version").first()["version"])
+
+
+def unchanged_summary(spark: SparkSession, path: str, fingerprint: str) -> dict | None:
+    """The summary a derived table's last commit recorded (``userMetadata``: fingerprint and
+    summary) when it was written from the same recipe ``fingerprint``; None when it must be
+    rewritten."""
+    import json
+
+    from delta.tables import DeltaTable
+
+    last = DeltaTable.forPath(spark, path).history(1).first()
+    recorded = json.loads(last["userMetadata"] or "{}")
+    if recorded.get("fingerprint") != fingerprint:
+        return None
+    log.info("%s is up to date (%s)", path, fingerprint)
+    return {**recorded["summary"], "rewritten": False}
+
+
 def ensure_table(spark: SparkSession, spec: TableSpec, settings: Settings) -> str:
     """Create the table at its path if it does not exist; return the path."""
     from delta.tables import DeltaTable

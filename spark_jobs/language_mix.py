@@ -27,7 +27,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs.delta_io import ensure_table
+from spark_jobs.delta_io import ensure_table, last_version, unchanged_summary
 from spark_jobs.training_corpus import split_column
 from thresher.config import Settings
 from thresher.tables import (
@@ -41,14 +41,10 @@ log = logging.getLogger(__name__)
 ENGLISH = "en"
 
 
-def _last_version(spark: SparkSession, path: str) -> int:
-    return int(DeltaTable.forPath(spark, path).history(1).select("version").first()["version"])
-
-
 def _require(spark: SparkSession, path: str, name: str, how: str) -> int:
     if not DeltaTable.isDeltaTable(spark, path):
         raise FileNotFoundError(f"{name} does not exist at {path}: {how}")
-    return _last_version(spark, path)
+    return last_version(spark, path)
 
 
 def monolingual(
@@ -138,11 +134,9 @@ def build(
     fingerprint = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
     spec = language_mix_pool_table(name)
     path = ensure_table(spark, spec, settings)
-    last = DeltaTable.forPath(spark, path).history(1).first()
-    recorded = json.loads(last["userMetadata"] or "{}")
-    if recorded.get("fingerprint") == fingerprint:
-        log.info("%s is up to date (%s)", spec.qualified_name, fingerprint)
-        return {**recorded["summary"], "rewritten": False}
+    unchanged = unchanged_summary(spark, path, fingerprint)
+    if unchanged is not None:
+        return unchanged
 
     mixture_version = versions[mixture_table(name).qualified_name]
     pool = monolingual(spark, settings, name, mixture_version, language, config.holdout).union(

@@ -20,22 +20,17 @@ import hashlib
 import json
 import logging
 
-from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs import sampling
-from spark_jobs.delta_io import ensure_table
+from spark_jobs.delta_io import ensure_table, last_version, unchanged_summary
 from spark_jobs.mixture import scored_documents
 from spark_jobs.training_corpus import split_column
 from thresher.config import Settings
 from thresher.tables import BRONZE_DOCUMENTS, search_features_table
 
 log = logging.getLogger(__name__)
-
-
-def _last_version(spark: SparkSession, path: str) -> int:
-    return int(DeltaTable.forPath(spark, path).history(1).select("version").first()["version"])
 
 
 def build(
@@ -49,7 +44,7 @@ def build(
     config = settings.mixture
     versions = sampling.current_versions(spark, settings)
     bronze_path = ensure_table(spark, BRONZE_DOCUMENTS, settings)
-    versions[BRONZE_DOCUMENTS.qualified_name] = _last_version(spark, bronze_path)
+    versions[BRONZE_DOCUMENTS.qualified_name] = last_version(spark, bronze_path)
     recipe = {
         "criteria": list(config.criteria),
         "larger_is_better": list(config.larger_is_better),
@@ -59,11 +54,9 @@ def build(
     fingerprint = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
     spec = search_features_table(name)
     path = ensure_table(spark, spec, settings)
-    last = DeltaTable.forPath(spark, path).history(1).first()
-    recorded = json.loads(last["userMetadata"] or "{}")
-    if recorded.get("fingerprint") == fingerprint:
-        log.info("%s is up to date (%s)", spec.qualified_name, fingerprint)
-        return {**recorded["summary"], "rewritten": False}
+    unchanged = unchanged_summary(spark, path, fingerprint)
+    if unchanged is not None:
+        return unchanged
 
     frame, resolved, domain_source = scored_documents(spark, settings, versions)
     names = list(resolved)
