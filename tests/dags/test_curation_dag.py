@@ -1,4 +1,5 @@
-"""The curation DAG end to end through ``airflow dags test``: backfill and a failing gate."""
+"""The curation DAG end to end through ``airflow dags test``, next to ``thresher curate``
+(the same stages without Airflow) on the following day, and a run stopped by a failing gate."""
 
 from __future__ import annotations
 
@@ -31,8 +32,13 @@ def dags_test(env, day: dt.date, input_path, log, source="news"):
     )
 
 
+# One day through Airflow and the next through the CLI, rather than two DAG runs and a CLI run
+# on a lake of its own: each whole pipeline run costs a minute or more on 2 cores, and the DAG
+# tasks and ``thresher curate`` call the same stage functions.
 @pytest.mark.airflow
-def test_backfilling_two_dates_makes_two_partitions(spark, shared_data, pipeline_env, tmp_path):
+def test_a_dag_run_and_a_cli_run_curate_two_dates_into_one_lake(
+    spark, shared_data, pipeline_env, tmp_path, monkeypatch, capsys
+):
     env, settings = pipeline_env
     pages = tmp_path / "pages"
     pages.mkdir()
@@ -40,11 +46,20 @@ def test_backfilling_two_dates_makes_two_partitions(spark, shared_data, pipeline
         text = ntrex_documents(shared_data, code, 1)[0]
         (pages / f"{code}.html").write_text(html_page(code, text), "utf-8")
     (pages / "broken.html").write_bytes(b"\xff\xfe not utf-8")
+    log = tmp_path / "dags-test.log"
 
-    for day in DATES:
-        log = tmp_path / f"dags-test-{day}.log"
-        result = dags_test(env, day, pages, log)
-        assert result.returncode == 0, log.read_text()[-4000:]
+    result = dags_test(env, DATES[0], pages, log)  # a fresh lake: the models train here
+
+    assert result.returncode == 0, log.read_text()[-4000:]
+    for name, value in env.items():
+        if name.startswith("THRESHER_"):
+            monkeypatch.setenv(name, value)
+    capsys.readouterr()
+    code = cli.main(["curate", "--date", DATES[1].isoformat(), "--input", str(pages),
+                     "--run-key", "k1"])  # fmt: skip
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out.split("MLflow run")[0])
+    assert summary["bronze"]["languages"] == {"de": 1, "fr": 1, "ja": 1}
 
     bronze = read_table(spark, BRONZE_DOCUMENTS, settings)
     per_day = {r[0]: (r[1], r[2]) for r in bronze.groupBy("ingest_date").agg(
@@ -55,9 +70,16 @@ def test_backfilling_two_dates_makes_two_partitions(spark, shared_data, pipeline
     assert {r[0]: r[1] for r in quarantined} == {day: 1 for day in DATES}
 
     client = tracking.client(settings)
-    runs = client.search_runs([tracking.experiment_id(settings)], "tags.`thresher.via` = 'airflow'")
-    assert sorted(r.data.tags["thresher.partition"] for r in runs) == [d.isoformat() for d in DATES]
-    for run in runs:
+    (dag_run,) = client.search_runs(
+        [tracking.experiment_id(settings)], "tags.`thresher.via` = 'airflow'"
+    )
+    cli_run = client.get_run(tracking.open_run(settings, "k1"))  # found again, not created
+    assert dag_run.data.tags["thresher.partition"] == DATES[0].isoformat()
+    assert cli_run.data.tags["thresher.partition"] == DATES[1].isoformat()
+    assert cli_run.data.tags["thresher.via"] == "cli"
+    assert dag_run.data.params["ingest.source"] == "news"
+    assert cli_run.data.params["ingest.source"] == "pages"  # no --source: the folder's name
+    for run in (dag_run, cli_run):
         assert run.info.status == "FINISHED"
         assert run.data.metrics["ingest.in"] == 4
         assert run.data.metrics["ingest.kept"] == 3
@@ -69,13 +91,15 @@ def test_backfilling_two_dates_makes_two_partitions(spark, shared_data, pipeline
         first_day = run.data.tags["thresher.partition"] == DATES[0].isoformat()
         assert run.data.metrics["dedup.kept"] == (3 if first_day else 0)
         assert run.data.metrics.get("dedup.dropped.exact_duplicate", 0) == (0 if first_day else 3)
-        assert run.data.params["ingest.source"] == "news"
         assert run.data.params["config.spark.master"] == "local[2]"
         artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
         assert {"gates", "mixtures", "stage_statistics.json"} <= artifacts
         plots = {a.path for a in client.list_artifacts(run.info.run_id, "mixtures")}
         assert "mixtures/tokens_by_language.png" in plots
         assert run.data.metrics["mixture.documents"] == 3  # the three pages, scored once
+        recipe = client.download_artifacts(run.info.run_id, "mixtures/recipe.json", tmp_path)
+        with open(recipe, encoding="utf-8") as handle:
+            assert json.load(handle)["params_version"] == run.data.params["mixture.params_version"]
 
     # Every kept page is scored on both criteria and has a domain; the mixture draws from them.
     scores = read_table(spark, SILVER_QUALITY_SCORES, settings)
@@ -89,6 +113,8 @@ def test_backfilling_two_dates_makes_two_partitions(spark, shared_data, pipeline
 @pytest.mark.airflow
 def test_a_failing_gate_stops_the_run_before_statistics(spark, pipeline_env, tmp_path):
     env, settings = pipeline_env
+    # Nothing here reaches the domain stage: kmeans fits on first use, so no classifier trains.
+    env = {**env, "THRESHER_DOMAIN_METHOD": "kmeans"}
     pages = tmp_path / "pages"
     pages.mkdir()
     (pages / "broken.html").write_bytes(b"\xff\xfe not utf-8")  # nothing reaches bronze

@@ -1,16 +1,22 @@
 """The mixture search DAG end to end: Spark features, mapped proxies as local processes, the
-regression and choice, the final mixture; a second run resumes every finished proxy."""
+regression and choice, the final mixture; re-running its tasks resumes every finished proxy."""
 
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from pathlib import Path
 
 import pytest
 
+from models.mixture_search import choose, proxy
+from models.pretrain import tokenizer
+from spark_jobs import search_features
 from tests.corpus import write_scored_documents
 from tests.dags.conftest import airflow_cli
 from thresher import tracking
+from thresher.config import Settings
 from thresher.mixture_search import search_settings
 from thresher.tables import mixture_table
 
@@ -35,17 +41,30 @@ def _proxy_results(log: str) -> list[dict]:
     return found
 
 
+def _task_commands(log: str, module: str) -> list[list[str]]:
+    """The arguments each model task of ``module`` ran with (LocalProcessOperator logs them)."""
+    pattern = re.compile(rf"Running \S+ -m {re.escape(module)} (.*?) \[airflow\.task\.")
+    return [shlex.split(m.group(1)) for m in map(pattern.search, log.splitlines()) if m]
+
+
+def _under_parent(argv: list[str], parent: str) -> list[str]:
+    at = argv.index("--parent-run-id") + 1
+    return [*argv[:at], parent, *argv[at + 1 :]]
+
+
 @pytest.mark.airflow
-def test_a_search_chooses_parameters_and_a_rerun_resumes_its_proxies(spark, pipeline_env, tmp_path):
+def test_a_search_chooses_parameters_and_its_tasks_resume_when_run_again(
+    spark, pipeline_env, tmp_path, monkeypatch
+):
     env, settings = pipeline_env
     env = {**env, **SEARCH_ENV}
     write_scored_documents(spark, settings, documents=300)
-    first_log = tmp_path / "first.log"
+    log = tmp_path / "dags-test.log"
 
     result = airflow_cli("dags", "test", "mixture_search", "2026-11-02", "--conf",
-                         json.dumps(CONF), env=env, log=first_log)  # fmt: skip
+                         json.dumps(CONF), env=env, log=log)  # fmt: skip
 
-    output = first_log.read_text()
+    output = log.read_text()
     assert result.returncode == 0, output[-4000:]
     first = _proxy_results(output)
     assert len(first) == PROXIES and not any(r["resumed"] for r in first)
@@ -72,11 +91,23 @@ def test_a_search_chooses_parameters_and_a_rerun_resumes_its_proxies(spark, pipe
     names = sorted(r.info.run_name.split(" ")[0] for r in children)
     assert names == ["choice", *["proxy"] * PROXIES, "regression"]
 
-    second_log = tmp_path / "second.log"
-    again = airflow_cli("dags", "test", "mixture_search", "2026-11-03", "--conf",
-                        json.dumps(CONF), env=env, log=second_log)  # fmt: skip
-    output = second_log.read_text()
-    assert again.returncode == 0, output[-4000:]
-    second = _proxy_results(output)
+    # A second DAG run, without a second Airflow, Spark JVM and six interpreters: the unchanged
+    # lake's features keep their fingerprint (the search folder's name), and the DAG's own
+    # model-task commands, run again under a new parent run, find the tokenizer and every
+    # finished proxy instead of training them, and choose the same parameters.
+    rebuilt = search_features.build(spark, Settings.from_env(env))
+    assert not rebuilt["rewritten"] and choice.parent.name.startswith(rebuilt["fingerprint"])
+    for name, value in env.items():
+        if name.startswith("THRESHER_"):
+            monkeypatch.setenv(name, value)
+    rerun = tracking.open_run(search_settings(settings), "tests/mixture_search/rerun", "rerun")
+    (tokenizer_args,) = _task_commands(output, "models.pretrain.tokenizer")
+    assert tokenizer.main(tokenizer_args)["trained"] is False
+    proxy_args = _task_commands(output, "models.mixture_search.proxy")
+    second = [proxy.main(_under_parent(args, rerun)) for args in proxy_args]
     assert len(second) == PROXIES and all(r["resumed"] for r in second)
     assert {r["loss"] for r in second} == {r["loss"] for r in first}
+    (choose_args,) = _task_commands(output, "models.mixture_search.choose")
+    assert choose.main(_under_parent(choose_args, rerun))["params_version"] == version
+    again = client.search_runs([experiment], f"tags.`mlflow.parentRunId` = '{rerun}'")
+    assert sorted(r.info.run_name.split(" ")[0] for r in again) == names

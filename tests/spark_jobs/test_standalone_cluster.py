@@ -24,7 +24,7 @@ from pyspark.testing import assertDataFrameEqual
 from spark_jobs import stages
 from spark_jobs.delta_io import read_table
 from spark_jobs.submit import spark_submit_operator_arguments
-from tests.conftest import make_settings
+from tests.conftest import SHORT_LIVED_JVM, make_settings
 from tests.corpus import ntrex_documents
 from tests.spark_jobs.test_dedup import bronze_row, write_day
 from thresher import tracking
@@ -39,9 +39,8 @@ VENV_BIN = Path(sys.executable).parent
 DAY = dt.date(2026, 11, 1)
 WORKERS = 2
 CONN_ID = "spark_cluster"
-# Every JVM here lives a minute: C1 alone halves the CPU their start-up JIT takes (on 2 cores,
-# a submitted stage's driver and executors went from ~130 s to ~60 s of CPU).
-SHORT_LIVED_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+# Every JVM here lives a minute: with SHORT_LIVED_JVM a submitted stage's driver and executors
+# went from ~130 s to ~60 s of CPU on 2 cores.
 
 pytestmark = [pytest.mark.spark_cluster, pytest.mark.timeout(600)]
 
