@@ -103,7 +103,7 @@ def load_scores(spark, settings, corpus_file: Path, limit: int | None) -> int:
             "tokens",
         )
     )
-    replace_rows(spark, SILVER_QUALITY_SCORES, settings, rows, "ingest_date IS NOT NULL")
+    replace_rows(spark, SILVER_QUALITY_SCORES, settings, rows, F.col("ingest_date").isNotNull())
     domains = stacked.join(packages, "doc_id").select(
         "doc_id",
         "ingest_date",
@@ -112,7 +112,7 @@ def load_scores(spark, settings, corpus_file: Path, limit: int | None) -> int:
         F.lit("package").alias("model_version"),
         F.lit("metadata").alias("method"),
     )
-    replace_rows(spark, SILVER_DOMAINS, settings, domains, "ingest_date IS NOT NULL")
+    replace_rows(spark, SILVER_DOMAINS, settings, domains, F.col("ingest_date").isNotNull())
     scored.unpersist()
     return spark.read.format("delta").load(SILVER_QUALITY_SCORES.path(settings)).count()
 

@@ -30,6 +30,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
+from thresher import names
 from thresher.config import Settings
 from thresher_tasks import Resources, model_task
 
@@ -80,7 +81,7 @@ def cell_arguments(english_share: float, parallel_share: float) -> list[str]:
         "mixture": Param(
             SETTINGS.mixture.name,
             type="string",
-            pattern=r"^[A-Za-z0-9_]+$",
+            pattern=names.TABLE_NAME_PATTERN,
             description="the curated mixture whose documents the cells draw from",
         ),
         "language": Param(

@@ -29,6 +29,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
+from thresher import names
 from thresher.config import Settings
 from thresher_tasks import Resources, model_task
 
@@ -78,13 +79,13 @@ def proxy_arguments(index: int) -> list[str]:
         "mixture": Param(
             SETTINGS.mixture.name,
             type="string",
-            pattern=r"^[A-Za-z0-9_]+$",
+            pattern=names.TABLE_NAME_PATTERN,
             description="the mixture whose criteria and sources are searched",
         ),
         "final_mixture": Param(
             SEARCH.final_mixture,
             type="string",
-            pattern=r"^[A-Za-z0-9_]+$",
+            pattern=names.TABLE_NAME_PATTERN,
             description="the chosen parameters build gold.mixture_<final_mixture>",
         ),
         "folds": Param(SEARCH.folds, type="integer", minimum=2),

@@ -18,6 +18,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
+from thresher import names
 from thresher.config import Settings
 from thresher_tasks import Resources, model_task
 
@@ -52,6 +53,7 @@ TRANSLATIONS = f"murating/{MURATING.pair_set}/translations/{RUN_FOLDER}"
         "encoder_path": Param(
             MURATING.encoder_path,
             type="string",
+            pattern=r"^$|" + names.PATH_PATTERN,
             description="finetune: a transformers checkpoint folder",
         ),
         "epochs": Param(MURATING.epochs, type="integer", minimum=1),

@@ -18,6 +18,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
+from thresher import names
 from thresher.config import Settings
 from thresher_tasks import Resources, model_task
 
@@ -67,12 +68,13 @@ def training_arguments(model: str, seed: int) -> list[str]:
         "dataset": Param(
             SETTINGS.poso.dataset,
             type="string",
-            pattern=r"^[A-Za-z0-9_-]+$",
+            pattern=names.LABEL_PATTERN,
             description="partition of silver.poso_* and of the export",
         ),
         "input_path": Param(
             SETTINGS.poso.input_path,
             type="string",
+            pattern=r"^$|" + names.PATH_PATTERN,
             description="MovieLens-format folder; empty: ML-100K from recbole",
         ),
     },  # fmt: skip

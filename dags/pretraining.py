@@ -15,6 +15,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from models.pretrain.sizes import SIZES
+from thresher import names
 from thresher.config import Settings
 from thresher_tasks import Resources, model_task
 
@@ -41,7 +42,12 @@ RUN_FOLDER = "{{ run_id | replace(':', '-') | replace('+', '-') }}"
         "retry_delay": timedelta(seconds=SETTINGS.airflow.retry_delay_seconds),
     },
     params={
-        "mixture": Param(SETTINGS.mixture.name, type="string", description="gold.mixture_<name>"),
+        "mixture": Param(
+            SETTINGS.mixture.name,
+            type="string",
+            pattern=names.TABLE_NAME_PATTERN,
+            description="gold.mixture_<name>",
+        ),
         "size": Param("tiny", enum=list(SIZES), description="named model size"),
         "max_steps": Param(200, type="integer", minimum=1),
         "sequence_length": Param(256, type="integer", minimum=8),

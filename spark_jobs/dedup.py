@@ -26,7 +26,7 @@ from pyspark.sql import functions as F
 
 from spark_jobs import minhash
 from spark_jobs.connected_components import connected_components
-from spark_jobs.delta_io import on_partition, partition_predicate, read_table, replace_rows
+from spark_jobs.delta_io import on_partition, read_table, replace_rows, rows_where
 from thresher.accounting import StageCounts
 from thresher.config import DedupSettings, Settings
 from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP, SILVER_MINHASH
@@ -164,7 +164,7 @@ def run(spark: SparkSession, settings: Settings, partition: dt.date) -> tuple[St
     signatures = docs.select(
         "doc_id", "ingest_date", "content_sha256", "text", "language"
     ).mapInPandas(signature_rows(config), SIGNATURE_SCHEMA)
-    replace_rows(spark, SILVER_MINHASH, settings, signatures, partition_predicate(partition))
+    replace_rows(spark, SILVER_MINHASH, settings, signatures, rows_where(partition))
 
     minhashes = read_table(spark, SILVER_MINHASH, settings)
     earlier = F.col("ingest_date") < F.lit(partition).cast("date")
@@ -193,7 +193,7 @@ def run(spark: SparkSession, settings: Settings, partition: dt.date) -> tuple[St
             pool, candidate_pairs(pool, config.max_bucket_pairs), config.threshold
         )
         decisions = decide(pool, edges).persist()
-        replace_rows(spark, SILVER_DEDUP, settings, decisions, partition_predicate(partition))
+        replace_rows(spark, SILVER_DEDUP, settings, decisions, rows_where(partition))
         tally = {r["method"]: r["count"] for r in decisions.groupBy("method").count().collect()}
         sizes = cluster_sizes(decisions)
         decisions.unpersist()

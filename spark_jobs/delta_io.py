@@ -62,8 +62,24 @@ def ensure_table(spark: SparkSession, spec: TableSpec, settings: Settings) -> st
     for key, value in spec.all_properties.items():
         builder = builder.property(key, value)
     builder.execute()
+    _add_declared_columns(spark, spec, path)
     _ENSURED.add((id(spark), path))
     return path
+
+
+def _add_declared_columns(spark: SparkSession, spec: TableSpec, path: str) -> None:
+    """Evolve a table created by an older release: columns declared since (nullable, as a new
+    column must be) are added by an empty append with ``mergeSchema``, in one commit."""
+    existing = set(spark.read.format("delta").load(path).schema.fieldNames())
+    missing = [f for f in spec.schema.fields if f.name not in existing]
+    if not missing:
+        return
+    required = [f.name for f in missing if not f.nullable]
+    if required:
+        raise ValueError(f"{spec.qualified_name}: new columns must be nullable: {required}")
+    log.info("%s: adding columns %s", spec.qualified_name, [f.name for f in missing])
+    empty = spark.createDataFrame([], spec.schema)
+    empty.write.format("delta").mode("append").option("mergeSchema", "true").save(path)
 
 
 def ensure_all_tables(spark: SparkSession, settings: Settings) -> list[str]:
@@ -76,15 +92,41 @@ def read_table(spark: SparkSession, spec: TableSpec, settings: Settings) -> Data
 
 
 def on_partition(partition: dt.date) -> Column:
-    """Column filter for one run's partition (the DataFrame twin of ``partition_predicate``)."""
+    """Column filter for one run's partition."""
     return F.col("ingest_date") == F.lit(partition).cast("date")
 
 
-def partition_predicate(partition: dt.date, **equals: str) -> str:
-    """SQL predicate selecting one run's rows: its ingest date plus optional column values."""
-    clauses = [f"ingest_date = DATE'{partition.isoformat()}'"]
-    clauses += [f"{column} = '{value}'" for column, value in sorted(equals.items())]
-    return " AND ".join(clauses)
+def rows_where(partition: dt.date | None = None, **equals: object) -> Column:
+    """The rows a run owns, as a typed column condition: its ingest date (when given) and
+    ``column == value`` for each keyword. Values are literals, never SQL text, so a source
+    named ``x' OR '1'='1`` selects the rows of that source and nothing else."""
+    clauses = [] if partition is None else [on_partition(partition)]
+    clauses += [F.col(column) == F.lit(value) for column, value in sorted(equals.items())]
+    if not clauses:
+        raise ValueError("rows_where needs a partition or at least one column value")
+    condition = clauses[0]
+    for clause in clauses[1:]:
+        condition = condition & clause
+    return condition
+
+
+def table_identifier(path: str) -> str:
+    """``delta.`<path>```: a path-based Delta table as a SQL identifier (backticks doubled)."""
+    return "delta.`" + path.replace("`", "``") + "`"
+
+
+def conform(rows: DataFrame, spec: TableSpec) -> DataFrame:
+    """``rows`` as the table's columns, in its order and types; a nullable column the rows
+    do not have (one added to the table since their writer was written) is null."""
+    present = set(rows.columns)
+    return rows.select(
+        *[
+            (F.col(f.name) if f.name in present or not f.nullable else F.lit(None))
+            .cast(f.dataType)
+            .alias(f.name)
+            for f in spec.schema.fields
+        ]
+    )
 
 
 def replace_rows(
@@ -92,20 +134,22 @@ def replace_rows(
     spec: TableSpec,
     settings: Settings,
     rows: DataFrame,
-    predicate: str,
+    condition: Column,
 ) -> None:
-    """Atomically replace every row matching ``predicate`` with ``rows``.
+    """Atomically replace every row matching ``condition`` with ``rows``.
 
-    This is Delta's ``replaceWhere``: a retried or re-run task rewrites the rows it owns and
+    This is Delta's overwrite by filter (``replaceWhere``), given the condition as a column
+    expression rather than SQL text: a retried or re-run task rewrites the rows it owns and
     nothing else, so running a partition twice leaves the same table. ``rows`` must all
-    satisfy the predicate (Delta checks it and fails the write otherwise).
+    satisfy the condition (Delta checks it and fails the write otherwise).
     """
+    if isinstance(condition, str):
+        raise TypeError("replace_rows takes a Column condition (rows_where), not SQL text")
     path = ensure_table(spark, spec, settings)
-    ordered = rows.select(*[F.col(f.name).cast(f.dataType) for f in spec.schema.fields])
-    writer = ordered.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
+    ordered = conform(rows, spec)
     for attempt in range(1, CONFLICT_ATTEMPTS + 1):
         try:
-            writer.save(path)
+            ordered.writeTo(table_identifier(path)).overwrite(condition)
             return
         except Exception as exc:
             # Replacing the same rows again is safe, so a write that lost a race with a

@@ -16,7 +16,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs.delta_io import read_table, replace_rows
+from spark_jobs.delta_io import read_table, replace_rows, rows_where
 from thresher.config import Settings
 from thresher.languages import FLORES_TO_ISO
 from thresher.tables import SILVER_DOMAIN_LABELS
@@ -69,7 +69,7 @@ def load_labels(
     if any(row[0] != dataset for row in rows):
         raise ValueError(f"every row must belong to dataset {dataset!r}")
     frame = spark.createDataFrame(rows, SILVER_DOMAIN_LABELS.schema)
-    replace_rows(spark, SILVER_DOMAIN_LABELS, settings, frame, f"dataset = '{dataset}'")
+    replace_rows(spark, SILVER_DOMAIN_LABELS, settings, frame, rows_where(dataset=dataset))
     counts: dict[str, int] = {}
     for row in rows:
         counts[row[1]] = counts.get(row[1], 0) + 1

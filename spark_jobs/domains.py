@@ -30,7 +30,7 @@ from pyspark.sql import functions as F
 
 from spark_jobs import domain_model
 from spark_jobs.dedup import kept_documents
-from spark_jobs.delta_io import on_partition, partition_predicate, read_table, replace_rows
+from spark_jobs.delta_io import on_partition, read_table, replace_rows, rows_where
 from thresher.config import Settings
 from thresher.tables import SILVER_DOMAINS
 
@@ -99,7 +99,7 @@ def classify_domains(spark: SparkSession, settings: Settings, partition: dt.date
         F.lit(metadata["model_version"]).alias("model_version"),
         F.lit(method).alias("method"),
     )
-    replace_rows(spark, SILVER_DOMAINS, settings, rows, partition_predicate(partition))
+    replace_rows(spark, SILVER_DOMAINS, settings, rows, rows_where(partition))
     written = read_table(spark, SILVER_DOMAINS, settings).where(on_partition(partition))
     per_domain = written.groupBy("domain").agg(
         F.count("*").alias("n"), F.avg("confidence").alias("confidence")

@@ -44,7 +44,7 @@ import logging
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from spark_jobs.delta_io import partition_predicate, replace_rows
+from spark_jobs.delta_io import replace_rows, rows_where
 from spark_jobs.movielens_files import (
     DUPLICATE_EVENT,
     DUPLICATE_RECORD,
@@ -107,13 +107,12 @@ def store_accounting(
 ) -> None:  # fmt: skip
     """Replace the dataset's quarantine rows and stage counts of the partition, all stages at
     once (a stage without its file this time loses its old rows too)."""
-    stages = ", ".join(f"'{stage}'" for stage in STAGES)
-    predicate = f"{partition_predicate(partition, source=dataset)} AND stage IN ({stages})"
+    predicate = rows_where(partition, source=dataset) & F.col("stage").isin(*STAGES)
     quarantined = refused[0]
     for frame in refused[1:]:
         quarantined = quarantined.unionByName(frame)
     replace_rows(spark, QUARANTINE, settings, quarantined, predicate)
-    rows = [(partition, c.stage, dataset, category, reason, n)
+    rows = [(partition, c.stage, dataset, category, reason, n, None)
             for c in counts for category, reason, n in c.rows()]  # fmt: skip
     replace_rows(spark, STAGE_COUNTS, settings, spark.createDataFrame(rows, STAGE_COUNTS.schema),
                  predicate)  # fmt: skip
@@ -192,7 +191,7 @@ def run(
     events = label_split_and_code(kept, settings).select(tag, "*").persist()
     users = build_users(sides.get(USERS[0]), events).select(tag, "*").persist()
     items = build_items(sides.get(ITEMS[0]), events).select(tag, "*").persist()
-    in_dataset = f"dataset = '{dataset}'"
+    in_dataset = rows_where(dataset=dataset)
     for spec, frame in ((SILVER_POSO_EVENTS, events), (SILVER_POSO_USERS, users),
                         (SILVER_POSO_ITEMS, items)):  # fmt: skip
         replace_rows(spark, spec, settings, frame, in_dataset)

@@ -35,7 +35,7 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from spark_jobs.delta_io import ensure_table, partition_predicate, read_table, replace_rows
+from spark_jobs.delta_io import ensure_table, read_table, replace_rows, rows_where
 from thresher.config import MuRatingSettings, Settings
 from thresher.tables import (
     BRONZE_DOCUMENTS,
@@ -97,7 +97,7 @@ def judgments(spark: SparkSession, settings: Settings, translations: str = "") -
     columns = list(SILVER_MURATING_DOCUMENTS.schema.fieldNames())
     rows = spark.createDataFrame(out[columns], SILVER_MURATING_DOCUMENTS.schema.simpleString())
     replace_rows(spark, SILVER_MURATING_DOCUMENTS, settings, rows,
-                 f"pair_set = '{config.pair_set}'")  # fmt: skip
+                 rows_where(pair_set=config.pair_set))  # fmt: skip
     return {
         "pair_set": config.pair_set,
         "judgment_version": judgment_version,
@@ -132,7 +132,7 @@ def pairs(spark: SparkSession, settings: Settings) -> dict:
     built["judgment_version"] = docs["judgment_version"].iloc[0]
     rows = spark.createDataFrame(built[list(SILVER_MURATING_PAIRS.schema.fieldNames())],
                                  SILVER_MURATING_PAIRS.schema.simpleString())  # fmt: skip
-    replace_rows(spark, SILVER_MURATING_PAIRS, settings, rows, f"pair_set = '{config.pair_set}'")
+    replace_rows(spark, SILVER_MURATING_PAIRS, settings, rows, rows_where(pair_set=config.pair_set))
     counts = built.groupby(["split", "pair_type"]).size()
     return {
         "pair_set": config.pair_set,
@@ -195,7 +195,7 @@ def rate(
         F.create_map(F.lit("logit"), "logit").alias("details"),
         "tokens",
     )
-    predicate = partition_predicate(partition, criterion=CRITERION, version=version)
+    predicate = rows_where(partition, criterion=CRITERION, version=version)
     replace_rows(spark, SILVER_QUALITY_SCORES, settings, rows, predicate)
     written = (
         read_table(spark, SILVER_QUALITY_SCORES, settings)

@@ -18,7 +18,7 @@ from pyspark.sql import functions as F
 
 from spark_jobs import quality_rules, reference_classifier
 from spark_jobs.dedup import kept_documents
-from spark_jobs.delta_io import on_partition, partition_predicate, read_table, replace_rows
+from spark_jobs.delta_io import on_partition, read_table, replace_rows, rows_where
 from thresher.config import QualitySettings, Settings
 from thresher.tables import SILVER_QUALITY_SCORES
 
@@ -64,7 +64,7 @@ def rule_rows(config: QualitySettings):
 
 def _write(spark, settings, partition, rows: DataFrame, criterion: str, version: str) -> None:
     rows = rows.withColumn("criterion", F.lit(criterion)).withColumn("version", F.lit(version))
-    predicate = partition_predicate(partition, criterion=criterion, version=version)
+    predicate = rows_where(partition, criterion=criterion, version=version)
     replace_rows(spark, SILVER_QUALITY_SCORES, settings, rows, predicate)
 
 

@@ -20,7 +20,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs import gate_suites as suites
-from spark_jobs.delta_io import on_partition, partition_predicate, read_table, replace_rows
+from spark_jobs.delta_io import on_partition, read_table, replace_rows, rows_where
 from spark_jobs.quality import CRITERIA as QUALITY_CRITERIA
 from thresher.config import Settings
 from thresher.tables import (
@@ -157,7 +157,7 @@ def run(
         GATE_RESULTS,
         settings,
         spark.createDataFrame([row], GATE_RESULTS.schema),
-        partition_predicate(partition, gate=gate),
+        rows_where(partition, gate=gate),
     )
     log.info(report.summary())
     return report

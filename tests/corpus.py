@@ -191,3 +191,18 @@ def write_aligned_items(path: Path, languages=("en", "de")) -> Path:
     ]
     write_items(items, path)
     return path
+
+
+def table_frame(spark, spec, rows):
+    """``rows`` (tuples in schema order, or dicts/Rows by name) as a frame of ``spec``'s
+    schema; nullable columns a row leaves out (added to the table later) are null."""
+    names = spec.schema.fieldNames()
+
+    def full(row) -> tuple:
+        if hasattr(row, "asDict"):
+            row = row.asDict()
+        if isinstance(row, dict):
+            return tuple(row.get(name) for name in names)
+        return tuple(row) + (None,) * (len(names) - len(row))
+
+    return spark.createDataFrame([full(r) for r in rows], spec.schema)

@@ -23,6 +23,7 @@ from pyspark.sql.types import (
     StructType,
 )
 
+from thresher import names
 from thresher.config import Settings
 
 LAYERS = ("bronze", "silver", "gold", "ops", "quarantine")
@@ -89,6 +90,10 @@ BRONZE_DOCUMENTS = TableSpec(
         ("n_chars", IntegerType(), False),
         ("n_bytes", LongType(), False),
         ("extractor", StringType(), False),
+        # The ingest batch that wrote the row (a fingerprint of the input files and the ingest
+        # settings): the same id is on the batch's quarantine rows and stage counts, so an
+        # ingest cut short between those commits is detected.
+        ("batch_id", StringType(), True),
     ),
     keys=("ingest_date", "doc_id"),
     partition_by=("ingest_date",),
@@ -108,6 +113,7 @@ QUARANTINE = TableSpec(
         ("detail", StringType(), True),
         ("raw_excerpt", StringType(), True),
         ("n_bytes", LongType(), True),
+        ("batch_id", StringType(), True),
     ),
     keys=("ingest_date", "stage", "quarantine_id"),
     partition_by=("ingest_date",),
@@ -126,6 +132,8 @@ STAGE_COUNTS = TableSpec(
         ("category", StringType(), False),
         ("reason", StringType(), False),
         ("records", LongType(), False),
+        # The ingest batch the counts describe (see bronze.documents; null for other stages).
+        ("batch_id", StringType(), True),
     ),
     keys=("ingest_date", "stage", "source", "category", "reason"),
     # Partitioned like the data it counts, so runs for different dates never conflict.
@@ -236,8 +244,7 @@ def mixture_table(name: str) -> TableSpec:
 
     Declared per mixture name rather than in ``ALL_TABLES``: each name is its own table.
     """
-    if not name.replace("_", "").isalnum():
-        raise ValueError(f"mixture name must be alphanumeric or _, got {name!r}")
+    names.table_name("mixture name", name)
     return TableSpec(
         layer="gold",
         name=f"mixture_{name}",

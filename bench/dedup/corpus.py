@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from spark_jobs import extract
+from thresher.text import extract
 
 log = logging.getLogger(__name__)
 

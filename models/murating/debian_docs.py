@@ -88,7 +88,7 @@ def locale_root(package: Path) -> tuple[Path, str] | None:
 
 def page_text(path: Path) -> str:
     """Main text of one page, as the ingest job extracts and normalises it ('' if none)."""
-    from spark_jobs.extract import Rejected, extract_html, extract_mallard, normalise_text
+    from thresher.text.extract import Rejected, extract_html, extract_mallard, normalise_text
 
     extract = extract_mallard if path.suffix == ".page" else extract_html
     try:
@@ -137,7 +137,7 @@ def read_debian(
     applies to the English page; ``max_units`` > 0 keeps that many units, taken in a fixed
     hashed order of their ids so that every package is represented.
     """
-    from spark_jobs.extract import language_identifier
+    from thresher.text.extract import language_identifier
 
     if not folder.is_dir() or not any((folder / p).is_dir() for p in packages):
         raise BadInput(

@@ -6,10 +6,11 @@ import datetime as dt
 
 import pytest
 
-from spark_jobs import dedup, extract
-from spark_jobs.delta_io import partition_predicate, read_table, replace_rows
-from tests.corpus import ntrex_documents
+from spark_jobs import dedup
+from spark_jobs.delta_io import read_table, replace_rows, rows_where
+from tests.corpus import ntrex_documents, table_frame
 from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP
+from thresher.text import extract
 
 DAY1, DAY2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 
@@ -22,8 +23,8 @@ def bronze_row(day: dt.date, url: str, text: str, language: str) -> tuple:
 
 
 def write_day(spark, settings, day: dt.date, rows: list[tuple]) -> dict[str, str]:
-    frame = spark.createDataFrame(rows, BRONZE_DOCUMENTS.schema)
-    replace_rows(spark, BRONZE_DOCUMENTS, settings, frame, partition_predicate(day))
+    frame = table_frame(spark, BRONZE_DOCUMENTS, rows)
+    replace_rows(spark, BRONZE_DOCUMENTS, settings, frame, rows_where(day))
     return {r[3]: r[0] for r in rows}  # url → doc_id
 
 

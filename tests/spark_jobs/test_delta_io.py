@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
-from spark_jobs.delta_io import partition_predicate, read_table, replace_rows
+from spark_jobs.delta_io import read_table, replace_rows, rows_where
 from thresher.tables import STAGE_COUNTS
 
 DAY = dt.date(2026, 11, 20)
 
 
 def write_counts(spark, settings, day: dt.date, source: str, kept: int) -> None:
-    rows = [(day, "ingest", source, "in", "", kept), (day, "ingest", source, "kept", "", kept)]
+    rows = [
+        (day, "ingest", source, "in", "", kept, None),
+        (day, "ingest", source, "kept", "", kept, None),
+    ]
     frame = spark.createDataFrame(rows, STAGE_COUNTS.schema)
-    predicate = partition_predicate(day, stage="ingest", source=source)
+    predicate = rows_where(day, stage="ingest", source=source)
     replace_rows(spark, STAGE_COUNTS, settings, frame, predicate)
 
 

@@ -8,14 +8,16 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from spark_jobs import domain_model, extract
-from spark_jobs.delta_io import partition_predicate, read_table, replace_rows
+from spark_jobs import domain_model
+from spark_jobs.delta_io import read_table, replace_rows, rows_where
 from spark_jobs.domain_labels import labelled_texts, load_sib200, sib200_rows
 from spark_jobs.domains import classify_domains, nearest_clusters
 from spark_jobs.text_embeddings import TextEmbedder
 from tests.conftest import make_settings
+from tests.corpus import table_frame
 from thresher.config import ConfigError, DomainSettings, Settings
 from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP, SILVER_DOMAINS
+from thresher.text import extract
 
 DAY = dt.date(2026, 11, 3)
 LANGUAGES = ("en", "de", "zh", "hi")
@@ -88,8 +90,8 @@ def bronze_row(url: str, text: str, language: str) -> tuple:
 def write_partition(spark, settings, docs: list[tuple[str, str, str]], duplicates: set[str]):
     """Bronze rows for ``(url, text, language)`` and a dedup decision for each."""
     rows = [bronze_row(*doc) for doc in docs]
-    frame = spark.createDataFrame(rows, BRONZE_DOCUMENTS.schema)
-    replace_rows(spark, BRONZE_DOCUMENTS, settings, frame, partition_predicate(DAY))
+    frame = table_frame(spark, BRONZE_DOCUMENTS, rows)
+    replace_rows(spark, BRONZE_DOCUMENTS, settings, frame, rows_where(DAY))
     first = rows[0][0]
     decisions = [
         (r[0], DAY, first, first, DAY, "near")
@@ -98,7 +100,7 @@ def write_partition(spark, settings, docs: list[tuple[str, str, str]], duplicate
         for r in rows
     ]
     frame = spark.createDataFrame(decisions, SILVER_DEDUP.schema)
-    replace_rows(spark, SILVER_DEDUP, settings, frame, partition_predicate(DAY))
+    replace_rows(spark, SILVER_DEDUP, settings, frame, rows_where(DAY))
     return {r[3]: r[0] for r in rows}
 
 

@@ -13,6 +13,7 @@ from pyspark.sql import Row
 from models.murating.embeddings import DIM, EmbeddingCache
 from spark_jobs import murating as job
 from spark_jobs.delta_io import ensure_table
+from tests.corpus import table_frame
 from thresher.tables import (
     BRONZE_DOCUMENTS,
     SILVER_DEDUP,
@@ -92,7 +93,7 @@ def test_batch_rating_writes_one_score_per_document(spark, settings, tmp_path):
              "de": [f"Deutscher Text Nummer {i}." for i in range(5)]}  # fmt: skip
     model, cache = _fake_rater(tmp_path, [t for ts in texts.values() for t in ts])
     settings = _murating(settings, embedding_cache=str(cache))
-    documents = spark.createDataFrame(_bronze_rows(texts), BRONZE_DOCUMENTS.schema)
+    documents = table_frame(spark, BRONZE_DOCUMENTS, _bronze_rows(texts))
     for _ in range(2):  # a retry rewrites the same rows
         summary = job.rate(spark, settings, DAY, str(model), "7", documents=documents)
     assert summary["rated"] == summary["documents"] == 11
@@ -115,7 +116,7 @@ def _scored(spark, settings, per_language: dict[str, int], tokens: int = 10):
     path = ensure_table(spark, SILVER_QUALITY_SCORES, settings)
     spark.createDataFrame(scores, SILVER_QUALITY_SCORES.schema).write.format("delta").mode(
         "append").save(path)  # fmt: skip
-    return spark.createDataFrame([Row(**b) for b in bronze], BRONZE_DOCUMENTS.schema), scores
+    return table_frame(spark, BRONZE_DOCUMENTS, [Row(**b) for b in bronze]), scores
 
 
 @pytest.mark.parametrize("share", [0.5, 0.2])

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from spark_jobs import quality, quality_rules, reference_classifier
-from spark_jobs.delta_io import partition_predicate, read_table, replace_rows
+from spark_jobs.delta_io import read_table, replace_rows, rows_where
 from tests.conftest import make_settings
-from tests.corpus import ntrex_documents
+from tests.corpus import ntrex_documents, table_frame
 from tests.spark_jobs.test_dedup import bronze_row
 from thresher.config import QualitySettings
 from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP, SILVER_QUALITY_SCORES
@@ -39,7 +39,7 @@ def trained(spark, shared_data, tmp_path_factory):
         for code, lang in (("deu", "de"), ("eng", "en"))
         for i, text in enumerate(chat_documents(shared_data, code, 0, 60))
     ]
-    frame = spark.createDataFrame(negatives, BRONZE_DOCUMENTS.schema)
+    frame = table_frame(spark, BRONZE_DOCUMENTS, negatives)
     metadata = reference_classifier.train_reference_classifier(spark, settings, frame)
     return settings, metadata
 
@@ -58,8 +58,8 @@ def test_quality_stage_scores_kept_documents_and_reruns_identically(spark, train
     rows = [bronze_row(DAY, f"news-{i}", t, "de") for i, t in enumerate(news)]
     rows += [bronze_row(DAY, f"chat-{i}", t, "de") for i, t in enumerate(chat)]
     rows += [bronze_row(DAY, "spam", spam, "en"), bronze_row(DAY, "copy", news[0] + " ", "de")]
-    bronze = spark.createDataFrame(rows, BRONZE_DOCUMENTS.schema)
-    replace_rows(spark, BRONZE_DOCUMENTS, settings, bronze, partition_predicate(DAY))
+    bronze = table_frame(spark, BRONZE_DOCUMENTS, rows)
+    replace_rows(spark, BRONZE_DOCUMENTS, settings, bronze, rows_where(DAY))
     ids = {r[3]: r[0] for r in rows}
     decisions = [
         (doc, DAY, ids["news-0"] if url == "copy" else doc,
@@ -68,7 +68,7 @@ def test_quality_stage_scores_kept_documents_and_reruns_identically(spark, train
         for url, doc in ids.items()
     ]  # fmt: skip
     dedup = spark.createDataFrame(decisions, SILVER_DEDUP.schema)
-    replace_rows(spark, SILVER_DEDUP, settings, dedup, partition_predicate(DAY))
+    replace_rows(spark, SILVER_DEDUP, settings, dedup, rows_where(DAY))
 
     summary = quality.run(spark, settings, DAY)
 

@@ -9,8 +9,9 @@ import pytest
 from pyspark.sql import functions as F
 
 from spark_jobs import gate_suites, quality_gate
-from spark_jobs.delta_io import partition_predicate, read_table, replace_rows
+from spark_jobs.delta_io import read_table, replace_rows, rows_where
 from spark_jobs.stages import gate_stage
+from tests.corpus import table_frame
 from thresher import tracking
 from thresher.tables import BRONZE_DOCUMENTS, GATE_RESULTS
 
@@ -26,8 +27,8 @@ def doc(doc_id: str, language: str = "de", text: str = TEXT, score: float = 0.97
 
 
 def write_bronze(spark, settings, rows):
-    frame = spark.createDataFrame(rows, BRONZE_DOCUMENTS.schema)
-    replace_rows(spark, BRONZE_DOCUMENTS, settings, frame, partition_predicate(DAY))
+    frame = table_frame(spark, BRONZE_DOCUMENTS, rows)
+    replace_rows(spark, BRONZE_DOCUMENTS, settings, frame, rows_where(DAY))
 
 
 def test_clean_partition_passes_and_the_result_is_stored(spark, settings):
@@ -45,7 +46,7 @@ def test_clean_partition_passes_and_the_result_is_stored(spark, settings):
 def test_bad_partition_fails_naming_each_broken_expectation(spark, settings):
     rows = [doc("a" * 32), doc("a" * 32), doc("c" * 32, language="xx"), doc("short", text="kurz")]
     report = quality_gate.validate(
-        spark.createDataFrame(rows, BRONZE_DOCUMENTS.schema),
+        table_frame(spark, BRONZE_DOCUMENTS, rows),
         gate_suites.bronze_suite(quality_gate.BRONZE_GATE, settings),
         DAY,
     )

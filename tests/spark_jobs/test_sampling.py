@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from spark_jobs import mixture, sampling
-from spark_jobs.delta_io import partition_predicate, read_table, replace_rows
+from spark_jobs.delta_io import read_table, replace_rows, rows_where
 from thresher.config import MixtureSettings
 from thresher.quadmix import QuadMixParams
 from thresher.tables import SILVER_QUALITY_SCORES, mixture_table
@@ -28,7 +28,7 @@ def write_scores(spark, settings, day: dt.date, rng: np.random.Generator, n: int
         p = float(rng.uniform())
         rows.append((doc, day, "reference_classifier", "v1", p, p >= 0.5, None, {}, tokens))
     frame = spark.createDataFrame(rows, SILVER_QUALITY_SCORES.schema)
-    replace_rows(spark, SILVER_QUALITY_SCORES, settings, frame, partition_predicate(day))
+    replace_rows(spark, SILVER_QUALITY_SCORES, settings, frame, rows_where(day))
 
 
 def with_mixture(settings, **changes):

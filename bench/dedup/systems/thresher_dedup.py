@@ -35,7 +35,7 @@ def load_bronze(spark, settings, corpus: Path) -> int:
     """Write the corpus as the bronze partition ``PARTITION`` (sensible values for the rest)."""
     from pyspark.sql import functions as F
 
-    from spark_jobs.delta_io import partition_predicate, replace_rows
+    from spark_jobs.delta_io import replace_rows, rows_where
     from thresher.tables import BRONZE_DOCUMENTS
 
     docs = spark.read.parquet(str(corpus)).select(
@@ -54,7 +54,7 @@ def load_bronze(spark, settings, corpus: Path) -> int:
         F.octet_length("text").cast("long").alias("n_bytes"),
         F.lit("bench").alias("extractor"),
     )
-    replace_rows(spark, BRONZE_DOCUMENTS, settings, docs, partition_predicate(PARTITION))
+    replace_rows(spark, BRONZE_DOCUMENTS, settings, docs, rows_where(PARTITION))
     return docs.count()
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from spark_jobs import extract
 from tests.corpus import NTREX_LANGUAGES, html_page, ntrex_documents
+from thresher.text import extract
 
 POLICY = extract.Policy(
     languages=frozenset(NTREX_LANGUAGES.values()),
@@ -101,15 +101,31 @@ def test_malformed_pages_are_quarantined_with_a_reason(payload, reason):
     assert outcome.doc_id is None
 
 
-def test_a_refusal_made_while_reading_the_file_is_kept():
-    outcome = extract.process(
-        record(b"", reject_reason=extract.UNREADABLE_FILE, reject_detail="bad gzip"), POLICY
-    )
-    assert (outcome.disposition, outcome.reason, outcome.detail) == (
-        "quarantined",
-        extract.UNREADABLE_FILE,
-        "bad gzip",
-    )
+def test_json_nested_beyond_the_parser_is_quarantined_not_raised():
+    line = "[" * 40_000 + "]" * 40_000  # within max_record_bytes, beyond the recursion limit
+    outcome = extract.process(record(line, "jsonl"), POLICY)
+    assert (outcome.disposition, outcome.reason) == ("quarantined", extract.UNPARSABLE_JSON)
+    assert "RecursionError" in outcome.detail
+
+
+def test_a_lone_surrogate_in_a_json_string_is_quarantined():
+    line = '{"text": "' + ENGLISH + ' \\ud800 end"}'
+    outcome = extract.process(record(line, "jsonl"), POLICY)
+    assert (outcome.disposition, outcome.reason) == ("quarantined", extract.INVALID_UNICODE)
+    assert "U+D800" in outcome.detail
+
+
+def test_any_other_exception_quarantines_the_record_with_its_class(monkeypatch):
+    def broken_identifier():
+        def identify(text):
+            raise TypeError("model exploded")
+
+        return identify
+
+    monkeypatch.setattr(extract, "language_identifier", broken_identifier)
+    outcome = extract.process(record(html_page("t", ENGLISH)), POLICY)
+    assert (outcome.disposition, outcome.reason) == ("quarantined", extract.PROCESSING_ERROR)
+    assert outcome.detail == "TypeError: model exploded"
 
 
 def test_policy_drops_short_and_unconfigured_documents():

@@ -26,6 +26,10 @@ MISSING_TEXT_FIELD = "missing_text_field"
 EMPTY_TEXT = "empty_text"
 OVERSIZE = "oversize"
 UNREADABLE_FILE = "unreadable_file"
+# A JSON string with a lone surrogate ("\ud800"): valid JSON, not Unicode text.
+INVALID_UNICODE = "invalid_unicode"
+# Any other exception while extracting or identifying one record (class and message in detail).
+PROCESSING_ERROR = "processing_error"
 # ... and reasons a well-formed document is dropped by policy.
 TOO_SHORT = "too_short"
 LANGUAGE_NOT_CONFIGURED = "language_not_configured"
@@ -70,9 +74,6 @@ class RawRecord:
     payload: bytes
     url: str | None = None
     title: str | None = None
-    # Set when the record was already refused while reading its file (e.g. a corrupt gzip).
-    reject_reason: str | None = None
-    reject_detail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,8 @@ def parse_json_record(line: str) -> tuple[str | None, str | None, str, str]:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
         raise Rejected(UNPARSABLE_JSON, f"{exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise Rejected(UNPARSABLE_JSON, "RecursionError: nested too deeply") from None
     if not isinstance(obj, dict):
         raise Rejected(UNPARSABLE_JSON, f"expected a JSON object, got {type(obj).__name__}")
     url = obj.get("url") or obj.get("id")
@@ -243,17 +246,37 @@ def _extract(record: RawRecord) -> tuple[str | None, str | None, str, str]:
     raise Rejected(UNREADABLE_FILE, f"unsupported source format {record.source_format!r}")
 
 
+def _require_unicode(text: str, what: str) -> None:
+    """Refuse a string Python holds but UTF-8 cannot encode (a JSON "\ud800" escape)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        char = f"U+{ord(text[exc.start]):04X}"
+        detail = f"lone surrogate {char} at character {exc.start} of {what}"
+        raise Rejected(INVALID_UNICODE, detail) from None
+
+
 def process(record: RawRecord, policy: Policy) -> Outcome:
-    """Decide what becomes of one raw record."""
-    if record.reject_reason:
-        return Outcome("quarantined", record.reject_reason, record.reject_detail or "")
+    """Decide what becomes of one raw record. Never raises: whatever goes wrong with this one
+    record (a parser's RecursionError, a model's TypeError) quarantines it, with the
+    exception's class and message, and the run goes on."""
+    try:
+        return _decide(record, policy)
+    except Rejected as rejected:
+        return Outcome("quarantined", rejected.reason, rejected.detail)
+    except Exception as exc:  # noqa: BLE001 - one record must not sink a run
+        return Outcome("quarantined", PROCESSING_ERROR, f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _decide(record: RawRecord, policy: Policy) -> Outcome:
     if len(record.payload) > policy.max_record_bytes:
         detail = f"{len(record.payload)} bytes > max_record_bytes {policy.max_record_bytes}"
         return Outcome("quarantined", OVERSIZE, detail)
-    try:
-        url, title, raw_text, kind = _extract(record)
-    except Rejected as rejected:
-        return Outcome("quarantined", rejected.reason, rejected.detail)
+    url, title, raw_text, kind = _extract(record)
+    _require_unicode(raw_text, "the text")
+    for value, what in ((title, "the title"), (url, "the url")):
+        if value:
+            _require_unicode(value, what)
 
     text = normalise_text(raw_text)
     if not text:
