@@ -14,6 +14,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
+from thresher import names
 from thresher.config import Settings
 
 DAG_ID = "curation"
@@ -24,9 +25,18 @@ SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
 
 def _run_context() -> tuple[Settings, object, dict]:
     from thresher.partitions import partition_from_context
+    from thresher_tasks.secrets import settings_with_masked_secrets
 
     context = get_current_context()
-    return Settings.from_env(), partition_from_context(context), context
+    return settings_with_masked_secrets(), partition_from_context(context), context
+
+
+def _fail_tracking_run(context) -> None:
+    """A task failed for good: the DAG run's MLflow run ends FAILED, not RUNNING."""
+    from thresher import tracking
+
+    run_key = f"{DAG_ID}/{context['dag_run'].run_id}"
+    tracking.finish_run_by_key(Settings.from_env(), run_key, status="FAILED")
 
 
 @dag(
@@ -43,17 +53,21 @@ def _run_context() -> tuple[Settings, object, dict]:
         "retries": SETTINGS.airflow.task_retries,
         "retry_delay": timedelta(seconds=SETTINGS.airflow.retry_delay_seconds),
         "retry_exponential_backoff": True,
+        "on_failure_callback": _fail_tracking_run,
     },
     params={
         "input_path": Param(
             SETTINGS.input_path,
             type="string",
+            pattern=names.PATH_PATTERN,
             description="File or folder of HTML / Mallard / JSONL / WARC / Parquet input.",
         ),
         "source": Param(
             "",
             type="string",
-            description="Source label stored with every document; empty: the folder's name.",
+            pattern=r"^$|" + names.LABEL_PATTERN,
+            description="Source label stored with every document (letters, digits, . _ -); "
+            "empty: the folder's name.",
         ),
     },
     doc_md=__doc__,

@@ -1,17 +1,22 @@
 """Ingest: raw files under a path → ``bronze.documents`` + ``quarantine`` for one partition.
 
 Reads HTML/XHTML pages, Mallard help pages (``.page``), JSONL (optionally gzipped), WARC
-(optionally gzipped) and Parquet. Each input document becomes a raw record, and
-``spark_jobs.extract.process`` decides whether it is kept, dropped by policy or quarantined.
-The run owns the rows of its ``(ingest_date, source)`` and replaces them atomically, so a
-retry or a re-run leaves the same tables.
+(optionally gzipped) and Parquet. The driver lists the input (``thresher.text.input_files``:
+every file counted, links never followed); Python workers stream each file's records with
+bounded memory (``thresher.text.input_records``) and ``thresher.text.extract.process``
+decides whether each is kept, dropped by policy or quarantined — per record, so one bad
+record never sinks a run. The run owns the rows of its ``(ingest_date, source)`` and
+replaces them atomically in each table, stamping one ``batch_id`` (a fingerprint of the input
+files and the ingest settings) on all three, so that the statistics task can tell an ingest
+cut short between two commits; a re-run converges, and re-running the same input leaves the
+tables identical.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import gzip
-import io
+import hashlib
+import json
 import logging
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -19,41 +24,39 @@ from pathlib import Path
 
 import pandas as pd
 from pyspark import StorageLevel
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from spark_jobs import extract
-from spark_jobs.delta_io import partition_predicate, replace_rows
+from spark_jobs.delta_io import replace_rows, rows_where
 from spark_jobs.stage_stats import write_stage_counts
-from thresher.accounting import StageCounts
+from thresher import names
+from thresher.accounting import ReconciliationError, StageCounts
 from thresher.config import Settings
 from thresher.tables import BRONZE_DOCUMENTS, QUARANTINE
+from thresher.text import extract
+from thresher.text.input_files import InputFile, InputNotFound, list_input_files
+from thresher.text.input_records import Limits, Refused, file_records
 
 log = logging.getLogger(__name__)
 
 STAGE = "ingest"
-FILE_GLOB = "*.{html,htm,xhtml,page,jsonl,jsonl.gz,warc,warc.gz}"
-SUFFIX_FORMATS = (
-    (".jsonl.gz", "jsonl"),
-    (".jsonl", "jsonl"),
-    (".warc.gz", "warc"),
-    (".warc", "warc"),
-    (".page", "mallard"),
-    (".xhtml", "html"),
-    (".html", "html"),
-    (".htm", "html"),
-)
-
-RAW_SCHEMA = (
-    "source_format string, location string, url string, title string, payload binary, "
-    "n_bytes long, reject_reason string, reject_detail string"
+LISTING_SCHEMA = (
+    "location string, path binary, size long, source_format string, "
+    "disposition string, reason string, detail string, mtime_ns long"
 )
 OUTCOME_SCHEMA = (
     "disposition string, reason string, detail string, doc_id string, url string, "
     "location string, source_format string, title string, text string, "
     "content_sha256 string, language string, language_score double, n_chars int, "
-    "n_bytes long, extractor string, raw_excerpt string"
+    "n_bytes long, extractor string, raw_excerpt string, file string"
 )
+# A Python worker hands Spark at most this much text at a time (and at most 256 rows).
+OUTPUT_BATCH_BYTES = 32 << 20
+OUTPUT_BATCH_ROWS = 256
+
+
+class IngestError(RuntimeError):
+    """The input as a whole cannot be ingested (a missing path, an invalid name, ...)."""
 
 
 def _frame(rows: list[dict], schema: str) -> pd.DataFrame:
@@ -63,191 +66,75 @@ def _frame(rows: list[dict], schema: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([r.get(c) for r in rows], dtype=object) for c in columns})
 
 
-class IngestError(RuntimeError):
-    """The input as a whole cannot be ingested (missing path, wrong Parquet schema, ...)."""
+def _clean(value: str | None) -> str | None:
+    """Text Arrow can carry: a lone surrogate from a file name or an error message becomes
+    U+FFFD instead of failing the whole batch."""
+    if value is None:
+        return None
+    return value.encode("utf-8", errors="surrogatepass").decode("utf-8", errors="replace")
 
 
-def qualified_root(spark: SparkSession, input_path: str) -> str:
-    """The input path as Spark spells file paths (``file:/...``), to make locations relative."""
-    jvm_path = spark._jvm.org.apache.hadoop.fs.Path(input_path)
-    fs = jvm_path.getFileSystem(spark._jsc.hadoopConfiguration())
-    if not fs.exists(jvm_path):
-        raise IngestError(f"input path does not exist: {input_path}")
-    return fs.makeQualified(jvm_path).toString().rstrip("/")
-
-
-def _split_container(fmt: str, location: str, content: bytes) -> Iterator[dict]:
-    """One raw record per JSONL line or per WARC HTML response."""
-    if fmt == "jsonl":
-        data = gzip.decompress(content) if location.endswith(".gz") else content
-        for number, line in enumerate(data.split(b"\n"), start=1):
-            if line.strip():
-                yield {"location": f"{location}#L{number}", "payload": line.rstrip(b"\r")}
-        return
-    from warcio.archiveiterator import ArchiveIterator
-
-    for record in ArchiveIterator(io.BytesIO(content)):
-        if record.rec_type != "response" or record.http_headers is None:
-            continue
-        content_type = record.http_headers.get_header("Content-Type") or ""
-        if "html" not in content_type.lower():
-            continue  # images, scripts, PDFs: not text documents
-        yield {
-            "location": f"{location}#{record.rec_headers.get_header('WARC-Record-ID')}",
-            "url": record.rec_headers.get_header("WARC-Target-URI"),
-            "payload": record.content_stream().read(),
-        }
-
-
-def expand_files(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """mapInPandas function: files (source_format, location, content) → raw records."""
-    for batch in batches:
-        rows = []
-        files = zip(batch["source_format"], batch["location"], batch["content"], strict=True)
-        for fmt, location, content in files:
-            base = {"source_format": fmt, "location": location, "url": None, "title": None}
-            if fmt in ("html", "mallard"):
-                rows.append({**base, "payload": content, "n_bytes": len(content)})
-                continue
-            try:
-                for part in _split_container(fmt, location, content):
-                    rows.append({**base, **part, "n_bytes": len(part["payload"])})
-            except Exception as exc:  # corrupt gzip, truncated WARC, ...
-                rows.append(
-                    {
-                        **base,
-                        "payload": content[: extract.EXCERPT_BYTES],
-                        "n_bytes": len(content),
-                        "reject_reason": extract.UNREADABLE_FILE,
-                        "reject_detail": f"{type(exc).__name__}: {exc}"[:500],
-                    }
-                )
-        yield _frame(rows, RAW_SCHEMA)
-
-
-def _format_column(path: Column) -> Column:
-    lower, fmt = F.lower(path), F.lit(None).cast("string")
-    for suffix, name in reversed(SUFFIX_FORMATS):
-        fmt = F.when(lower.endswith(suffix), F.lit(name)).otherwise(fmt)
-    return fmt
-
-
-def _location_column(path: Column, root: str) -> Column:
-    """The path below the input root (the file name when the input is a single file)."""
-    inside = path.startswith(root + "/")
-    return F.when(inside, F.substring(path, len(root) + 2, 1 << 20)).otherwise(
-        F.regexp_extract(path, "[^/]+$", 0)
-    )
-
-
-def read_file_records(spark: SparkSession, input_path: str, settings: Settings) -> DataFrame:
-    root = qualified_root(spark, input_path)
-    files = (
-        spark.read.format("binaryFile")
-        .option("recursiveFileLookup", "true")
-        .option("pathGlobFilter", FILE_GLOB)
-        .load(input_path)
-    )
-    limit = settings.ingest.max_file_bytes
-    # Files over the limit are refused by their length alone; their content is never read.
-    oversize = files.where(F.col("length") > limit).select(
-        _format_column(F.col("path")).alias("source_format"),
-        _location_column(F.col("path"), root).alias("location"),
-        F.lit(None).cast("string").alias("url"),
-        F.lit(None).cast("string").alias("title"),
-        F.lit(b"").cast("binary").alias("payload"),
-        F.col("length").alias("n_bytes"),
-        F.lit(extract.OVERSIZE).alias("reject_reason"),
-        F.concat(F.col("length").cast("string"), F.lit(f" bytes > max_file_bytes {limit}")).alias(
-            "reject_detail"
-        ),
-    )
-    # Spread the per-document Python work evenly, whatever the files' sizes and layout.
-    partitions = max(spark.sparkContext.defaultParallelism * 4, 8)
-    records = (
-        files.where(F.col("length") <= limit)
-        .select(
-            _format_column(F.col("path")).alias("source_format"),
-            _location_column(F.col("path"), root).alias("location"),
-            "content",
-        )
-        .repartition(partitions, "location")
-        .mapInPandas(expand_files, RAW_SCHEMA)
-    )
-    return records.unionByName(oversize)
-
-
-def read_parquet_records(spark: SparkSession, input_path: str) -> DataFrame | None:
-    """Parquet rows with a ``text`` column (optional ``url``/``id``, ``title``) as raw records."""
-    from pyspark.errors import AnalysisException
-
-    root = qualified_root(spark, input_path)
+def list_files(input_path: str) -> list[InputFile]:
     try:
-        rows = (
-            spark.read.option("recursiveFileLookup", "true")
-            .option("pathGlobFilter", "*.parquet")
-            .parquet(input_path)
-        )
-    except AnalysisException as exc:
-        if "UNABLE_TO_INFER_SCHEMA" in str(exc) or "PATH_NOT_FOUND" in str(exc):
-            return None  # no Parquet files under the path
-        raise
-    if "text" not in rows.columns:
-        raise IngestError(
-            f"Parquet input under {input_path} has no 'text' column (columns: {rows.columns})"
-        )
-    url_columns = [F.col(c).cast("string") for c in ("url", "id") if c in rows.columns]
-    url = F.coalesce(*url_columns) if url_columns else F.lit(None).cast("string")
-    title = F.col("title").cast("string") if "title" in rows.columns else F.lit(None)
-    text = F.col("text").cast("string")
-    # A row's location is its file plus its url/id when it has one, so each refused row
-    # gets its own quarantine id.
-    file_location = _location_column(F.input_file_name(), root)
-    return rows.select(
-        F.lit("parquet").alias("source_format"),
-        F.when(url.isNull(), file_location)
-        .otherwise(F.concat(file_location, F.lit("#"), url))
-        .alias("location"),
-        url.alias("url"),
-        title.cast("string").alias("title"),
-        F.coalesce(F.encode(text, "UTF-8"), F.lit(b"").cast("binary")).alias("payload"),
-        F.coalesce(F.octet_length(text), F.lit(0)).cast("long").alias("n_bytes"),
-        F.when(text.isNull(), F.lit(extract.MISSING_TEXT_FIELD)).alias("reject_reason"),
-        F.when(text.isNull(), F.lit("null 'text' value")).alias("reject_detail"),
+        return list_input_files(input_path)
+    except InputNotFound as exc:
+        raise IngestError(str(exc)) from None
+
+
+def _outcome_row(item: extract.RawRecord | Refused, policy: extract.Policy, file: str) -> dict:
+    if isinstance(item, Refused):
+        quarantined = item.disposition == "quarantined"
+        return {
+            "disposition": item.disposition,
+            "reason": item.reason,
+            "detail": _clean(item.detail),
+            "location": item.location,
+            "n_bytes": item.n_bytes,
+            "raw_excerpt": extract.excerpt(item.excerpt) if quarantined else None,
+            "file": file,
+        }
+    outcome = asdict(extract.process(item, policy))
+    kept = outcome["disposition"] == "kept"
+    outcome.update(
+        detail=_clean(outcome["detail"]),
+        location=item.location,
+        source_format=item.source_format,
+        n_bytes=len(item.payload),
+        raw_excerpt=None if kept else extract.excerpt(item.payload),
+        file=file,
     )
+    return outcome
 
 
-def process_records(source: str, policy: extract.Policy):
-    """mapInPandas function: raw records → outcomes (see ``OUTCOME_SCHEMA``)."""
+def read_files(source: str, policy: extract.Policy, limits: Limits):
+    """mapInPandas function: listed files (``LISTING_SCHEMA``) → one outcome per record."""
 
-    def process(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    def read(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        rows: list[dict] = []
+        held = 0
         for batch in batches:
-            rows = []
-            for raw in batch.to_dict("records"):
-                payload = bytes(raw["payload"] or b"")
-                record = extract.RawRecord(
-                    source=source,
-                    source_format=raw["source_format"],
-                    location=raw["location"],
-                    payload=payload,
-                    url=raw["url"],
-                    title=raw["title"],
-                    reject_reason=raw["reject_reason"],
-                    reject_detail=raw["reject_detail"],
+            for listed in batch.to_dict("records"):
+                file = InputFile(
+                    location=listed["location"],
+                    path=bytes(listed["path"]),
+                    size=int(listed["size"]),
+                    source_format=listed["source_format"],
+                    disposition=listed["disposition"],
+                    reason=listed["reason"],
+                    detail=listed["detail"],
+                    mtime_ns=int(listed["mtime_ns"]),
                 )
-                outcome = asdict(extract.process(record, policy))
-                outcome.update(
-                    location=record.location,
-                    source_format=record.source_format,
-                    n_bytes=raw["n_bytes"],
-                    raw_excerpt=None
-                    if outcome["disposition"] == "kept"
-                    else extract.excerpt(payload),
-                )
-                rows.append(outcome)
+                for item in file_records(source, file, limits):
+                    row = _outcome_row(item, policy, file.location)
+                    rows.append(row)
+                    held += len(row.get("text") or "") + len(row.get("raw_excerpt") or "")
+                    if len(rows) >= OUTPUT_BATCH_ROWS or held >= OUTPUT_BATCH_BYTES:
+                        yield _frame(rows, OUTCOME_SCHEMA)
+                        rows, held = [], 0
+        if rows:
             yield _frame(rows, OUTCOME_SCHEMA)
 
-    return process
+    return read
 
 
 def mark_duplicate_records(outcomes: DataFrame) -> DataFrame:
@@ -268,13 +155,9 @@ def mark_duplicate_records(outcomes: DataFrame) -> DataFrame:
 
 
 def ingest_outcomes(
-    spark: SparkSession, settings: Settings, input_path: str, source: str
+    spark: SparkSession, settings: Settings, files: list[InputFile], source: str
 ) -> DataFrame:
-    """Every raw record under ``input_path`` with its disposition. Lazy; nothing is written."""
-    raw = read_file_records(spark, input_path, settings)
-    parquet = read_parquet_records(spark, input_path)
-    if parquet is not None:
-        raw = raw.unionByName(parquet)
+    """Every record of the listed ``files`` with its disposition. Lazy; nothing is written."""
     policy = extract.Policy(
         languages=frozenset(settings.languages),
         max_record_bytes=settings.ingest.max_record_bytes,
@@ -282,11 +165,49 @@ def ingest_outcomes(
         max_text_chars=settings.ingest.max_text_chars,
         min_language_score=settings.ingest.min_language_score,
     )
-    return mark_duplicate_records(raw.mapInPandas(process_records(source, policy), OUTCOME_SCHEMA))
+    limits = Limits(settings.ingest.max_record_bytes, settings.ingest.max_file_bytes)
+    listing = spark.createDataFrame(
+        _frame([asdict(f) for f in files], LISTING_SCHEMA), LISTING_SCHEMA
+    )
+    # Spread the per-document Python work evenly, whatever the files' sizes and layout.
+    partitions = max(1, min(len(files), max(spark.sparkContext.defaultParallelism * 4, 8)))
+    outcomes = listing.repartition(partitions).mapInPandas(
+        read_files(source, policy, limits), OUTCOME_SCHEMA
+    )
+    return mark_duplicate_records(outcomes)
 
 
 def default_source(input_path: str) -> str:
-    return Path(input_path.rstrip("/")).name or "input"
+    """The input folder's name as a source label ("crawl [v2]" → "crawl_v2_")."""
+    return names.source_from_folder(Path(input_path.rstrip("/")).name)
+
+
+def batch_fingerprint(
+    settings: Settings, partition: dt.date, source: str, files: list[InputFile]
+) -> str:
+    """What determines an ingest's rows: the date, the source, the ingest settings and
+    languages, and each file's location, size and modification time."""
+    digest = hashlib.sha256()
+    recipe = {
+        "partition": partition.isoformat(),
+        "source": source,
+        "ingest": asdict(settings.ingest),
+        "languages": sorted(settings.languages),
+    }
+    digest.update(json.dumps(recipe, sort_keys=True).encode())
+    for file in files:
+        digest.update(f"\x00{file.location}\x00{file.size}\x00{file.mtime_ns}".encode())
+    return digest.hexdigest()[:32]
+
+
+def _check_every_file_read(outcomes: DataFrame, files: list[InputFile]) -> None:
+    """The input side of the accounting: each listed file must account for ≥ 1 entry."""
+    seen = {row["file"] for row in outcomes.select("file").distinct().collect()}
+    missing = sorted({f.location for f in files} - seen)
+    if missing:
+        raise ReconciliationError(
+            f"stage 'ingest': {len(missing)} listed files produced no entry: {missing[:5]}"
+        )
 
 
 def run(
@@ -297,34 +218,38 @@ def run(
     source: str | None = None,
 ) -> StageCounts:
     """Ingest ``input_path`` into the ``partition`` of bronze and quarantine; return the counts."""
-    source = source or default_source(input_path)
-    log.info("ingest %s: reading %s as source %r", partition, input_path, source)
-    # Small Arrow batches: one batch holds whole pages, and HTML pages can be large.
-    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "256")
-    # Web pages are small files: pack many into one scan task (the 4 MB default cost of
-    # opening a file made 600+ scan tasks for 20k pages).
-    spark.conf.set("spark.sql.files.openCostInBytes", str(256 * 1024))
-    outcomes = ingest_outcomes(spark, settings, input_path, source).persist(
-        StorageLevel.MEMORY_AND_DISK
-    )
     try:
+        names.input_path(input_path)
+        source = names.source_name(source) if source else default_source(input_path)
+    except names.InvalidName as exc:
+        raise IngestError(str(exc)) from None
+    log.info("ingest %s: reading %s as source %r", partition, input_path, source)
+    files = list_files(input_path)
+    if not files:
+        raise IngestError(f"no files under {input_path}")
+    batch_id = batch_fingerprint(settings, partition, source, files)
+    outcomes = ingest_outcomes(spark, settings, files, source).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        _check_every_file_read(outcomes, files)
         tally = outcomes.groupBy("disposition", "reason").count().collect()
         counts = StageCounts.from_rows(
             STAGE,
             [("in", "", row["count"]) for row in tally]
             + [(row["disposition"], row["reason"] or "", row["count"]) for row in tally],
         ).check()
-        log.info("ingest %s: %d records, %d kept", partition, counts.records_in, counts.kept)
+        log.info(
+            "ingest %s: %d files, %d records, %d kept",
+            partition, len(files), counts.records_in, counts.kept,
+        )  # fmt: skip
 
-        date, name = F.lit(partition).cast("date"), F.lit(source)
+        date, name, stamp = F.lit(partition).cast("date"), F.lit(source), F.lit(batch_id)
         docs = outcomes.where(F.col("disposition") == "kept").select(
-            "*", date.alias("ingest_date"), name.alias("source")
+            "*", date.alias("ingest_date"), name.alias("source"), stamp.alias("batch_id")
         )
-        replace_rows(
-            spark, BRONZE_DOCUMENTS, settings, docs, partition_predicate(partition, source=source)
-        )
+        owned = rows_where(partition, source=source)
+        replace_rows(spark, BRONZE_DOCUMENTS, settings, docs, owned)
         refused = outcomes.where(F.col("disposition") == "quarantined").select(
-            F.sha2(F.concat_ws("\x00", F.lit(STAGE), "location", "reason"), 256).alias(
+            F.sha2(F.concat_ws("\x00", F.lit(STAGE), name, "location", "reason"), 256).alias(
                 "quarantine_id"
             ),
             date.alias("ingest_date"),
@@ -335,15 +260,12 @@ def run(
             "detail",
             "raw_excerpt",
             "n_bytes",
+            stamp.alias("batch_id"),
         )
         replace_rows(
-            spark,
-            QUARANTINE,
-            settings,
-            refused,
-            partition_predicate(partition, stage=STAGE, source=source),
+            spark, QUARANTINE, settings, refused, rows_where(partition, stage=STAGE, source=source)
         )
-        write_stage_counts(spark, settings, partition, source, counts)
+        write_stage_counts(spark, settings, partition, source, counts, batch_id=batch_id)
     finally:
         outcomes.unpersist()
     return counts

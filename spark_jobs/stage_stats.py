@@ -8,8 +8,8 @@ from collections import defaultdict
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs.delta_io import on_partition, partition_predicate, read_table, replace_rows
-from thresher.accounting import StageCounts
+from spark_jobs.delta_io import on_partition, read_table, replace_rows, rows_where
+from thresher.accounting import ReconciliationError, StageCounts
 from thresher.config import Settings
 from thresher.tables import BRONZE_DOCUMENTS, QUARANTINE, STAGE_COUNTS
 
@@ -22,12 +22,18 @@ def write_stage_counts(
     partition: dt.date,
     source: str,
     counts: StageCounts,
+    batch_id: str | None = None,
 ) -> None:
     """Replace the partition's accounting rows for ``counts.stage`` and ``source``."""
-    rows = [(partition, counts.stage, source, c, r, n) for c, r, n in counts.rows()]
+    rows = [(partition, counts.stage, source, c, r, n, batch_id) for c, r, n in counts.rows()]
     frame = spark.createDataFrame(rows, STAGE_COUNTS.schema)
-    predicate = partition_predicate(partition, stage=counts.stage, source=source)
-    replace_rows(spark, STAGE_COUNTS, settings, frame, predicate)
+    replace_rows(
+        spark,
+        STAGE_COUNTS,
+        settings,
+        frame,
+        rows_where(partition, stage=counts.stage, source=source),
+    )
 
 
 def stage_counts(spark: SparkSession, settings: Settings, partition: dt.date) -> list[StageCounts]:
@@ -55,6 +61,7 @@ def partition_statistics(spark: SparkSession, settings: Settings, partition: dt.
     quarantine = read_table(spark, QUARANTINE, settings).where(on_date)
     reasons = {r[0]: r[1] for r in quarantine.groupBy("reason").count().collect()}
     stages = stage_counts(spark, settings, partition)
+    check_ingest_tables(spark, settings, partition)
     return {
         "partition": partition.isoformat(),
         "stages": {
@@ -87,3 +94,48 @@ def statistics_metrics(stats: dict) -> dict[str, float]:
     metrics |= {f"bronze.language.{k}": v for k, v in bronze["languages"].items()}
     metrics |= {f"bronze.format.{k}": v for k, v in bronze["formats"].items()}
     return {k: float(v) for k, v in metrics.items()}
+
+
+def check_ingest_tables(spark: SparkSession, settings: Settings, partition: dt.date) -> None:
+    """Each source's bronze and quarantine rows must be the ones its stage counts describe:
+    as many, and written by the same ingest run. An ingest killed between its three commits
+    fails here, naming the source to ingest again (a re-run replaces all three)."""
+    on_date = on_partition(partition)
+    counts = read_table(spark, STAGE_COUNTS, settings).where(on_date & (F.col("stage") == "ingest"))
+    expected: dict[str, dict] = defaultdict(lambda: {"kept": 0, "quarantined": 0, "runs": set()})
+    for row in counts.collect():
+        entry = expected[row["source"]]
+        entry["runs"].add(row["batch_id"])
+        if row["category"] in ("kept", "quarantined"):
+            entry[row["category"]] += row["records"]
+    found: dict[str, dict] = defaultdict(lambda: {"kept": 0, "quarantined": 0, "runs": set()})
+    bronze = read_table(spark, BRONZE_DOCUMENTS, settings).where(on_date)
+    quarantine = read_table(spark, QUARANTINE, settings).where(
+        on_date & (F.col("stage") == "ingest")
+    )
+    for category, frame in (("kept", bronze), ("quarantined", quarantine)):
+        for row in frame.groupBy("source", "batch_id").count().collect():
+            found[row["source"]][category] += row["count"]
+            found[row["source"]]["runs"].add(row["batch_id"])
+    problems = []
+    for source in sorted(set(expected) | set(found)):
+        want, got = expected[source], found[source]
+        if source not in expected:
+            problems.append(f"source {source!r} has rows but no stage counts")
+            continue
+        for category in ("kept", "quarantined"):
+            if want[category] != got[category]:
+                problems.append(
+                    f"source {source!r}: counts say {want[category]} {category}, "
+                    f"the table holds {got[category]}"
+                )
+        if got["runs"] and not got["runs"] <= want["runs"]:
+            problems.append(
+                f"source {source!r}: tables written by another ingest batch than its counts"
+            )
+    if problems:
+        raise ReconciliationError(
+            f"partition {partition}: ingest tables disagree with ops.stage_counts ("
+            + "; ".join(problems)
+            + "); an ingest was cut short: run it again for these sources"
+        )

@@ -24,12 +24,22 @@ def ingest_stage(
 ) -> dict:
     from spark_jobs import ingest
     from spark_jobs.session import get_spark
+    from thresher import names
 
     input_path = input_path or settings.input_path
-    source = source or ingest.default_source(input_path)
-    tracking.log_params(
+    try:
+        names.input_path(input_path)
+        source = names.source_name(source) if source else ingest.default_source(input_path)
+    except names.InvalidName as exc:
+        raise ingest.IngestError(str(exc)) from None
+    # The first source of a run names its params; every source is in the tag (a run key can
+    # be shared by several ingest commands).
+    tracking.log_new_params(
         settings, mlflow_run_id, {"ingest.input_path": input_path, "ingest.source": source}
     )
+    sources = tracking.client(settings).get_run(mlflow_run_id).data.tags.get("thresher.sources")
+    listed = sorted({*(sources or "").split(","), source} - {""})
+    tracking.set_tags(settings, mlflow_run_id, {"thresher.sources": ",".join(listed)})
     counts = ingest.run(
         get_spark(settings, "thresher-ingest"), settings, partition, input_path, source
     )

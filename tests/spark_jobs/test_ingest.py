@@ -11,10 +11,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from spark_jobs import extract, ingest
+from spark_jobs import ingest
 from spark_jobs.delta_io import read_table
 from tests.corpus import html_page, ntrex_documents, xquad_paragraphs
 from thresher.tables import BRONZE_DOCUMENTS, QUARANTINE, STAGE_COUNTS
+from thresher.text import extract, input_files, input_records
 
 DAY = dt.date(2026, 11, 20)
 PAGES = {"deu": "de", "fra": "fr", "jpn": "ja", "arb": "ar", "hin": "hi"}
@@ -105,7 +106,7 @@ EXPECTED_QUARANTINE = {
     ("corrupt.jsonl.gz", extract.UNREADABLE_FILE),
     ("wiki.jsonl#L8", extract.UNPARSABLE_JSON),
     ("wiki.jsonl#L9", extract.MISSING_TEXT_FIELD),
-    ("turkish.parquet#tr-3", extract.MISSING_TEXT_FIELD),
+    ("turkish.parquet#row4", extract.MISSING_TEXT_FIELD),
 }
 
 
@@ -156,12 +157,18 @@ def test_counts_reconcile_and_are_stored(spark, ingested):
         counts.quarantined.values()
     )
     assert counts.kept == len(bronze_rows(spark, settings))
-    assert counts.dropped == {extract.DUPLICATE_RECORD: 1, extract.TOO_SHORT: 1}
+    assert counts.dropped == {
+        extract.DUPLICATE_RECORD: 1,
+        extract.TOO_SHORT: 1,
+        input_files.UNSUPPORTED_EXTENSION: 1,  # notes.txt
+        input_records.NOT_HTML_RESPONSE: 1,  # the WARC's image
+    }
     assert sum(counts.quarantined.values()) == len(EXPECTED_QUARANTINE)
     stored = read_table(spark, STAGE_COUNTS, settings).collect()
     assert sorted((r["category"], r["reason"], r["records"]) for r in stored) == sorted(
         counts.rows()
     )
+    assert len({r["batch_id"] for r in stored}) == 1  # the id every table of the run carries
 
 
 def test_running_the_partition_again_leaves_identical_tables(spark, corpus, ingested):
@@ -189,12 +196,6 @@ def test_a_run_owns_only_its_date_and_source(spark, shared_data, settings, tmp_p
     frame = read_table(spark, BRONZE_DOCUMENTS, settings)
     per = {(r[0], r[1]): r[2] for r in frame.groupBy("ingest_date", "source").count().collect()}
     assert per == {(DAY, "web"): 1, (next_day, "web"): 1, (DAY, "extra"): 1}
-
-
-def test_parquet_without_text_column_is_a_clear_error(spark, settings, tmp_path):
-    pq.write_table(pa.table({"body": ["x"]}), tmp_path / "x.parquet")
-    with pytest.raises(ingest.IngestError, match="no 'text' column"):
-        ingest.run(spark, settings, DAY, str(tmp_path))
 
 
 def test_missing_input_is_a_clear_error(spark, settings, tmp_path):
