@@ -18,6 +18,8 @@ export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN := sqlite:///$(AIRFLOW_HOME)/airflow.db
 export AIRFLOW__CORE__EXECUTION_API_SERVER_URL := http://127.0.0.1:8080/execution/
+# The UIs listen on loopback only (airflow standalone would bind every interface).
+export AIRFLOW__API__HOST := 127.0.0.1
 export GX_ANALYTICS_ENABLED := False
 
 # make demo DATA=/path/to/corpus ingests your own files instead of the Debian pages.
@@ -54,7 +56,7 @@ $(STAMP): pyproject.toml
 env-vars:
 	@for v in THRESHER_HOME SPARK_LOCAL_IP PYSPARK_PYTHON PATH AIRFLOW_HOME AIRFLOW__CORE__DAGS_FOLDER \
 	  AIRFLOW__CORE__PLUGINS_FOLDER AIRFLOW__CORE__LOAD_EXAMPLES AIRFLOW__DATABASE__SQL_ALCHEMY_CONN \
-	  AIRFLOW__CORE__EXECUTION_API_SERVER_URL GX_ANALYTICS_ENABLED; do echo "export $$v='$${!v}'"; done
+	  AIRFLOW__CORE__EXECUTION_API_SERVER_URL AIRFLOW__API__HOST GX_ANALYTICS_ENABLED; do echo "export $$v='$${!v}'"; done
 
 test: env
 	$(BIN)/python -m pytest

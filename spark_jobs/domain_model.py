@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 
 from pyspark.ml import PipelineModel
 from pyspark.ml.classification import LogisticRegression
@@ -40,10 +41,23 @@ def model_path(settings: Settings, method: str | None = None, version: str | Non
     return f"{root.rstrip('/')}/{method or config.method}/{version or config.model_version}"
 
 
-def save_model(spark: SparkSession, model: PipelineModel, path: str, metadata: dict) -> None:
-    model.write().overwrite().save(path)
+def save_model(spark: SparkSession, model: PipelineModel, path: str, metadata: dict) -> bool:
+    """Save ``model`` and its metadata at ``path`` as one rename: it is written beside the
+    path first, so a reader (or a concurrent backfill training the same version) never sees
+    half a model. Returns False when another run saved this version first (its model stays)."""
+    jvm = spark.sparkContext._jvm
+    staging = f"{path.rstrip('/')}.partial-{uuid.uuid4().hex[:12]}"
+    model.write().save(staging)
     frame = spark.createDataFrame([(json.dumps(metadata),)], "value string").coalesce(1)
-    frame.write.mode("overwrite").text(f"{path}/{METADATA}")
+    frame.write.text(f"{staging}/{METADATA}")
+    target, partial = jvm.org.apache.hadoop.fs.Path(path), jvm.org.apache.hadoop.fs.Path(staging)
+    fs = target.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    fs.mkdirs(target.getParent())
+    if not fs.exists(target) and fs.rename(partial, target):
+        return True
+    fs.delete(partial, True)
+    log.info("%s was saved by another run first; keeping that one", path)
+    return False
 
 
 def model_exists(spark: SparkSession, path: str) -> bool:

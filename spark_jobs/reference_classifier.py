@@ -27,6 +27,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs.delta_io import read_table
+from spark_jobs.domain_model import METADATA, save_model
 from spark_jobs.minhash import CHARACTER_LANGUAGES
 from thresher.config import Settings
 from thresher.languages import NTREX_TO_ISO
@@ -157,7 +158,6 @@ def train_reference_classifier(
     finally:
         rows.unpersist()
     path = model_path(settings)
-    model.write().overwrite().save(path)
     metadata = {
         "criterion": CRITERION,
         "version": settings.quality.classifier_version,
@@ -165,9 +165,7 @@ def train_reference_classifier(
         "holdout_auc": auc,
         **count,
     }
-    spark.createDataFrame([(json.dumps(metadata),)], "value string").coalesce(1).write.mode(
-        "overwrite"
-    ).text(f"{path}/thresher_metadata")
+    save_model(spark, model, path, metadata)
     log.info("reference classifier %s: held-out AUC %.4f", path, auc)
     return metadata
 
@@ -183,7 +181,7 @@ def load_reference_classifier(
             f"no reference classifier at {path}: train it with "
             "`python -m spark_jobs.reference_classifier`"
         ) from exc
-    metadata = json.loads(spark.read.text(f"{path}/thresher_metadata").first()["value"])
+    metadata = json.loads(spark.read.text(f"{path}/{METADATA}").first()["value"])
     return model, metadata
 
 

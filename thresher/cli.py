@@ -18,7 +18,8 @@ import logging
 import sys
 import uuid
 
-from thresher.config import Settings
+from thresher import names
+from thresher.config import ConfigError, Settings
 from thresher.partitions import parse_partition
 
 # The gates in stage order (spark_jobs.quality_gate.GATES, named here so --help imports no Spark).
@@ -29,6 +30,18 @@ GATES = (
     "silver_domains",
     "gold_mixture",
 )
+
+
+def _checked(check):
+    """An argparse type that reports a name's problem in one line."""
+
+    def parse(value: str) -> str:
+        try:
+            return check(value)
+        except names.InvalidName as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--date", required=True, type=parse_partition, help="partition, YYYY-MM-DD")
         p.add_argument(
             "--run-key",
+            type=_checked(names.run_key),
             help="MLflow run to log into (found by this key, created if missing); "
             "default: a new run",
         )
@@ -49,8 +63,16 @@ def _parser() -> argparse.ArgumentParser:
 
     for name in ("ingest", "curate"):
         p = stage(name, "ingest files into bronze" if name == "ingest" else "run every stage")
-        p.add_argument("--input", help="file or folder to read (default: THRESHER_INPUT_PATH)")
-        p.add_argument("--source", help="source label (default: the input folder's name)")
+        p.add_argument(
+            "--input",
+            type=_checked(names.input_path),
+            help="file or folder to read (default: THRESHER_INPUT_PATH)",
+        )
+        p.add_argument(
+            "--source",
+            type=_checked(names.source_name),
+            help="source label: letters, digits, . _ - (default: the input folder's name)",
+        )
     gate = stage("gate", "validate a partition with Great Expectations")
     gate.add_argument("--gate", default=GATES[0], choices=GATES)
     stage("dedup", "mark exact and near-duplicate documents of a partition")
@@ -68,7 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     args = _parser().parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"thresher: configuration: {exc}", file=sys.stderr)
+        return 2
 
     if args.command == "config":
         print(json.dumps(settings.as_params(), indent=2))
@@ -87,8 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from spark_jobs import stages
+    from spark_jobs.ingest import IngestError
     from spark_jobs.quality_gate import GateFailed
     from thresher import tracking
+    from thresher.accounting import ReconciliationError
 
     run_key = args.run_key or f"cli/{args.date.isoformat()}/{uuid.uuid4().hex[:8]}"
     run_id = tracking.open_run(
@@ -124,6 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     except GateFailed as failed:
         print(f"thresher: {failed}", file=sys.stderr)
         return 3
+    except (IngestError, ReconciliationError, ConfigError, names.InvalidName) as exc:
+        tracking.finish_run(settings, run_id, status="FAILED")
+        print(f"thresher: {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except BaseException:
+        tracking.finish_run(settings, run_id, status="FAILED")
+        raise
     print(json.dumps(summary, indent=2, default=str))
     print(f"MLflow run {run_id} (run key {run_key})")
     return 0

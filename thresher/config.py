@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -49,6 +50,16 @@ class TrackingSettings:
 
 @dataclass(frozen=True)
 class IngestSettings:
+    """Limits of the ingest job's readers (``thresher.text.input_records``).
+
+    Memory per Python worker, at the defaults: one record (≤ max_record_bytes, 8 MiB), its
+    decoded text (≤ 4 × 8 MiB as a str), lxml's tree of a page (≈ 10 × 8 MiB), a 1 MiB read
+    buffer and an output batch (≤ 256 rows or 32 MiB of text): under 300 MiB, so two workers
+    on two cores stay under 1 GiB beside the 4 GiB driver, which holds only the file listing.
+    Expanded bytes per file stop at max_file_bytes (a gzip bomb costs that much reading,
+    never that much memory).
+    """
+
     # A single document (an HTML page, a JSONL line, a WARC response) larger than this
     # is quarantined as ``oversize``.
     max_record_bytes: int = 8 * 1024 * 1024
@@ -479,6 +490,8 @@ class AirflowSettings:
     # Retries for tasks that can fail transiently (a lost executor, a busy metastore).
     task_retries: int = 2
     retry_delay_seconds: int = 120
+    # A model task (pod or local process) running longer than this is stopped and fails.
+    model_task_timeout_seconds: int = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -535,7 +548,8 @@ class Settings:
         return _load(cls, env, prefix="THRESHER_")
 
     def as_params(self) -> dict[str, str]:
-        """Flat ``section.field -> str`` view, for MLflow params and logs."""
+        """Flat ``section.field -> str`` view, for MLflow params, logs and ``thresher config``,
+        with secrets redacted (``redact``): this view leaves the process."""
         out: dict[str, str] = {}
 
         def walk(obj: object, prefix: str) -> None:
@@ -544,14 +558,58 @@ class Settings:
                 if dataclasses.is_dataclass(value):
                     walk(value, f"{prefix}{f.name}.")
                 elif isinstance(value, tuple):
-                    out[prefix + f.name] = ",".join(map(str, value))
+                    out[prefix + f.name] = redact(f.name, ",".join(map(str, value)))
                 elif isinstance(value, Mapping):
-                    out[prefix + f.name] = ";".join(f"{k}={v}" for k, v in sorted(value.items()))
+                    pairs = (f"{k}={redact(k, str(v))}" for k, v in sorted(value.items()))
+                    out[prefix + f.name] = ";".join(pairs)
                 else:
-                    out[prefix + f.name] = str(value)
+                    out[prefix + f.name] = redact(f.name, str(value))
 
         walk(self, "")
         return out
+
+
+SECRET_KEY = re.compile(
+    r"secret|password|passwd|token|credential|access[._-]?key|private[._-]?key|api[._-]?key",
+    re.IGNORECASE,
+)
+_URI_USER_INFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
+_SECRET_QUERY = re.compile(
+    r"(?i)([?&;](?:[^=&;\s]*?)(?:secret|password|passwd|token|credential|key)[^=&;\s]*=)[^&;\s]*"
+)
+REDACTED = "***"
+# Settings that name a Kubernetes Secret (where pods read credentials), not hold one.
+SECRET_NAMES = frozenset({"mlflow_secret", "object_store_secret"})
+
+
+def redact(key: str, value: str) -> str:
+    """``value`` fit to print or log: all of it when ``key`` names a secret (``fs.s3a.secret.key``,
+    ``MLFLOW_TRACKING_PASSWORD``), else with a URI's user info (``https://u:p@host``) and
+    secret-named query parameters (``?password=…``) replaced by ``***``."""
+    if value and SECRET_KEY.search(key) and key not in SECRET_NAMES:
+        return REDACTED
+    value = _URI_USER_INFO.sub(rf"\1{REDACTED}@", value)
+    return _SECRET_QUERY.sub(rf"\1{REDACTED}", value)
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """The raw values ``as_params`` hides, for log maskers (Airflow's ``mask_secret``)."""
+    found: list[str] = []
+
+    def walk(obj: object) -> None:
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if dataclasses.is_dataclass(value):
+                walk(value)
+            elif isinstance(value, Mapping):
+                found.extend(
+                    str(v) for k, v in value.items() if str(v) and redact(k, str(v)) != str(v)
+                )
+            elif isinstance(value, str) and value and redact(f.name, value) != value:
+                found.append(value)
+
+    walk(settings)
+    return found
 
 
 def _load(cls: type, env: Mapping[str, str], prefix: str):

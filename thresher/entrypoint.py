@@ -30,6 +30,7 @@ class BadInput(Exception):
 def run_entry_point(main: Callable[[Sequence[str]], dict], argv: Sequence[str] | None = None):
     """Run ``main(argv)``, publish its result, and turn ``BadInput`` into exit code 2."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    die_with_parent()
     try:
         result = main(argv)
     except BadInput as exc:
@@ -53,7 +54,7 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def task_path(value: str, settings: Settings) -> Path:
-    """A path argument of a model task: relative paths live under ``checkpoint_root``.
+    """A path a model task reads: relative paths live under ``checkpoint_root``.
 
     DAGs pass relative paths (``pretrain/default/2026-01-01``) so that one argument list
     means the checkpoint claim in a pod and ``<home>/checkpoints`` locally.
@@ -62,6 +63,39 @@ def task_path(value: str, settings: Settings) -> Path:
         raise BadInput(f"{value}: model outputs are files on a volume, not object-store URIs")
     path = Path(value)
     return path if path.is_absolute() else Path(settings.checkpoint_root) / path
+
+
+def task_output(value: str, settings: Settings) -> Path:
+    """A path a model task writes: it must resolve inside ``checkpoint_root`` (no absolute
+    path elsewhere, no ``..`` out of it), so an argument can never make a task write over
+    something else on the volume or the machine."""
+    root = Path(settings.checkpoint_root).resolve()
+    path = task_path(value, settings).resolve()
+    if not path.is_relative_to(root):
+        raise BadInput(
+            f"output {value!r} resolves to {path}, outside the checkpoint root {root}: "
+            "give a path relative to it (or set THRESHER_CHECKPOINT_ROOT)"
+        )
+    return path
+
+
+# Set by LocalProcessOperator: the worker's pid, so the task dies with the worker.
+PARENT_PID_ENV = "THRESHER_PARENT_PID"
+
+
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when the process that started it dies (a killed Airflow
+    worker must not leave a training run behind), and exit now if it already has."""
+    expected = os.environ.get(PARENT_PID_ENV)
+    if not expected or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != int(expected):  # the parent died before prctl took effect
+        os._exit(1)
 
 
 class Tracker:
@@ -90,10 +124,7 @@ class MlflowTracker(Tracker):
     def log_params(self, params: Mapping[str, object]) -> None:
         from thresher import tracking
 
-        existing = tracking.client(self.settings).get_run(self.run_id).data.params
-        fresh = {k: v for k, v in params.items() if k not in existing}  # params are write-once
-        if fresh:
-            tracking.log_params(self.settings, self.run_id, fresh)
+        tracking.log_new_params(self.settings, self.run_id, params)
 
     def log_metrics(self, metrics: Mapping[str, float], step: int) -> None:
         from thresher import tracking

@@ -9,14 +9,20 @@ through ``MlflowClient`` with an explicit tracking URI: no process-global MLflow
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlparse
 
+from thresher import names
 from thresher.config import Settings
 
 RUN_KEY_TAG = "thresher.run_key"
+# sha256 of the run key: what runs are searched by, so a key with any character (a path with
+# a quote in it) never reaches MLflow's filter syntax.
+RUN_KEY_ID_TAG = "thresher.run_key_id"
 
 
 def client(settings: Settings):
@@ -46,14 +52,13 @@ def open_run(
     """Return the id of the MLflow run for ``run_key``, creating it (with config params) once."""
     mlflow = client(settings)
     exp = experiment_id(settings)
-    escaped = run_key.replace("'", "\\'")
-    existing = mlflow.search_runs(
-        [exp], filter_string=f"tags.`{RUN_KEY_TAG}` = '{escaped}'", max_results=1
-    )
-    if existing:
-        return existing[0].info.run_id
+    existing = _find_run(settings, exp, run_key)
+    if existing is not None:
+        return existing.info.run_id
     run = mlflow.create_run(
-        exp, run_name=run_name or run_key, tags={RUN_KEY_TAG: run_key, **(tags or {})}
+        exp,
+        run_name=run_name or run_key,
+        tags={RUN_KEY_TAG: run_key, RUN_KEY_ID_TAG: _run_key_id(run_key), **(tags or {})},
     )
     from mlflow.entities import Param
 
@@ -62,11 +67,51 @@ def open_run(
     return run.info.run_id
 
 
+def finish_run_by_key(settings: Settings, run_key: str, status: str = "FAILED") -> None:
+    """End the run opened for ``run_key``, if there is one (a failure callback's job)."""
+    found = _find_run(settings, experiment_id(settings), run_key)
+    if found is not None and found.info.status == "RUNNING":
+        finish_run(settings, found.info.run_id, status)
+
+
+def _run_key_id(run_key: str) -> str:
+    return hashlib.sha256(run_key.encode("utf-8")).hexdigest()
+
+
+def _find_run(settings: Settings, experiment: str, run_key: str):
+    """The run opened for ``run_key``: searched by the key's hash (hex, nothing to escape);
+    runs opened before the hash tag existed are found by a key made only of safe characters."""
+    mlflow = client(settings)
+    filters = [f"tags.`{RUN_KEY_ID_TAG}` = '{_run_key_id(run_key)}'"]
+    with contextlib.suppress(names.InvalidName):
+        filters.append(f"tags.`{RUN_KEY_TAG}` = '{names.run_key(run_key)}'")
+    for filter_string in filters:
+        found = mlflow.search_runs([experiment], filter_string=filter_string, max_results=1)
+        if found:
+            return found[0]
+    return None
+
+
 def log_params(settings: Settings, run_id: str, params: Mapping[str, object]) -> None:
     from mlflow.entities import Param
 
     mlflow = client(settings)
     mlflow.log_batch(run_id, params=[Param(k, str(v)) for k, v in params.items()])
+
+
+def log_new_params(settings: Settings, run_id: str, params: Mapping[str, object]) -> None:
+    """Log the params the run does not hold yet: MLflow params are write-once, and several
+    commands (two sources ingested into one run) may name the same one."""
+    existing = client(settings).get_run(run_id).data.params
+    fresh = {k: v for k, v in params.items() if k not in existing}
+    if fresh:
+        log_params(settings, run_id, fresh)
+
+
+def set_tags(settings: Settings, run_id: str, tags: Mapping[str, str]) -> None:
+    mlflow = client(settings)
+    for key, value in tags.items():
+        mlflow.set_tag(run_id, key, value)
 
 
 def log_metrics(

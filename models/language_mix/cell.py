@@ -43,6 +43,7 @@ from thresher.entrypoint import (
     Tracker,
     open_tracker,
     run_entry_point,
+    task_output,
     task_path,
     write_atomic,
 )
@@ -241,7 +242,7 @@ def main(argv: Sequence[str]) -> dict:
     settings = dataclasses.replace(
         settings, tracking=dataclasses.replace(settings.tracking, experiment=args.experiment)
     )
-    experiment = task_path(args.experiment_dir, settings)
+    experiment = task_output(args.experiment_dir, settings)
     name = cell_name(args.english_share, args.parallel_share)
     output = experiment / "cells" / name
     output.mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,7 @@ import numpy as np
 from models.mixture_search.proxy import FINISHED
 from thresher import mixture_regression, mixture_search
 from thresher.config import Settings
-from thresher.entrypoint import BadInput, open_tracker, run_entry_point, task_path
+from thresher.entrypoint import BadInput, open_tracker, run_entry_point, task_output
 from thresher.quadmix import QuadMixParams
 
 
@@ -98,7 +98,7 @@ def main(argv: Sequence[str]) -> dict:
     settings = dataclasses.replace(
         settings, tracking=dataclasses.replace(settings.tracking, experiment=args.experiment)
     )
-    search = task_path(args.search_dir, settings)
+    search = task_output(args.search_dir, settings)
     params, losses, too_small = finished_proxies(search)
     if len(params) < max(args.folds, 4):
         raise BadInput(

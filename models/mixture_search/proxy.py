@@ -37,6 +37,7 @@ from thresher.entrypoint import (
     Tracker,
     open_tracker,
     run_entry_point,
+    task_output,
     task_path,
     write_atomic,
 )
@@ -175,7 +176,7 @@ def main(argv: Sequence[str]) -> dict:
             pool.criteria, pool.domain_names, args.sample_seed, args.index, args.lambda_scale
         )
     config = TrainConfig.short_run(args)
-    search = task_path(args.search_dir, settings)
+    search = task_output(args.search_dir, settings)
     _check_search(search, {"features": pool.fingerprint, "eval_set": args.eval_set,
                            "mixture_seed": args.mixture_seed, "size": args.size,
                            "max_steps": args.max_steps, "sequence_length": args.sequence_length,

@@ -35,7 +35,14 @@ from models.mubench import metrics
 from models.mubench.items import Item, check_aligned, read_items, select
 from models.mubench.sources import BUILTIN, default_data_root, load_builtin
 from thresher.config import Settings
-from thresher.entrypoint import BadInput, Tracker, open_tracker, run_entry_point, task_path
+from thresher.entrypoint import (
+    BadInput,
+    Tracker,
+    open_tracker,
+    run_entry_point,
+    task_output,
+    task_path,
+)
 
 log = logging.getLogger("models.mubench")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -160,7 +167,7 @@ def main(argv: Sequence[str]) -> dict:
     settings = Settings.from_env()
     model = task_path(args.model, settings)
     tokenizer = task_path(args.tokenizer, settings) if args.tokenizer else model
-    output = task_path(args.output, settings)
+    output = task_output(args.output, settings)
     for flag, path in (("--model", model), ("--tokenizer", tokenizer)):
         if not path.exists():
             raise BadInput(f"{flag} path does not exist: {path}")

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from thresher.config import Settings
-from thresher.entrypoint import BadInput, run_entry_point, task_path
+from thresher.entrypoint import BadInput, run_entry_point, task_output
 from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP
 
 OUTPUT_FILE = "scores.parquet"
@@ -76,7 +76,7 @@ def main(argv: Sequence[str]) -> dict:
     config = settings.murating
     cache = config.embedding_cache or f"{settings.checkpoint_root}/murating/embeddings"
     scores = score_documents(kept_documents(settings, partition), args.model, cache)
-    output = task_path(args.output, settings)
+    output = task_output(args.output, settings)
     output.mkdir(parents=True, exist_ok=True)
     scores.to_parquet(output / OUTPUT_FILE, index=False)
     return {"scores_path": str(output / OUTPUT_FILE), "documents": len(scores),

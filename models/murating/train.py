@@ -28,7 +28,7 @@ from models.murating.embeddings import EmbeddingCache
 from models.murating.evaluate import evaluate, flat_metrics, json_safe
 from models.murating.head import BACKENDS, build_rater, score_texts
 from thresher.config import Settings
-from thresher.entrypoint import BadInput, Tracker, open_tracker, run_entry_point, task_path
+from thresher.entrypoint import BadInput, Tracker, open_tracker, run_entry_point, task_output
 
 log = logging.getLogger(__name__)
 CHECKPOINT = "checkpoint.pt"
@@ -187,8 +187,8 @@ def main(argv: Sequence[str]) -> dict:
     config = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
     if config.backend == "finetune" and not config.encoder_path:
         raise BadInput("--backend finetune needs --encoder-path (a transformers checkpoint)")
-    output = task_path(args.output, settings)
-    cache_folder = task_path(args.embedding_cache, settings) if args.embedding_cache else (
+    output = task_output(args.output, settings)
+    cache_folder = task_output(args.embedding_cache, settings) if args.embedding_cache else (
         Path(settings.checkpoint_root) / "murating" / "embeddings")  # fmt: skip
     pairs = read_pairs(args.pairs, args.pair_set)
     tracker = open_tracker(settings, args.run_key or f"murating/train/{output}", "murating-train")

@@ -23,7 +23,7 @@ import pandas as pd
 
 from models.murating.parallel import ENGLISH, ParallelDoc
 from thresher.config import Settings
-from thresher.entrypoint import BadInput, run_entry_point, task_path
+from thresher.entrypoint import BadInput, run_entry_point, task_output, task_path
 
 log = logging.getLogger(__name__)
 OUTPUT_FILE = "translations.parquet"
@@ -117,7 +117,7 @@ def main(argv: Sequence[str]) -> dict:
         source = f"translation:{Path(path).name}"
         rows += [{"source": source, "unit_id": u, "language": language, "text": t}
                  for u, t in zip(docs.unit_id, texts, strict=True) if t.strip()]  # fmt: skip
-    output = task_path(args.output, settings)
+    output = task_output(args.output, settings)
     output.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_parquet(output / OUTPUT_FILE, index=False)
     return {"output": str(output), "documents": len(docs), "languages": sorted(models),

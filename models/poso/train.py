@@ -249,12 +249,12 @@ def parse_args(argv) -> tuple[TrainConfig, argparse.Namespace]:
 
 def main(argv) -> dict:
     from thresher.config import Settings
-    from thresher.entrypoint import open_tracker, task_path
+    from thresher.entrypoint import open_tracker, task_output
 
     config, args = parse_args(argv)
     settings = Settings.from_env()
     # A relative --output lives under the checkpoint root (the claim in a pod).
-    config = dataclasses.replace(config, output=str(task_path(config.output, settings)))
+    config = dataclasses.replace(config, output=str(task_output(config.output, settings)))
     settings = dataclasses.replace(
         settings, tracking=dataclasses.replace(settings.tracking, experiment=args.experiment)
     )

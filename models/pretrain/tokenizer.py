@@ -14,7 +14,7 @@ from pathlib import Path
 
 from models.pretrain.corpus import corpus_from_table, read_corpus
 from thresher.config import Settings
-from thresher.entrypoint import BadInput, run_entry_point, task_path
+from thresher.entrypoint import BadInput, run_entry_point, task_output
 
 SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<unk>"]
 
@@ -64,7 +64,7 @@ def main(argv: Sequence[str]) -> dict:
     args = parser.parse_args(argv)
     if args.vocab_size < 300:
         raise BadInput("--vocab-size must be at least 300 (256 bytes + special tokens + merges)")
-    output = task_path(args.output, Settings.from_env())
+    output = task_output(args.output, Settings.from_env())
     if (output / "tokenizer.json").is_file():
         tokenizer = load_tokenizer(output)  # a retried task keeps the vocabulary it made
         return {"tokenizer": str(output), "vocab_size": len(tokenizer), "trained": False}

@@ -35,7 +35,14 @@ from models.pretrain.corpus import (
 from models.pretrain.sizes import model_size, training_flops_per_token
 from models.pretrain.tokenizer import load_tokenizer
 from thresher.config import Settings
-from thresher.entrypoint import BadInput, Tracker, open_tracker, run_entry_point, task_path
+from thresher.entrypoint import (
+    BadInput,
+    Tracker,
+    open_tracker,
+    run_entry_point,
+    task_output,
+    task_path,
+)
 
 # Dense bf16 peak of the cards model FLOP utilisation is reported against (no sparsity).
 PEAK_BF16_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "A10": 125e12}
@@ -296,7 +303,7 @@ def main(argv: Sequence[str]) -> dict:
     except ValueError as exc:
         raise BadInput(str(exc)) from None
     settings = Settings.from_env()
-    output = task_path(str(output), settings)
+    output = task_output(str(output), settings)
     tokenizer = load_tokenizer(task_path(tokenizer_path, settings))
     corpus = corpus_from_table(read_corpus(corpus_path))
     output.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -16,11 +17,28 @@ from pathlib import Path
 from airflow.exceptions import AirflowException
 from airflow.sdk import BaseOperator
 
-from thresher.entrypoint import RESULT_PATH_ENV
+from thresher.entrypoint import PARENT_PID_ENV, RESULT_PATH_ENV
 
 # An entry point writes its JSON result (paths and counts, never data) to $RESULT_PATH_ENV.
 # In a pod that is KubernetesPodOperator's XCom file, so both modes return the same XCom.
 POD_RESULT_PATH = "/airflow/xcom/return.json"
+
+# What a model process inherits from the worker: what a Python process needs to run, and the
+# platform's settings and credentials (THRESHER_*, MLFLOW_*, AWS_*), as a pod receives them.
+# Nothing else: a worker's environment holds Airflow's database URL and Fernet key.
+INHERITED_ENV = re.compile(
+    r"(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|TERM|PYTHONPATH"
+    r"|PYTHONHASHSEED|VIRTUAL_ENV|JAVA_HOME|SPARK_LOCAL_IP|PYSPARK_PYTHON|JDK_JAVA_OPTIONS"
+    r"|OMP_NUM_THREADS|MKL_NUM_THREADS|CUDA_[A-Z_]+|NVIDIA_[A-Z_]+|HF_[A-Z_]+"
+    r"|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|GX_ANALYTICS_ENABLED"
+    r"|THRESHER_[A-Z0-9_]+|MLFLOW_[A-Z0-9_]+|AWS_[A-Z0-9_]+)"
+)
+# How long a stopped task's process group gets to exit before it is killed.
+STOP_GRACE_SECONDS = 30
+
+
+def inherited_environment(environ: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in environ.items() if INHERITED_ENV.fullmatch(k)}
 
 
 class LocalProcessOperator(BaseOperator):
@@ -31,6 +49,10 @@ class LocalProcessOperator(BaseOperator):
     and ``env_vars`` are templated as KubernetesPodOperator templates them, the entry point's
     result file becomes the task's XCom as the pod's ``/airflow/xcom/return.json`` does, and
     ``on_kill`` ends the whole process group (a DataLoader's workers included).
+
+    The process gets an allow-listed environment (``INHERITED_ENV``), is ended with its
+    group when the task stops for any reason (``execution_timeout`` included), and dies with
+    the worker (the entry point asks Linux for a parent-death signal, ``PARENT_PID_ENV``).
     """
 
     template_fields: Sequence[str] = ("arguments", "env_vars")
@@ -61,7 +83,12 @@ class LocalProcessOperator(BaseOperator):
         argv = self.command()
         with tempfile.TemporaryDirectory(prefix="thresher-task-") as scratch:
             result_path = Path(scratch) / "return.json"
-            env = {**os.environ, **self.env_vars, RESULT_PATH_ENV: str(result_path)}
+            env = {
+                **inherited_environment(dict(os.environ)),
+                **self.env_vars,
+                RESULT_PATH_ENV: str(result_path),
+                PARENT_PID_ENV: str(os.getpid()),
+            }
             self.log.info("Running %s", shlex.join(argv))
             tail: deque[str] = deque(maxlen=30)
             self._process = subprocess.Popen(
@@ -74,11 +101,14 @@ class LocalProcessOperator(BaseOperator):
                 start_new_session=True,
             )
             assert self._process.stdout is not None
-            for line in self._process.stdout:
-                line = line.rstrip("\n")
-                tail.append(line)
-                self.log.info("%s", line)
-            code = self._process.wait()
+            try:
+                for line in self._process.stdout:
+                    line = line.rstrip("\n")
+                    tail.append(line)
+                    self.log.info("%s", line)
+                code = self._process.wait()
+            finally:  # a timeout or a stop raised here: the process must not outlive the task
+                self._stop()
             if code != 0:
                 raise AirflowException(
                     f"{shlex.join(argv[:3])} exited with code {code}; its last output:\n"
@@ -89,9 +119,13 @@ class LocalProcessOperator(BaseOperator):
             return None
 
     def on_kill(self) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
         if self._process is not None and self._process.poll() is None:
             os.killpg(self._process.pid, signal.SIGTERM)
             try:
-                self._process.wait(timeout=30)
+                self._process.wait(timeout=STOP_GRACE_SECONDS)
             except subprocess.TimeoutExpired:
                 os.killpg(self._process.pid, signal.SIGKILL)
+                self._process.wait()

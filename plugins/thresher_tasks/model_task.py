@@ -3,7 +3,9 @@
 Both modes run the same command (``python -m <module> <arguments>``) with the same
 environment variable names; only where files live differs (a mounted claim or an object
 store in a pod, ``THRESHER_HOME`` locally). Credentials never appear here: pods read them
-from Kubernetes Secrets by reference, local processes inherit the worker's environment.
+from Kubernetes Secrets by reference, local processes inherit them from the worker's
+environment (only the allow-listed variables, ``local_process.INHERITED_ENV``). Both stop at
+``execution_timeout`` (default ``THRESHER_AIRFLOW_MODEL_TASK_TIMEOUT_SECONDS``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from thresher.config import Settings
@@ -34,8 +37,9 @@ class Resources:
 def task_environment(settings: Settings, *, in_pod: bool) -> dict[str, str]:
     """The settings an entry point reads, under the same names in both modes.
 
-    A local process also inherits the worker's environment (any THRESHER_* or MLFLOW_*
-    setting given there); a pod gets these plus its credentials by Secret reference.
+    A local process also inherits the worker's THRESHER_*, MLFLOW_* and AWS_* variables
+    (``local_process.INHERITED_ENV``); a pod gets these plus its credentials by Secret
+    reference.
     """
     return {
         "THRESHER_HOME": POD_HOME if in_pod else str(settings.home),
@@ -71,6 +75,9 @@ def model_task(
     if arguments is not None and expand_arguments is not None:
         raise ValueError("pass arguments or expand_arguments, not both")
     resources = resources or Resources()
+    operator_kwargs.setdefault(
+        "execution_timeout", timedelta(seconds=settings.airflow.model_task_timeout_seconds)
+    )
     cmds = ["python", "-m", module]
     if settings.executor == "kubernetes":
         operator_class = _pod_operator_class()

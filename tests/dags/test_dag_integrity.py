@@ -114,3 +114,19 @@ def test_the_parse_check_catches_a_dag_that_misbehaves(tmp_path):
     result = parse_in_fresh_interpreter(folder, tmp_path)
     assert "pandas" in result["heavy"]
     assert "variable:threshold" in result["lookups"]
+
+
+def test_every_string_param_is_bounded_by_a_pattern_or_an_enum(dagbag):
+    """A param reaches a table name, a path or a write condition: anyone allowed to trigger a
+    run can set it, so the UI and API refuse what the pattern does not allow."""
+    from airflow.sdk.definitions.param import ParamValidationError
+
+    for dag in dagbag.dags.values():
+        for name in dag.params:
+            schema = dag.params.get_param(name).schema
+            if schema.get("type") == "string":
+                assert "pattern" in schema or "enum" in schema, f"{dag.dag_id}.{name}"
+    source = dagbag.dags["curation"].params.get_param("source")
+    with pytest.raises(ParamValidationError):
+        source.resolve("x' OR '1'='1")
+    assert source.resolve("news-2026") == "news-2026"

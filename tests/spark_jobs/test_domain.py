@@ -155,3 +155,20 @@ def test_kmeans_defines_domains_without_labels(spark, settings, unseen):
     assert all(0 <= c <= 1 and m == "kmeans" for _, c, _, m in first.values())
     classify_domains(spark, settings, DAY)  # reuses the saved clusters
     assert domains_of(spark, settings) == first
+
+
+def test_a_model_is_saved_whole_or_not_at_all(spark, tmp_path):
+    """First-time training writes beside the target and renames; a second run that finishes
+    later keeps the first model instead of writing over it."""
+    from pyspark.ml import PipelineModel
+    from pyspark.ml.feature import SQLTransformer
+
+    path = str(tmp_path / "models" / "domain" / "supervised" / "v1")
+    first = PipelineModel(stages=[SQLTransformer(statement="SELECT 1 AS first FROM __THIS__")])
+    second = PipelineModel(stages=[SQLTransformer(statement="SELECT 2 AS second FROM __THIS__")])
+    assert domain_model.save_model(spark, first, path, {"run": 1}) is True
+    assert domain_model.save_model(spark, second, path, {"run": 2}) is False
+    model, metadata = domain_model.load_model(spark, path)
+    assert metadata == {"run": 1}
+    assert model.transform(spark.range(1)).columns == ["first"]
+    assert [p.name for p in (tmp_path / "models" / "domain" / "supervised").iterdir()] == ["v1"]

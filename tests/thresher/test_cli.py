@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 
-from thresher import cli
+from tests.corpus import html_page
+from tests.reliability.inputs import english
+from thresher import cli, tracking
+from thresher.config import Settings
 
 
 def test_config_prints_the_effective_settings(monkeypatch, tmp_path, capsys):
@@ -24,3 +27,30 @@ def test_gate_on_an_empty_partition_exits_non_zero(spark, monkeypatch, tmp_path,
     monkeypatch.setenv("THRESHER_HOME", str(tmp_path))
     assert cli.main(["gate", "--date", "2026-11-21"]) == 3
     assert "expect_table_row_count_to_be_between" in capsys.readouterr().err
+
+
+def test_a_missing_input_is_one_line_and_a_failed_run(spark, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("THRESHER_HOME", str(tmp_path))
+    code = cli.main(["ingest", "--date", "2026-11-21", "--input", str(tmp_path / "nowhere"),
+                     "--run-key", "missing"])  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == f"thresher: ingest: input path does not exist: {tmp_path / 'nowhere'}"
+    settings = Settings.from_env()
+    run = tracking.client(settings).get_run(tracking.open_run(settings, "missing"))
+    assert run.info.status == "FAILED"
+
+
+def test_two_sources_can_share_one_run_key(spark, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("THRESHER_HOME", str(tmp_path))
+    for source in ("blog", "forum"):
+        folder = tmp_path / source
+        folder.mkdir()
+        (folder / "p.html").write_text(html_page(source, english(len(source))))
+        code = cli.main(["ingest", "--date", "2026-11-21", "--input", str(folder),
+                         "--run-key", "shared"])  # fmt: skip
+        assert code == 0, capsys.readouterr().err
+    settings = Settings.from_env()
+    run = tracking.client(settings).get_run(tracking.open_run(settings, "shared"))
+    assert run.data.params["ingest.source"] == "blog"  # the run's first source
+    assert run.data.tags["thresher.sources"] == "blog,forum"

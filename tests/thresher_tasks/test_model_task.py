@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from pathlib import Path
 
 import pytest
 from airflow.exceptions import AirflowException
@@ -112,7 +114,7 @@ def test_local_process_returns_the_entry_points_result_as_xcom(tmp_path):
 def test_bad_input_fails_the_task_with_the_entry_points_message(tmp_path):
     op = model_task(
         task_id="tok", module="models.pretrain.tokenizer", settings=Settings(home=tmp_path),
-        arguments=["--corpus", str(tmp_path / "missing"), "--output", str(tmp_path / "t")],
+        arguments=["--corpus", str(tmp_path / "missing"), "--output", "t"],
     )  # fmt: skip
     with pytest.raises(AirflowException, match=r"exited with code 2(.|\n)*missing does not exist"):
         op.execute(context={})
@@ -121,3 +123,51 @@ def test_bad_input_fails_the_task_with_the_entry_points_message(tmp_path):
 def test_task_environment_names_no_credentials(tmp_path):
     env = task_environment(Settings(home=tmp_path), in_pod=False)
     assert not [k for k in env if "PASSWORD" in k or "SECRET" in k or "TOKEN" in k]
+
+
+def test_a_stopped_task_ends_its_process_group(monkeypatch):
+    """Whatever stops execute() (Airflow's execution_timeout raises inside it), the process
+    and its children do not outlive the task."""
+    script = (
+        "import subprocess, sys, time\n"
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "print('started', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    op = LocalProcessOperator(task_id="stuck", cmds=[sys.executable, "-c", script])
+
+    def timeout(fmt, *args):
+        if args == ("started",):  # the process is running: stop the task now
+            raise TimeoutError("execution_timeout")
+
+    monkeypatch.setattr(op.log, "info", timeout)
+    monkeypatch.setattr("thresher_tasks.local_process.STOP_GRACE_SECONDS", 5)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        op.execute(context={})
+    assert op._process.poll() is not None
+    assert _running_in_group(op._process.pid) == []  # its child went with it
+    assert time.monotonic() - started < 30
+
+
+def test_model_tasks_stop_at_the_configured_timeout(tmp_path):
+    settings = Settings.from_env(
+        {"THRESHER_HOME": str(tmp_path), "THRESHER_AIRFLOW_MODEL_TASK_TIMEOUT_SECONDS": "600"}
+    )
+    op = model_task(
+        task_id="t", module="models.pretrain.tokenizer", settings=settings, arguments=[]
+    )
+    assert op.execution_timeout.total_seconds() == 600
+
+
+def _running_in_group(pgid: int) -> list[int]:
+    """Processes of a process group that are still running (zombies are already dead)."""
+    running = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            running.append(int(stat.parent.name))
+    return running
