@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# Model outputs: the checkpoint root of the runs (outputs must resolve inside it).
+WORK = Path("/tmp/thresher-gpu-check")
 NTREX = REPO.parent / "shared" / "data" / "ntrex"
 # size -> (sequence length, batch size, steps, log every)
 RUNS = {
@@ -63,16 +65,16 @@ def run(data: Path, out: Path, sizes: list[str]) -> dict:
     results = {}
     for size in sizes:
         sequence, batch, steps, log_every = RUNS[size]
-        work = Path("/tmp/thresher-gpu-check") / size
         args = [
             sys.executable, "-m", "models.pretrain.train",
             "--corpus", str(data / "corpus.parquet"), "--tokenizer", str(data / "tokenizer"),
-            "--output", str(work), "--size", size, "--sequence-length", str(sequence),
+            "--output", size, "--size", size, "--sequence-length", str(sequence),
             "--batch-size", str(batch), "--max-steps", str(steps), "--log-every", str(log_every),
             "--checkpoint-every", str(steps), "--warmup-steps", "20",
             "--learning-rate", "1e-3", "--device", "cuda",
         ]  # fmt: skip
-        env = {**os.environ, "THRESHER_TRACKING_TRACKING_URI": "off", "PYTHONPATH": str(REPO)}
+        env = {**os.environ, "THRESHER_TRACKING_TRACKING_URI": "off", "PYTHONPATH": str(REPO),
+               "THRESHER_CHECKPOINT_ROOT": str(WORK)}  # fmt: skip
         started = time.perf_counter()
         proc = subprocess.run(args, env=env, capture_output=True, text=True, cwd=REPO)
         wall = time.perf_counter() - started

@@ -24,12 +24,12 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs import minhash
 from spark_jobs.connected_components import connected_components
 from spark_jobs.delta_io import on_partition, read_table, replace_rows, rows_where
 from thresher.accounting import StageCounts
 from thresher.config import DedupSettings, Settings
 from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP, SILVER_MINHASH
+from thresher.text import minhash
 
 log = logging.getLogger(__name__)
 

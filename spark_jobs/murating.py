@@ -148,7 +148,7 @@ RATED_SCHEMA = "doc_id string, ingest_date date, logit double, tokens bigint"
 def _rate_rows(model_path: str, cache_folder: str):
     def compute(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         from models.murating.head import load_rater, score_texts
-        from spark_jobs.quality_rules import token_count
+        from thresher.text.quality_rules import token_count
 
         rater = load_rater(model_path, cache_folder)
         for batch in batches:

@@ -16,11 +16,12 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs import quality_rules, reference_classifier
+from spark_jobs import reference_classifier
 from spark_jobs.dedup import kept_documents
 from spark_jobs.delta_io import on_partition, read_table, replace_rows, rows_where
 from thresher.config import QualitySettings, Settings
 from thresher.tables import SILVER_QUALITY_SCORES
+from thresher.text import quality_rules
 
 log = logging.getLogger(__name__)
 

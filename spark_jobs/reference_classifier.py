@@ -28,9 +28,8 @@ from pyspark.sql import functions as F
 
 from spark_jobs.delta_io import read_table
 from spark_jobs.domain_model import METADATA, save_model
-from spark_jobs.minhash import CHARACTER_LANGUAGES
 from thresher.config import Settings
-from thresher.languages import NTREX_TO_ISO
+from thresher.languages import CHARACTER_LANGUAGES, NTREX_TO_ISO
 from thresher.tables import BRONZE_DOCUMENTS
 
 log = logging.getLogger(__name__)

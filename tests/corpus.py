@@ -89,7 +89,7 @@ def write_curated_mixture(spark, settings, name: str = "default", documents: int
         ))  # fmt: skip
     for spec, rows in ((BRONZE_DOCUMENTS, bronze), (mixture_table(name), mixture)):
         path = ensure_table(spark, spec, settings)
-        spark.createDataFrame(rows, spec.schema).write.format("delta").mode("overwrite").save(path)
+        table_frame(spark, spec, rows).write.format("delta").mode("overwrite").save(path)
     return [row.doc_id for row in bronze]
 
 
@@ -138,7 +138,7 @@ def write_scored_documents(spark, settings, documents: int = 200, seed: int = 3)
         (BRONZE_DOCUMENTS, bronze), (SILVER_QUALITY_SCORES, scores), (SILVER_DOMAINS, domains)
     ):  # fmt: skip
         path = ensure_table(spark, spec, settings)
-        spark.createDataFrame(rows, spec.schema).write.format("delta").mode("overwrite").save(path)
+        table_frame(spark, spec, rows).write.format("delta").mode("overwrite").save(path)
     return [row.doc_id for row in bronze]
 
 

@@ -7,6 +7,10 @@ Standard library only, so every runtime can import it.
 
 from __future__ import annotations
 
+# Languages written without spaces between words: they are shingled, counted and split by
+# characters, not words (dedup shingles, quality rules, token counts, sentence splits).
+CHARACTER_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo"})
+
 # SIB-200 folder names (FLORES-200 codes) → ISO 639-1.
 FLORES_TO_ISO = {
     "arb_Arab": "ar", "deu_Latn": "de", "eng_Latn": "en", "fra_Latn": "fr", "hin_Deva": "hi",

@@ -1,6 +1,6 @@
 """The benchmark's shingles: lowercase word 5-grams (character 5-grams for unspaced scripts).
 
-The same convention as Thresher (``spark_jobs.minhash``): tokens are ``\\w+`` runs of the
+The same convention as Thresher (``thresher.text.minhash``): tokens are ``\\w+`` runs of the
 lowercased text, or its non-space characters for zh/ja/th/lo/km/my/bo; a document shorter
 than ``N`` tokens is one shingle. Ground truth and the peers that take shingles from us
 (datasketch, rensa) use these functions; datatrove and Thresher shingle for themselves.
@@ -13,9 +13,10 @@ import re
 import numpy as np
 import xxhash
 
+from thresher.languages import CHARACTER_LANGUAGES
+
 N = 5
 THRESHOLD = 0.8
-CHARACTER_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo"})
 DEFINITION = (
     "lowercase \\w+ word 5-grams; character 5-grams of non-space characters for "
     "zh/ja/th/lo/km/my/bo; a document of fewer than 5 tokens is one shingle"

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from models.mubench.items import Item, ItemsError
-from thresher.languages import FLORES_TO_ISO, NTREX_TO_ISO
+from thresher.languages import CHARACTER_LANGUAGES, FLORES_TO_ISO, NTREX_TO_ISO
 
 # "cause" / "effect" connectors per language, as lm-eval-harness's xcopa task writes them
 # (lm_eval/tasks/xcopa/utils.py); the option follows the connector after a space.
@@ -209,15 +209,11 @@ def load_flores(folder: Path) -> list[Item]:
     ]
 
 
-# Languages written without spaces between words: their sentences split by characters.
-UNSPACED = ("zh", "ja", "th")
-
-
 def split_sentence(text: str, language: str) -> tuple[str, str]:
     """A sentence's first half and the rest: at the middle word where words are separated
-    by spaces, at the middle character in :data:`UNSPACED` languages (or very short text)."""
+    by spaces, at the middle character in languages written without spaces (or very short text)."""
     words = text.split(" ")
-    if language not in UNSPACED and len(words) >= 4:
+    if language not in CHARACTER_LANGUAGES and len(words) >= 4:
         middle = len(words) // 2
         return " ".join(words[:middle]), " " + " ".join(words[middle:])
     middle = len(text) // 2

@@ -46,7 +46,7 @@ def kept_documents(settings: Settings, partition: dt.date) -> pd.DataFrame:
 
 def score_documents(docs: pd.DataFrame, model: str, cache_folder: str) -> pd.DataFrame:
     from models.murating.head import load_rater, score_texts
-    from spark_jobs.quality_rules import token_count
+    from thresher.text.quality_rules import token_count
 
     rater = load_rater(model, cache_folder)
     if hasattr(rater, "to"):

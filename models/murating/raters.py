@@ -4,7 +4,7 @@ Larger is better for every rater. Their scales differ and do not matter: aggrega
 (``bradley_terry``) only uses each rater's preference between two documents.
 
 - ``rules``: the share of the Gopher / C4 / FineWeb rules a document passes
-  (``spark_jobs.quality_rules``, the curation DAG's ``rules`` criterion) — cleanliness;
+  (``thresher.text.quality_rules``, the curation DAG's ``rules`` criterion) — cleanliness;
 - ``lexical``: lexical density, a readability-style proxy for educational value: vocabulary
   diversity, the share of long words and (saturating) length — informativeness;
 - ``e5_prototype``: zero-shot with the frozen multilingual-e5-small encoder: mean cosine to
@@ -61,14 +61,14 @@ class RuleRater:
 
     @property
     def version(self) -> str:
-        from spark_jobs.quality_rules import rules_version
         from thresher.config import QualitySettings
+        from thresher.text.quality_rules import rules_version
 
         return rules_version(QualitySettings())
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
-        from spark_jobs.quality_rules import evaluate, rule_values
         from thresher.config import QualitySettings
+        from thresher.text.quality_rules import evaluate, rule_values
 
         config = QualitySettings()
         return np.array([evaluate(rule_values(t, "en"), config)[0] for t in texts], dtype=float)

@@ -9,7 +9,7 @@ import json
 import pytest
 from pyspark.sql import Row
 
-from tests.corpus import ntrex_documents
+from tests.corpus import ntrex_documents, table_frame
 from tests.dags.conftest import airflow_cli
 from thresher import tracking
 from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP, SILVER_QUALITY_SCORES, mixture_table
@@ -35,7 +35,7 @@ def write_kept_documents(spark, settings, shared) -> int:
                              duplicate_of=None, duplicate_of_date=None, method=None))  # fmt: skip
     for spec, rows in ((BRONZE_DOCUMENTS, bronze), (SILVER_DEDUP, dedup)):
         path = ensure_table(spark, spec, settings)
-        spark.createDataFrame(rows, spec.schema).write.format("delta").mode("overwrite").save(path)
+        table_frame(spark, spec, rows).write.format("delta").mode("overwrite").save(path)
     return len(bronze)
 
 

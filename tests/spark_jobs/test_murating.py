@@ -150,7 +150,7 @@ def test_scores_from_the_gpu_entry_point_match_scoring_in_spark(
                  method=None if i else "exact") for i, r in enumerate(bronze)]  # fmt: skip
     for spec, rows in ((BRONZE_DOCUMENTS, bronze), (SILVER_DEDUP, dedup)):
         path = ensure_table(spark, spec, settings)
-        spark.createDataFrame(rows, spec.schema).write.format("delta").mode("overwrite").save(path)
+        table_frame(spark, spec, rows).write.format("delta").mode("overwrite").save(path)
     monkeypatch.setenv("THRESHER_HOME", str(settings.home))
     monkeypatch.setenv("THRESHER_MURATING_EMBEDDING_CACHE", str(cache))
     result = rate_entry.main(["--model", str(model), "--partition", DAY.isoformat(),
@@ -169,7 +169,7 @@ def test_scores_from_the_gpu_entry_point_match_scoring_in_spark(
 
 def _write(spark, spec, settings, rows) -> None:
     path = ensure_table(spark, spec, settings)
-    spark.createDataFrame(rows, spec.schema).write.format("delta").mode("append").save(path)
+    table_frame(spark, spec, rows).write.format("delta").mode("append").save(path)
 
 
 def test_selection_read_from_the_lake_records_the_versions_it_read(spark, settings):

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from spark_jobs import quality, quality_rules, reference_classifier
+from spark_jobs import quality, reference_classifier
 from spark_jobs.delta_io import read_table, replace_rows, rows_where
 from tests.conftest import make_settings
 from tests.corpus import ntrex_documents, table_frame
 from tests.spark_jobs.test_dedup import bronze_row
 from thresher.config import QualitySettings
 from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP, SILVER_QUALITY_SCORES
+from thresher.text import quality_rules
 
 DAY = dt.date(2026, 11, 3)
 

@@ -27,6 +27,7 @@ def run_main(tiny_lm, output, *extra):
 def test_end_to_end_on_real_items(tiny_lm, shared_data, tmp_path, monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.setenv("THRESHER_RESULT_PATH", str(tmp_path / "result.json"))
+    monkeypatch.setenv("THRESHER_CHECKPOINT_ROOT", str(tmp_path))
     mlflow_before = "mlflow" in sys.modules
     output = tmp_path / "out"
     args = ("--items", "xcopa,sib200,xquad", "--languages", "th", "tr", "--limit", "2")
@@ -103,6 +104,7 @@ def test_logs_to_mlflow_when_the_tracking_uri_is_set(tiny_lm, tmp_path, monkeypa
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "mubench-test")
     monkeypatch.setenv("THRESHER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("THRESHER_CHECKPOINT_ROOT", str(tmp_path))
     items = aligned_items(tmp_path / "items.jsonl")
     output = tmp_path / "out"
     first = run_main(tiny_lm, output, "--items", str(items), "--run-key", "mubench/test")
@@ -138,7 +140,8 @@ def test_logs_to_mlflow_when_the_tracking_uri_is_set(tiny_lm, tmp_path, monkeypa
         ("bad_max_length", "--max-length must be at least 2, got 1"),
     ],
 )
-def test_bad_input_exits_2_with_a_message(tiny_lm, tmp_path, capsys, case, message):
+def test_bad_input_exits_2_with_a_message(tiny_lm, tmp_path, capsys, case, message, monkeypatch):
+    monkeypatch.setenv("THRESHER_CHECKPOINT_ROOT", str(tmp_path))
     items = aligned_items(tmp_path / "items.jsonl")
     model, extra = str(tiny_lm), []
     if case == "missing_model":

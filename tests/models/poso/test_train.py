@@ -105,6 +105,7 @@ def _exit(argv, capsys) -> tuple[int, str]:
 )  # fmt: skip
 def test_bad_input_exits_2_with_one_line(make_input, message, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("THRESHER_TRACKING_TRACKING_URI", "off")
+    monkeypatch.setenv("THRESHER_CHECKPOINT_ROOT", str(tmp_path))
     argv = ["--events", str(make_input(tmp_path)), "--model", "baseline", "--seed", "1",
             "--output", str(tmp_path / "out")]  # fmt: skip
     code, err = _exit(argv, capsys)
@@ -118,6 +119,7 @@ def test_main_logs_params_epochs_groups_and_the_model_to_mlflow(events, tmp_path
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("THRESHER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("THRESHER_CHECKPOINT_ROOT", str(tmp_path))
     monkeypatch.setenv("THRESHER_TRACKING_TRACKING_URI", uri)
     monkeypatch.setenv("THRESHER_TRACKING_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
     argv = ["--events", events, "--model", "poso_mmoe", "--seed", "2", "--output",

@@ -24,9 +24,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from spark_jobs.minhash import CHARACTER_LANGUAGES
-from spark_jobs.stopwords import STOP_WORDS
 from thresher.config import QualitySettings
+from thresher.languages import CHARACTER_LANGUAGES
+from thresher.text.stopwords import STOP_WORDS
 
 # Bump when a rule's definition changes: the version of the stored scores changes with it.
 RULES_REVISION = 1

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from spark_jobs import minhash
+from thresher.languages import CHARACTER_LANGUAGES
+from thresher.text import minhash
 
 TEXT = (
     "the river rose through the night and by morning the old bridge was under water while "
@@ -79,7 +80,7 @@ def test_batch_shingling_matches_the_reference_tokens_and_single_documents(monke
     hashes, offsets = minhash.batch_shingles(texts, languages, 5, 3)
     assert offsets.tolist()[0] == 0 and offsets[-1] == hashes.size and offsets.size == 8
     for i, (text, language) in enumerate(zip(texts, languages, strict=True)):
-        n = 3 if language in minhash.CHARACTER_LANGUAGES else 5
+        n = 3 if language in CHARACTER_LANGUAGES else 5
         own = hashes[offsets[i] : offsets[i + 1]]
         assert own.size == _reference_shingle_count(text, language, n)
         assert np.array_equal(own, minhash.shingle_hashes(text, language, n))

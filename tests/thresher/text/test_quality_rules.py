@@ -1,8 +1,8 @@
 import pytest
 
-from spark_jobs import quality_rules as qr
 from tests.corpus import NTREX_LANGUAGES, ntrex_documents
 from thresher.config import QualitySettings
+from thresher.text import quality_rules as qr
 
 CONFIG = QualitySettings()
 PROSE = (

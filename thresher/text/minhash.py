@@ -23,9 +23,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from thresher.languages import CHARACTER_LANGUAGES
+
 MAX_HASH = np.uint32(0xFFFFFFFF)
-# Languages whose text has no spaces between words: shingle characters, not words.
-CHARACTER_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo"})
 _WORDS = re.compile(r"\w+", re.UNICODE)
 _POLY_BASE = np.uint64(1_000_003)
 _CHAR_WEIGHTS = np.random.default_rng(0x5448524553484552).integers(
