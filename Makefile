@@ -48,7 +48,7 @@ env: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev,ml]"
+	$(BIN)/pip install --quiet -e ".[spark,airflow,ml,dev]"
 	$(BIN)/pip install --quiet --no-deps recbole==1.2.1
 	@touch $@
 
@@ -97,7 +97,7 @@ mlflow-ui: env
 BENCH_ARGS ?= --sizes small,large
 BENCH_STAMP := $(VENV)/.installed-bench
 $(BENCH_STAMP): pyproject.toml $(STAMP)
-	$(BIN)/pip install --quiet -e ".[dev,ml,bench]"
+	$(BIN)/pip install --quiet -e ".[spark,airflow,ml,dev,bench]"
 	@touch $@
 
 bench-dedup: $(BENCH_STAMP)

@@ -23,12 +23,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from models.murating.bradley_terry import pairwise_loss
-from models.murating.embeddings import EmbeddingCache
 from models.murating.evaluate import evaluate, flat_metrics, json_safe
 from models.murating.head import BACKENDS, build_rater, score_texts
 from thresher.config import Settings
 from thresher.entrypoint import BadInput, Tracker, open_tracker, run_entry_point, task_output
+from thresher.murating.bradley_terry import pairwise_loss
+from thresher.murating.embeddings import EmbeddingCache
 
 log = logging.getLogger(__name__)
 CHECKPOINT = "checkpoint.pt"

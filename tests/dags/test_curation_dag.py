@@ -9,10 +9,11 @@ import json
 import pytest
 from pyspark.sql import functions as F
 
+from spark_jobs import cli
 from spark_jobs.delta_io import read_table
 from tests.corpus import html_page, ntrex_documents
 from tests.dags.conftest import airflow_cli
-from thresher import cli, tracking
+from thresher import tracking
 from thresher.tables import (
     BRONZE_DOCUMENTS,
     QUARANTINE,

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from models.murating.head import load_rater, score_texts
-from models.murating.pairs import training_pairs
 from models.murating.train import TrainConfig, main, train
+from thresher.murating.pairs import training_pairs
 
 
 @pytest.fixture
