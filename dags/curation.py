@@ -33,7 +33,7 @@ RUN_KEY = DAG_ID + "/{{ run_id }}"
 def _context():
     from thresher.jobs import JobContext
     from thresher.partitions import partition_from_context
-    from thresher_tasks.secrets import settings_with_masked_secrets
+    from thresher_tasks.secret_masking import settings_with_masked_secrets
 
     context = get_current_context()
     return context, partition_from_context(context), settings_with_masked_secrets(), JobContext
