@@ -121,7 +121,8 @@ def test_main_logs_params_epochs_groups_and_the_model_to_mlflow(events, tmp_path
     monkeypatch.setenv("THRESHER_TRACKING_TRACKING_URI", uri)
     monkeypatch.setenv("THRESHER_TRACKING_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
     client = MlflowClient(uri)
-    parent = client.create_run(client.create_experiment("thresher-poso")).info.run_id
+    experiment = client.create_experiment("thresher-poso", (tmp_path / "artifacts").as_uri())
+    parent = client.create_run(experiment).info.run_id
     argv = ["--events", events, "--model", "poso_mmoe", "--seed", "2", "--output",
             str(tmp_path / "out"), "--max-epochs", "2", "--embedding-dim", "4", "--threads", "1",
             "--parent-run-id", parent, "--run-key", "grid-1/poso_mmoe/s2"]  # fmt: skip
