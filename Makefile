@@ -123,8 +123,8 @@ gpu-check: env
 	$(BIN)/python -m bench.gpu_check prepare --out $(CURDIR)/.gpu
 	$(BIN)/python -m bench.gpu_check run --data $(CURDIR)/.gpu --out bench/results
 
-# POSO grid on MovieLens-100K (recbole's copy): test GAUC overall / new / regular users per
-# model over 3 seeds → bench/results/poso.json.
+# POSO grid on MovieLens-100K (recbole's copy), the poso DAG's grid: each POSO variant against
+# its plain twin on new / regular / all users over 10 paired seeds → bench/results/poso.json.
 bench-poso: env
 	$(BIN)/python -m bench.poso $(BENCH_ARGS)
 

@@ -459,7 +459,8 @@ SILVER_POSO_EVENTS = TableSpec(
         ("rating", "double", True),
         # 1 when rating >= poso.positive_rating (or the log's label is positive), else 0.
         ("label", "int", False),
-        # "train", "valid" or "test": a time-ordered split over all events.
+        # "train", "valid", "test" or "held_out" (poso.split): the training users' events cut
+        # by time; a held-out user's first events valid or test, the rest "held_out".
         ("split", "string", False),
         # Personalisation code: the user's interactions before this event (ties in time
         # ordered by item_id), its log2 bucket, and the group it puts the event in.
@@ -473,7 +474,7 @@ SILVER_POSO_EVENTS = TableSpec(
     ),
     keys=("dataset", "event_id"),
     partition_by=("dataset",),
-    comment="User-item interactions with a binary label, a time-ordered split and the "
+    comment="User-item interactions with a binary label, a split (held-out users / time) and the "
     "personalisation code (activity before the event, new/regular user group).",
 )
 
