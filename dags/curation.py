@@ -14,14 +14,12 @@ imports no Spark, MLflow or pandas.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
 from thresher import names
 from thresher.config import Settings
 from thresher.jobs import CURATION, Job
+from thresher_tasks.dag_arguments import dag_arguments, path_param
 
 DAG_ID = "curation"
 SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
@@ -107,37 +105,30 @@ def submitted(job: Job, gate: bool = False):
 
 
 @dag(
-    dag_id=DAG_ID,
-    description="Ingest, deduplicate, score, classify and sample multilingual pages; "
-    "a Great Expectations gate after every stage.",
-    schedule="@daily",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["thresher", "curation", "spark", "delta", "dedup", "quadmix"],
-    default_args={
-        "owner": "thresher",
-        "retries": SETTINGS.airflow.task_retries,
-        "retry_delay": timedelta(seconds=SETTINGS.airflow.retry_delay_seconds),
-        "retry_exponential_backoff": True,
-        "on_failure_callback": _fail_tracking_run,
-    },
-    params={
-        "input_path": Param(
-            SETTINGS.input_path,
-            type="string",
-            pattern=names.PATH_PATTERN,
-            description="File or folder of HTML / Mallard / JSONL / WARC / Parquet input.",
-        ),
-        "source": Param(
-            "",
-            type="string",
-            pattern=r"^$|" + names.LABEL_PATTERN,
-            description="Source label stored with every document (letters, digits, . _ -); "
-            "empty: the folder's name.",
-        ),
-    },
-    doc_md=__doc__,
+    **dag_arguments(
+        DAG_ID,
+        SETTINGS,
+        description="Ingest, deduplicate, score, classify and sample multilingual pages; "
+        "a Great Expectations gate after every stage.",
+        schedule="@daily",
+        tags=["curation", "spark", "delta", "dedup", "quadmix"],
+        doc_md=__doc__,
+        params={
+            "input_path": path_param(
+                SETTINGS.input_path,
+                "File or folder of HTML / Mallard / JSONL / WARC / Parquet input.",
+            ),
+            "source": Param(
+                "",
+                type="string",
+                pattern=r"^$|" + names.LABEL_PATTERN,
+                description="Source label stored with every document (letters, digits, . _ -); "
+                "empty: the folder's name.",
+            ),
+        },
+        retry_exponential_backoff=True,
+        on_failure_callback=_fail_tracking_run,
+    )
 )
 def curation():
     mlflow_run_id = open_tracking_run()

@@ -23,20 +23,17 @@ from its last epoch.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
 from models.poso import grid
 from thresher import names
 from thresher.config import Settings
 from thresher_tasks import Resources, model_task
+from thresher_tasks.dag_arguments import RUN_FOLDER, dag_arguments, path_param
 
 DAG_ID = "poso"
 SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
 
-RUN_FOLDER = "{{ run_id | replace(':', '-') | replace('+', '-') }}"
 # The export prepare_events wrote (thresher.config.poso_events_export of the dataset).
 EVENTS = "{{ ti.xcom_pull(task_ids='prepare_events')['export_path'] }}"
 PARENT_RUN = "{{ ti.xcom_pull(task_ids='open_experiment')['run_id'] }}"
@@ -58,33 +55,26 @@ def training_arguments(cell: grid.Cell) -> list[str]:
 
 
 @dag(
-    dag_id=DAG_ID,
-    description="POSO cold-start experiments: baseline vs POSO(MLP/MMoE/MHA) over seeds.",
-    schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["thresher", "poso", "recsys", "gpu", "mlflow"],
-    default_args={
-        "owner": "thresher",
-        "retries": SETTINGS.airflow.task_retries,
-        "retry_delay": timedelta(seconds=SETTINGS.airflow.retry_delay_seconds),
-    },
-    params={
-        "dataset": Param(
-            SETTINGS.poso.dataset,
-            type="string",
-            pattern=names.LABEL_PATTERN,
-            description="partition of silver.poso_* and of the export",
-        ),
-        "input_path": Param(
-            SETTINGS.poso.input_path,
-            type="string",
-            pattern=r"^$|" + names.PATH_PATTERN,
-            description="MovieLens-format folder; empty: ML-100K from recbole",
-        ),
-    },  # fmt: skip
-    doc_md=__doc__,
+    **dag_arguments(
+        DAG_ID,
+        SETTINGS,
+        description="POSO cold-start experiments: baseline vs POSO(MLP/MMoE/MHA) over seeds.",
+        tags=["poso", "recsys", "gpu", "mlflow"],
+        doc_md=__doc__,
+        params={
+            "dataset": Param(
+                SETTINGS.poso.dataset,
+                type="string",
+                pattern=names.LABEL_PATTERN,
+                description="partition of silver.poso_* and of the export",
+            ),
+            "input_path": path_param(
+                SETTINGS.poso.input_path,
+                "MovieLens-format folder; empty: ML-100K from recbole",
+                optional=True,
+            ),
+        },
+    )
 )
 def poso():
     @task
