@@ -7,6 +7,8 @@ PYTHON ?= python3.11
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# What a cold `make env` fetches (README, Quickstart: measured on an empty pip cache).
+COLD_INSTALL := downloading about ?? GB from PyPI (torch ?? with its CUDA libraries is ?? GB of it) into .venv/ (?? GB), ?? minutes
 
 export THRESHER_HOME ?= $(CURDIR)/.thresher
 export SPARK_LOCAL_IP := 127.0.0.1
@@ -29,7 +31,7 @@ DEMO_DATE ?= $(shell date -u +%F)
 # embedding them takes ~11 min on 2 cores; 200 takes ~4).
 DEMO_LABELS ?= 200
 
-.PHONY: help env env-vars test lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-dedup bench-sampling bench-domain bench-pretrain bench-poso bench-murating bench-mixsearch bench-langmix gpu-check
+.PHONY: help env prerequisites env-vars test lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-dedup bench-sampling bench-domain bench-pretrain bench-poso bench-murating bench-mixsearch bench-langmix gpu-check
 
 help:
 	@echo "make demo        run the curation DAG end to end on real multilingual pages"
@@ -39,12 +41,19 @@ help:
 	@echo "make bench-dedup | bench-sampling | bench-domain | bench-pretrain | bench-poso | bench-murating | bench-mixsearch | bench-langmix"
 	@echo "                 benchmarks → bench/results/"
 
-env: $(STAMP)
+env: prerequisites $(STAMP)
+
+# Python 3.11 with venv and Java 17+ (apt-get installs them where it may), checked every time:
+# Spark sessions run the same check, but a missing Java is best found before any install.
+prerequisites:
+	@scripts/install_prerequisites.sh $(PYTHON)
 
 # recbole only for the MovieLens-100K files it ships (POSO experiments): its own requirements
 # pin ray<=2.6.3 and more, none of which is needed to read them.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml | prerequisites
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -d $(VENV)/lib/python3.11/site-packages/torch || echo "make env: first install:" \
+	  "$(COLD_INSTALL)"
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev,ml]"
 	$(BIN)/pip install --quiet --no-deps recbole==1.2.1
