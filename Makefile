@@ -44,8 +44,8 @@ help:
 
 env: prerequisites $(STAMP)
 
-# Python 3.11 with venv and Java 17+ (apt-get installs them where it may), checked every time:
-# Spark sessions run the same check, but a missing Java is best found before any install.
+# Python 3.11 with venv, Java 17+ and libgomp1 (apt-get installs them where it may), checked
+# every time: Spark sessions run the same Java check, but it is best failed before any install.
 prerequisites:
 	@scripts/install_prerequisites.sh $(PYTHON)
 

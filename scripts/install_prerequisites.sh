@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make env's first step: Python 3.11 with its venv module, and Java 17+ for Spark.
+# make env's first step: Python 3.11 with its venv module, Java 17+ for Spark, and the OpenMP
+# runtime that LightGBM's PyPI wheel links against (unlike torch's, it does not bundle one).
 # Where one is missing on Debian/Ubuntu and this user may install packages (root, or sudo),
 # apt-get installs it and one line says so; otherwise this stops with one line naming the
 # package. The Java check is thresher.prerequisites, the one every Spark session runs.
@@ -64,4 +65,15 @@ if ! java_package=$(java_check 2>/dev/null); then
   fi
   # Prints the one-line reason (and the package that fixes it) when Java is still missing.
   java_check >/dev/null
+fi
+
+openmp_ready() { "$python" -c 'import ctypes; ctypes.CDLL("libgomp.so.1")' >/dev/null 2>&1; }
+if ! openmp_ready; then
+  if may_install; then
+    apt_install libgomp1 "the OpenMP runtime LightGBM loads (libgomp.so.1) not found"
+  fi
+  openmp_ready || {
+    echo "make env: libgomp.so.1, the OpenMP runtime LightGBM loads, not found: install libgomp1" >&2
+    exit 1
+  }
 fi
