@@ -7,6 +7,9 @@ PYTHON ?= python3.11
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# What a cold `make env` fetches (README, Quickstart: measured on Debian 12 with an empty pip cache).
+COLD_INSTALL := about 3.9 GB from PyPI (3.0 GB of it torch with its CUDA libraries, installed \
+  even without a GPU), 8.1 GB in .venv/, 4 minutes on a fast link (5 more per 100 Mbit/s)
 
 export THRESHER_HOME ?= $(CURDIR)/.thresher
 export SPARK_LOCAL_IP := 127.0.0.1
@@ -31,7 +34,7 @@ DEMO_DATE ?= $(shell date -u +%F)
 # embedding them takes ~11 min on 2 cores; 200 takes ~4).
 DEMO_LABELS ?= 200
 
-.PHONY: help env env-vars test lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-dedup bench-sampling bench-domain bench-pretrain bench-poso bench-murating bench-mixsearch bench-langmix gpu-check
+.PHONY: help env prerequisites env-vars test lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-dedup bench-sampling bench-domain bench-pretrain bench-poso bench-murating bench-mixsearch bench-langmix gpu-check
 
 help:
 	@echo "make demo        run the curation DAG end to end on real multilingual pages"
@@ -41,12 +44,18 @@ help:
 	@echo "make bench-dedup | bench-sampling | bench-domain | bench-pretrain | bench-poso | bench-murating | bench-mixsearch | bench-langmix"
 	@echo "                 benchmarks → bench/results/"
 
-env: $(STAMP)
+env: prerequisites $(STAMP)
+
+# Python 3.11 with venv, Java 17+ and libgomp1 (apt-get installs them where it may), checked
+# every time: Spark sessions run the same Java check, but it is best failed before any install.
+prerequisites:
+	@scripts/install_prerequisites.sh $(PYTHON)
 
 # recbole only for the MovieLens-100K files it ships (POSO experiments): its own requirements
 # pin ray<=2.6.3 and more, none of which is needed to read them.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml | prerequisites
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -d $(VENV)/lib/python3.11/site-packages/torch || echo "make env: first install: $(COLD_INSTALL)"
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[spark,airflow,ml,dev]"
 	$(BIN)/pip install --quiet --no-deps recbole==1.2.1

@@ -7,6 +7,7 @@ import sys
 from importlib import metadata
 
 from thresher.config import Settings
+from thresher.prerequisites import check_java
 
 DELTA_EXTENSIONS = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
@@ -50,7 +51,8 @@ def get_spark(settings: Settings, app_name: str = "thresher"):
     """Return the active session, or build one from ``settings``.
 
     An existing session (spark-submit's, or a test's) is reused as is: its master and
-    packages were fixed when its JVM started.
+    packages were fixed when its JVM started. Before a new one starts, a missing or too old
+    Java raises ``thresher.config.ConfigError`` (one line naming the package to install).
     """
     from pyspark.sql import SparkSession
 
@@ -58,6 +60,8 @@ def get_spark(settings: Settings, app_name: str = "thresher"):
     if active is not None:
         return active
 
+    # Without a usable Java, PySpark fails later with a JVM launch trace; say what to install.
+    check_java()
     if settings.spark.master.startswith("local"):
         # Bind to loopback and run Python workers on this interpreter (the venv's).
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
