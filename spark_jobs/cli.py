@@ -96,11 +96,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = _parser().parse_args(argv)
     try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        print(f"thresher: configuration: {exc}", file=sys.stderr)
+        return _command(args, Settings.from_env())
+    except ConfigError as exc:  # a setting, or a missing prerequisite such as Java
+        print(f"thresher: {args.command}: {exc}", file=sys.stderr)
         return 2
 
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "config":
         print(json.dumps(settings.as_params(), indent=2))
         return 0

@@ -13,15 +13,16 @@ def test_cli_spark_job_without_java_raises_config_error_not_a_jvm_trace(tmp_path
     empty = tmp_path / "bin"
     empty.mkdir()
     done = subprocess.run(
-        [sys.executable, "-m", "thresher.cli", "tables"],
+        [sys.executable, "-m", "spark_jobs.cli", "tables"],
         env={"PATH": str(empty), "THRESHER_HOME": str(tmp_path / "home")},
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert done.returncode == 1
-    last_line = done.stderr.strip().splitlines()[-1]
-    assert last_line.startswith("thresher.prerequisites.MissingPrerequisite: Spark needs Java 17+")
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()  # one line, no traceback
+    assert line.startswith("thresher: tables: Spark needs Java 17+")
+    last_line = line
     assert f"install {JAVA_PACKAGE}" in last_line
     # get_spark stopped before PySpark tried to launch the gateway.
     assert "JAVA_GATEWAY_EXITED" not in done.stderr
