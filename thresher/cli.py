@@ -18,6 +18,7 @@ import logging
 import sys
 import uuid
 
+from thresher import object_store
 from thresher.config import Settings
 from thresher.partitions import parse_partition
 
@@ -69,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = _parser().parse_args(argv)
     settings = Settings.from_env()
+    if args.command != "config" and object_store.is_object_store(settings.storage_root):
+        try:
+            object_store.check_bucket(settings.storage_root)
+        except object_store.ObjectStoreError as problem:
+            print(f"thresher: {problem}", file=sys.stderr)
+            return 2
 
     if args.command == "config":
         print(json.dumps(settings.as_params(), indent=2))
