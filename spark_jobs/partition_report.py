@@ -24,6 +24,13 @@ from thresher.report_page import ReportPage, shares
 from thresher.tables import BRONZE_DOCUMENTS, GATE_RESULTS, SILVER_DEDUP, SILVER_QUALITY_SCORES
 
 LABELS = [f"p{int(p * 100)}" for p in PERCENTILES]
+# Stages in pipeline order; the accounting names them "<stage>[<source>]".
+STAGE_ORDER = ("ingest", "dedup", "quality", "domains", "mixture")
+
+
+def _stage_rank(name: str) -> tuple[int, str]:
+    stage = name.partition("[")[0]
+    return (STAGE_ORDER.index(stage) if stage in STAGE_ORDER else len(STAGE_ORDER), name)
 
 
 def gate_rows(spark: SparkSession, settings: Settings, partition: dt.date) -> list[tuple]:
@@ -65,7 +72,7 @@ def quality_by_language(spark: SparkSession, settings: Settings, partition: dt.d
         .orderBy("criterion", "language")
     )
     return [
-        (r["criterion"], r["language"], r["documents"], r["passed"], *r["quantiles"])
+        (r["criterion"], r["language"], r["documents"], f"{r['passed']:.0%}", *r["quantiles"])
         for r in grouped.collect()
     ]
 
@@ -100,7 +107,7 @@ def partition_page(
     page.checks(gates)
 
     page.section("Stage funnel", "in = kept + dropped + quarantined at every stage.")
-    stages = stats["stages"]
+    stages = {name: stats["stages"][name] for name in sorted(stats["stages"], key=_stage_rank)}
     page.table(
         ("stage", "in", "kept", "dropped", "quarantined"),
         [(name, s["in"], s["kept"], sum(s["dropped"].values()), sum(s["quarantined"].values()))

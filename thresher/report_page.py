@@ -9,8 +9,10 @@ fetch: inline CSS, tables, and bar charts drawn as plain HTML. Every text is esc
     page.section("Languages").bars({"en": {"before": 0.6, "after": 0.5}}, ("before", "after"))
     tracking.log_report(settings, run_id, page)           # → report.html in the run
 
-The curation run (``spark_jobs.partition_report``), the mixture search and MuRating build their
-pages with it; a study logs its own the same way, with ``log_report(settings, run_id, page)``.
+The curation run (``spark_jobs.partition_report``), the mixture search
+(``models.mixture_search.choose``) and MuRating (``models.murating.train``) build their pages
+with it. A study logs its own the same way: ``tracking.log_report(settings, run_id, page)``
+with a run id, or ``tracker.log_artifact(write_page(page, folder))`` from a model task.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ p.sub,p.note{color:#57606a;margin:4px 0 10px}
 table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}
 th,td{border:1px solid #d0d7de;padding:3px 8px;text-align:right}
 th{background:#f6f8fa}td:first-child,th:first-child{text-align:left}
-.bars td{border:none;padding:1px 6px;vertical-align:middle}.bar{height:12px;display:inline-block}
+.bars td{border:none;padding:1px 6px;vertical-align:middle;text-align:left}
+.bar{height:12px;display:inline-block}
 .legend span{display:inline-block;margin-right:14px;font-size:12px}
 .legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
 .ok{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}
@@ -140,6 +143,15 @@ class ReportPage:
             f"<title>{html.escape(self.title)}</title><style>{STYLE}</style></head>"
             f"<body>{body}</body></html>"
         )
+
+
+def write_page(page: ReportPage, folder, name: str = ARTIFACT):
+    """Write the page into ``folder`` (for a tracker's ``log_artifact``) and return its path."""
+    from pathlib import Path
+
+    path = Path(folder) / name
+    path.write_text(page.render(), encoding="utf-8")
+    return path
 
 
 def shares(counts: Mapping[str, float]) -> dict[str, float]:
