@@ -5,12 +5,13 @@
 #
 #   scripts/run_dag.sh DAG_ID PARTITION CONF_JSON
 #
-# The run's logical date is PARTITION at the current UTC time of day: the DAGs' partition is
-# the date of the data interval (thresher.partitions), and the time keeps each run's logical
-# date unique, so the same partition can be run again. Only this run is scheduled
-# (use_job_schedule off: no catch-up run appears). The scheduler, and the API server its task
-# processes report to (127.0.0.1:8080), run until the DAG run ends; their logs and the run's
-# id go to $AIRFLOW_HOME/run-<dag>/. Exit status 0 only when the run succeeded.
+# The run is a one-day backfill of PARTITION (logical date PARTITION 00:00, the partition the
+# DAG's tasks own); a run that already exists for it is cleared and run again with CONF_JSON.
+# `airflow dags trigger` would not do: its data interval is the trigger's wall-clock time,
+# whatever logical date it is given. Only this run is scheduled (use_job_schedule off: no
+# catch-up run appears). The scheduler, and the API server its task processes report to
+# (127.0.0.1:8080), run until the DAG run ends; their logs, the run's id and its wall-clock
+# bounds go to $AIRFLOW_HOME/run-<dag>/. Exit status 0 only when the run succeeded.
 set -euo pipefail
 dag=${1:?usage: run_dag.sh DAG_ID PARTITION CONF_JSON}
 partition=${2:?partition date YYYY-MM-DD}
@@ -40,17 +41,22 @@ airflow dags unpause "$dag" > /dev/null
 airflow api-server --host 127.0.0.1 --port 8080 > "$logs/api-server.log" 2>&1 & pids+=($!)
 airflow scheduler > "$logs/scheduler.log" 2>&1 & pids+=($!)
 
-logical_date="${partition}T$(date -u +%H:%M:%S)+00:00"
-run_id="manual__${logical_date}"
-airflow dags trigger "$dag" --logical-date "$logical_date" --run-id "$run_id" --conf "$conf" \
-  > "$logs/trigger.log" 2>&1 || { tail -20 "$logs/trigger.log"; exit 1; }
 triggered=$(date -u +%s)
+airflow backfill create --dag-id "$dag" --from-date "$partition" --to-date "$partition" \
+  --dag-run-conf "$conf" --reprocess-behavior completed > "$logs/backfill.log" 2>&1 \
+  || { tail -20 "$logs/backfill.log"; exit 1; }
+run_id=$(airflow dags list-runs "$dag" -o json 2>/dev/null | python -c '
+import json, sys
+runs = [r for r in json.load(sys.stdin)
+        if (r["logical_date"] or "").replace(" ", "T")[:19] == sys.argv[1] + "T00:00:00"]
+print(runs[0]["run_id"] if runs else "")' "$partition")
+[ -n "$run_id" ] || { echo "no run of $dag for $partition after the backfill" >&2; exit 1; }
 echo "$run_id" > "$logs/last-run-id"
 echo "DAG run $run_id queued; scheduler and API server logs in $logs"
 
 state=""
 while :; do
-  sleep 10
+  sleep 20
   state=$(airflow dags state "$dag" "$run_id" 2>/dev/null | tail -1 | cut -d, -f1)
   case "$state" in success|failed) break ;; esac
   for pid in "${pids[@]}"; do
@@ -58,7 +64,7 @@ while :; do
   done
 done
 finished=$(date -u +%s)
-# Wall-clock bounds of the run as seen from outside Airflow (10 s polls): what the UI check
+# Wall-clock bounds of the run as seen from outside Airflow (20 s polls): what the UI check
 # compares the duration Airflow shows with.
 printf '{"run_id": "%s", "state": "%s", "triggered_at": %s, "finished_at": %s}\n' \
   "$run_id" "$state" "$triggered" "$finished" > "$logs/last-run.json"
