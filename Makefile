@@ -113,6 +113,7 @@ airflow-ui: airflow-db
 	AIRFLOW__API__HOST=127.0.0.1 $(BIN)/airflow standalone
 
 mlflow-ui: env
+	@echo "MLflow UI: http://127.0.0.1:5000/#/experiments?workflowType=machine_learning"
 	$(BIN)/mlflow server --backend-store-uri sqlite:///$(THRESHER_HOME)/mlflow.db \
 	  --default-artifact-root $(THRESHER_HOME)/mlartifacts --host 127.0.0.1 --port 5000
 

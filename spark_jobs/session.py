@@ -97,6 +97,8 @@ def session_conf(settings: Settings) -> dict[str, str]:
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={settings.home}",
         # Delta's log replay is tiny here; the default 50 partitions only add task overhead.
         "spark.databricks.delta.snapshotPartitions": "2",
+        # The console progress bar goes to stderr, which Airflow's task log shows as ERROR lines.
+        "spark.ui.showConsoleProgress": "false",
     }
     store = object_store_conf(settings)
     conf.update({k: v for k, v in store.items() if k != "spark.jars.packages"})
