@@ -118,40 +118,42 @@ def _task_states(home: Path, run_id: str) -> dict[str, str]:
 def test_the_mlflow_run_shows_its_stage_metrics_and_report(demo, browser, shots):
     from mlflow.tracking import MlflowClient
 
+    from thresher import tracking
+
     client = MlflowClient(tracking_uri=f"sqlite:///{demo['home'] / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("thresher-curation")
+    assert experiment.tags[tracking.EXPERIMENT_KIND_TAG] == tracking.MODEL_TRAINING_KIND
     (run,) = client.search_runs(
         [experiment.experiment_id], f"tags.`airflow.run_id` = '{demo['run_id']}'"
     )
+    assert run.info.status == "FINISHED"
+    run_page = f"#/experiments/{experiment.experiment_id}/runs/{run.info.run_id}"
     with mlflow_server(demo["home"]) as base:
         page = browser.new_page()
-        # The experiment as a new user opens it from the list: the model-training view.
-        page.goto(f"{base}/#/experiments")
-        page.get_by_text("thresher-curation").first.click()
-        page.get_by_text(run.info.run_name).first.wait_for(timeout=60_000)
-        page.screenshot(path=shots / "mlflow-experiment.png", full_page=False)
-        assert "Traces" not in page.locator("main").inner_text()[:200]
+        # The experiment as the links Thresher prints open it: the model-training view's runs.
+        page.goto(f"{base}/#/experiments/{experiment.experiment_id}?{tracking.UI_VIEW}")
+        page.get_by_text(run.info.run_name).first.wait_for(timeout=120_000)
+        page.get_by_text("Model training").first.wait_for()
+        page.screenshot(path=shots / "mlflow-experiment.png")
+        body = page.locator("body").inner_text()
+        assert "Runs" in body and "Evaluation runs" not in body
 
-        page.goto(
-            f"{base}/#/experiments/{experiment.experiment_id}/runs/{run.info.run_id}/model-metrics"
-        )
-        page.get_by_text("ingest.kept").first.wait_for(timeout=60_000)
-        page.screenshot(path=shots / "mlflow-run-metrics.png", full_page=False)
+        page.goto(f"{base}/{run_page}?{tracking.UI_VIEW}")
+        page.get_by_text("ingest.kept").first.wait_for(timeout=120_000)
+        page.screenshot(path=shots / "mlflow-run.png", full_page=True)
         text = page.locator("body").inner_text()
-        for metric in ("ingest.kept", "dedup.kept", "gate.bronze_documents.success"):
+        for metric in ("ingest.kept", "dedup.kept", "gate.bronze_documents.success",
+                       "gate.gold_mixture.success", "bronze.documents"):  # fmt: skip
             assert metric in text
 
-        page.goto(
-            f"{base}/#/experiments/{experiment.experiment_id}/runs/{run.info.run_id}"
-            "/artifacts/report.html"
-        )
+        page.goto(f"{base}/{run_page}/artifacts/report.html?{tracking.UI_VIEW}")
         report = page.frame_locator("iframe").first
-        report.get_by_text(f"Curation of {run.data.tags['thresher.partition']}").wait_for(
-            timeout=60_000
-        )
-        page.screenshot(path=shots / "mlflow-report.png", full_page=False)
+        heading = f"Curation of {run.data.tags['thresher.partition']}"
+        report.get_by_text(heading).wait_for(timeout=120_000)
+        page.screenshot(path=shots / "mlflow-report.png")
         frame_text = report.locator("body").inner_text()
-        for heading in ("Gates", "Stage funnel", "Quality percentiles per language",
-                        "Dedup clusters"):  # fmt: skip
-            assert heading in frame_text
+        for section in ("5 of 5 Great Expectations gates passed", "Stage funnel",
+                        "Tokens by language, before and after sampling",
+                        "Quality percentiles per language", "Dedup clusters"):  # fmt: skip
+            assert section in frame_text
         assert "FAILED" not in frame_text
