@@ -29,7 +29,17 @@ export AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT=${AIRFLOW__WORKERS__EXECUTION_API
 logs="$AIRFLOW_HOME/run-$dag"
 mkdir -p "$logs"
 pids=()
-stop() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+# Stop what this script started, by process id: politely, then after 30 s for good.
+stop() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for _ in $(seq 30); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && return
+    sleep 1
+  done
+  for pid in "${pids[@]}"; do pkill -9 -P "$pid" 2>/dev/null; kill -9 "$pid" 2>/dev/null || true; done
+}
 trap stop EXIT
 
 if curl -s -o /dev/null "http://127.0.0.1:8080/api/v2/version"; then
@@ -39,13 +49,21 @@ fi
 airflow dags reserialize > "$logs/reserialize.log" 2>&1 || { tail -20 "$logs/reserialize.log"; exit 1; }
 airflow dags unpause "$dag" > /dev/null
 airflow api-server --host 127.0.0.1 --port 8080 > "$logs/api-server.log" 2>&1 & pids+=($!)
+# Task processes report to the API server from their first line: it must answer before the
+# scheduler hands out a task (a run left queued by an interrupted demo starts at once).
+for _ in $(seq 90); do
+  curl -s -o /dev/null "http://127.0.0.1:8080/api/v2/version" && break
+  kill -0 "${pids[0]}" 2>/dev/null || { tail -20 "$logs/api-server.log"; exit 1; }
+  sleep 2
+done
 airflow scheduler > "$logs/scheduler.log" 2>&1 & pids+=($!)
 
 triggered=$(date -u +%s)
 airflow backfill create --dag-id "$dag" --from-date "$partition" --to-date "$partition" \
   --dag-run-conf "$conf" --reprocess-behavior completed > "$logs/backfill.log" 2>&1 \
   || { tail -20 "$logs/backfill.log"; exit 1; }
-run_id=$(airflow dags list-runs "$dag" -o json 2>/dev/null | python -c '
+# The JSON is the last line that opens a list: warnings may precede it on stdout.
+run_id=$(airflow dags list-runs "$dag" -o json 2>/dev/null | grep '^\[' | tail -1 | python -c '
 import json, sys
 runs = [r for r in json.load(sys.stdin)
         if (r["logical_date"] or "").replace(" ", "T")[:19] == sys.argv[1] + "T00:00:00"]
