@@ -14,6 +14,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
+from thresher import object_store
 from thresher.config import Settings
 
 DAG_ID = "curation"
@@ -37,6 +38,8 @@ def _run_context() -> tuple[Settings, object, dict]:
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
+    # On S3 without a multi-driver log store, one Spark driver commits at a time.
+    **({"max_active_tasks": 1} if object_store.single_writer(SETTINGS) else {}),
     tags=["thresher", "curation", "spark", "delta", "dedup", "quadmix"],
     default_args={
         "owner": "thresher",

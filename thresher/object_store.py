@@ -33,6 +33,19 @@ def is_object_store(path: str) -> bool:
     return urlparse(path).scheme in S3_SCHEMES
 
 
+def single_writer(settings) -> bool:
+    """Whether the lake needs one Spark driver writing at a time (Delta's single-cluster S3 mode).
+
+    True for an object-store lake unless ``THRESHER_SPARK_CONF`` names a multi-driver log store
+    (``S3DynamoDBLogStore``): the DAGs then run one task of a run at a time, so two stages
+    never commit to one table (``ops.gate_results``, say) from two drivers at once.
+    """
+    if not is_object_store(settings.storage_root):
+        return False
+    store = settings.spark.conf.get("spark.delta.logStore.s3a.impl", "")
+    return "DynamoDB" not in store
+
+
 def bucket_of(path: str) -> str:
     parsed = urlparse(path)
     if parsed.scheme not in S3_SCHEMES or not parsed.netloc:
