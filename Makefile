@@ -113,7 +113,8 @@ airflow-ui: airflow-db
 	AIRFLOW__API__HOST=127.0.0.1 $(BIN)/airflow standalone
 
 mlflow-ui: env
-	@echo "MLflow UI: http://127.0.0.1:5000/#/experiments?workflowType=machine_learning"
+	@$(BIN)/python -c 'from thresher import tracking; from thresher.config import Settings; \
+	  print("MLflow UI:", tracking.experiment_url(Settings.from_env()))' 2>/dev/null
 	$(BIN)/mlflow server --backend-store-uri sqlite:///$(THRESHER_HOME)/mlflow.db \
 	  --default-artifact-root $(THRESHER_HOME)/mlartifacts --host 127.0.0.1 --port 5000
 

@@ -104,6 +104,11 @@ def finish_run(settings: Settings, run_id: str, status: str = "FINISHED") -> Non
     client(settings).set_terminated(run_id, status=status)
 
 
+def experiment_url(settings: Settings, ui: str = "http://127.0.0.1:5000") -> str:
+    """The experiment's runs in MLflow's model-training view."""
+    return f"{ui}/#/experiments/{experiment_id(settings)}?{UI_VIEW}"
+
+
 def run_url(settings: Settings, run_id: str, ui: str = "http://127.0.0.1:5000") -> str:
     run = client(settings).get_run(run_id)
     return f"{ui}/#/experiments/{run.info.experiment_id}/runs/{run_id}?{UI_VIEW}"

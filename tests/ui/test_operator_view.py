@@ -119,6 +119,7 @@ def test_the_mlflow_run_shows_its_stage_metrics_and_report(demo, browser, shots)
     from mlflow.tracking import MlflowClient
 
     from thresher import tracking
+    from thresher.config import Settings
 
     client = MlflowClient(tracking_uri=f"sqlite:///{demo['home'] / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("thresher-curation")
@@ -131,7 +132,8 @@ def test_the_mlflow_run_shows_its_stage_metrics_and_report(demo, browser, shots)
     with mlflow_server(demo["home"]) as base:
         page = browser.new_page()
         # The experiment as the links Thresher prints open it: the model-training view's runs.
-        page.goto(f"{base}/#/experiments/{experiment.experiment_id}?{tracking.UI_VIEW}")
+        link = tracking.experiment_url(Settings(home=demo["home"]), ui=base)
+        page.goto(link)
         page.get_by_text(run.info.run_name).first.wait_for(timeout=120_000)
         page.get_by_text("Model training").first.wait_for()
         page.screenshot(path=shots / "mlflow-experiment.png")
