@@ -16,8 +16,10 @@ import contextlib
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -149,6 +151,8 @@ def main(argv: list[str] | None = None) -> None:
         print(s3proxy_jar())
         return
     folder = args.dir.resolve()
+    # A plain `kill` ends the server too: SystemExit unwinds the context, which stops S3Proxy.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with s3_server(folder, args.port) as server:
         server.create_bucket("thresher")
         env_file = folder / "credentials.env"
