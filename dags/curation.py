@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from thresher import names
+from thresher import names, object_store
 from thresher.config import Settings
 from thresher.jobs import CURATION, Job
 from thresher_tasks.dag_arguments import dag_arguments, path_param
@@ -126,6 +126,8 @@ def submitted(job: Job, gate: bool = False):
                 "empty: the folder's name.",
             ),
         },
+        # On S3 without a multi-driver log store, one Spark driver commits at a time.
+        max_active_tasks=1 if object_store.single_writer(SETTINGS) else None,
         retry_exponential_backoff=True,
         on_failure_callback=_fail_tracking_run,
     )

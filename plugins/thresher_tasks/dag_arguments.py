@@ -25,10 +25,13 @@ def dag_arguments(
     doc_md: str | None,
     schedule: str | None = None,
     params: dict | None = None,
+    max_active_tasks: int | None = None,
     **default_args,
 ) -> dict:
     """``@dag(**dag_arguments(...))``: manual trigger unless ``schedule`` says otherwise."""
+    limit = {} if max_active_tasks is None else {"max_active_tasks": max_active_tasks}
     return {
+        **limit,
         "dag_id": dag_id,
         "description": description,
         "schedule": schedule,
