@@ -73,14 +73,20 @@ echo "$run_id" > "$logs/last-run-id"
 echo "DAG run $run_id queued; scheduler and API server logs in $logs"
 
 state=""
+rm -f "$logs/progress-offsets.json"
 while :; do
   sleep 20
+  # Each job's start and end, and Spark's progress, as the tasks log them.
+  python "$(dirname "$0")/follow_progress.py" "$AIRFLOW_HOME/logs/dag_id=$dag/run_id=$run_id" \
+    "$logs/progress-offsets.json" || true
   state=$(airflow dags state "$dag" "$run_id" 2>/dev/null | tail -1 | cut -d, -f1)
   case "$state" in success|failed) break ;; esac
   for pid in "${pids[@]}"; do
     kill -0 "$pid" 2>/dev/null || { echo "an Airflow process died: see $logs" >&2; exit 1; }
   done
 done
+python "$(dirname "$0")/follow_progress.py" "$AIRFLOW_HOME/logs/dag_id=$dag/run_id=$run_id" \
+  "$logs/progress-offsets.json" || true
 finished=$(date -u +%s)
 # Wall-clock bounds of the run as seen from outside Airflow (20 s polls): what the UI check
 # compares the duration Airflow shows with.
