@@ -53,6 +53,17 @@ def bucket_of(path: str) -> str:
     return parsed.netloc
 
 
+# Where the store is, not who may use it: a pod gets these as plain values (the credentials
+# only by Secret reference), so a model task reaches the same endpoint as the Spark jobs.
+LOCATION_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_REGION", "AWS_DEFAULT_REGION")
+
+
+def location_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The endpoint and region variables that are set, by name."""
+    env = os.environ if environ is None else environ
+    return {name: env[name] for name in LOCATION_VARIABLES if env.get(name)}
+
+
 def endpoint(environ: Mapping[str, str] | None = None) -> str:
     env = os.environ if environ is None else environ
     return env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL", "")
