@@ -17,13 +17,14 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.processes import free_port, port_open, running
 
 S3PROXY = ("org.gaul", "s3proxy", "4.1.0")
 JAR = (
@@ -80,12 +81,6 @@ def s3proxy_jar() -> Path:
     return JAR
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def s3_server(folder: Path, port: int | None = None) -> Iterator[S3Server]:
     """Run S3Proxy on 127.0.0.1 over ``folder`` until the block ends."""
@@ -93,7 +88,7 @@ def s3_server(folder: Path, port: int | None = None) -> Iterator[S3Server]:
     if java is None:
         raise RuntimeError("S3Proxy needs a Java 17 runtime on PATH")
     jar = s3proxy_jar()
-    port = port or _free_port()
+    port = port or free_port()
     data = folder / "buckets"
     data.mkdir(parents=True, exist_ok=True)
     server = S3Server(f"http://127.0.0.1:{port}", f"thresher-{secrets.token_hex(4)}",
@@ -108,35 +103,10 @@ def s3_server(folder: Path, port: int | None = None) -> Iterator[S3Server]:
         "jclouds.provider=filesystem-nio2\n"
         f"jclouds.filesystem.basedir={data}\n"
     )
-    log = (folder / "s3proxy.log").open("w")
-    process = subprocess.Popen(
-        [java, "-jar", str(jar), "--properties", str(properties)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "LOG_LEVEL": "warn"},
-    )
-    try:
-        _wait_for(port, process, folder / "s3proxy.log")
+    argv = [java, "-jar", str(jar), "--properties", str(properties)]
+    with running(argv, log=folder / "s3proxy.log", ready=port_open(port),
+                 env={**os.environ, "LOG_LEVEL": "warn"}, timeout=60):  # fmt: skip
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-
-
-def _wait_for(port: int, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = log.read_text()[-2000:]
-            raise RuntimeError(f"S3Proxy exited with {process.returncode}: {tail}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"S3Proxy did not listen on {port} within {timeout:.0f} s")
 
 
 def main(argv: list[str] | None = None) -> None:

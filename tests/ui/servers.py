@@ -4,53 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 from tests.conftest import REPO
+from tests.processes import free_port, running, url_answers
 
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def _serve(argv: list[str], env: dict[str, str], url: str, log: Path) -> Iterator[None]:
-    with log.open("w") as out:
-        process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
-        try:
-            deadline = time.monotonic() + 180
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"{argv[0]} exited: {log.read_text()[-2000:]}")
-                with contextlib.suppress(OSError):
-                    urllib.request.urlopen(url, timeout=5)
-                    break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{url} did not answer within 180 s; log: {log}")
-                time.sleep(1)
-            yield
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 @contextlib.contextmanager
 def airflow_api_server(home: Path) -> Iterator[str]:
     """Airflow's UI and API over ``home``'s metadata database; every visitor is an admin."""
-    port = _free_port()
+    port = free_port()
     airflow_home = home / "airflow"
     env = {
         **os.environ,
@@ -65,17 +32,20 @@ def airflow_api_server(home: Path) -> Iterator[str]:
     }
     base = f"http://127.0.0.1:{port}"
     argv = [str(BIN / "airflow"), "api-server", "--host", "127.0.0.1", "--port", str(port)]
-    with _serve(argv, env, f"{base}/api/v2/monitor/health", home / "ui-check" / "airflow.log"):
+    health = url_answers(f"{base}/api/v2/monitor/health")
+    with running(argv, log=home / "ui-check" / "airflow.log", ready=health, env=env,
+                 timeout=180, cwd=REPO):  # fmt: skip
         yield base
 
 
 @contextlib.contextmanager
 def mlflow_server(home: Path) -> Iterator[str]:
     """``make mlflow-ui``'s server over ``home``'s tracking store, on a free port."""
-    port = _free_port()
+    port = free_port()
     argv = [str(BIN / "mlflow"), "server", "--backend-store-uri", f"sqlite:///{home / 'mlflow.db'}",
             "--default-artifact-root", str(home / "mlartifacts"),
             "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    with _serve(argv, dict(os.environ), f"{base}/health", home / "ui-check" / "mlflow.log"):
+    with running(argv, log=home / "ui-check" / "mlflow.log", ready=url_answers(f"{base}/health"),
+                 env=os.environ, timeout=180, cwd=REPO):  # fmt: skip
         yield base
