@@ -50,8 +50,16 @@ def prepare(out: Path) -> None:
             documents.setdefault(doc_id, []).append(line)
         for k, (doc_id, lines) in enumerate(documents.items()):
             split = "validation" if k % 20 == 0 else "train"
-            rows.append({"doc_id": doc_id, "language": language, "domain": "news",
-                         "text": "\n".join(lines), "copies": 1, "split": split})  # fmt: skip
+            rows.append(
+                {
+                    "doc_id": doc_id,
+                    "language": language,
+                    "domain": "news",
+                    "text": "\n".join(lines),
+                    "copies": 1,
+                    "split": split,
+                }
+            )
     out.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.Table.from_pylist(rows), out / "corpus.parquet")
     train_tokenizer([r["text"] for r in rows if r["split"] == "train"], VOCAB, out / "tokenizer")
@@ -66,15 +74,40 @@ def run(data: Path, out: Path, sizes: list[str]) -> dict:
     for size in sizes:
         sequence, batch, steps, log_every = RUNS[size]
         args = [
-            sys.executable, "-m", "models.pretrain.train",
-            "--corpus", str(data / "corpus.parquet"), "--tokenizer", str(data / "tokenizer"),
-            "--output", size, "--size", size, "--sequence-length", str(sequence),
-            "--batch-size", str(batch), "--max-steps", str(steps), "--log-every", str(log_every),
-            "--checkpoint-every", str(steps), "--warmup-steps", "20",
-            "--learning-rate", "1e-3", "--device", "cuda",
-        ]  # fmt: skip
-        env = {**os.environ, "THRESHER_TRACKING_TRACKING_URI": "off", "PYTHONPATH": str(REPO),
-               "THRESHER_CHECKPOINT_ROOT": str(WORK)}  # fmt: skip
+            sys.executable,
+            "-m",
+            "models.pretrain.train",
+            "--corpus",
+            str(data / "corpus.parquet"),
+            "--tokenizer",
+            str(data / "tokenizer"),
+            "--output",
+            size,
+            "--size",
+            size,
+            "--sequence-length",
+            str(sequence),
+            "--batch-size",
+            str(batch),
+            "--max-steps",
+            str(steps),
+            "--log-every",
+            str(log_every),
+            "--checkpoint-every",
+            str(steps),
+            "--warmup-steps",
+            "20",
+            "--learning-rate",
+            "1e-3",
+            "--device",
+            "cuda",
+        ]
+        env = {
+            **os.environ,
+            "THRESHER_TRACKING_TRACKING_URI": "off",
+            "PYTHONPATH": str(REPO),
+            "THRESHER_CHECKPOINT_ROOT": str(WORK),
+        }
         started = time.perf_counter()
         proc = subprocess.run(args, env=env, capture_output=True, text=True, cwd=REPO)
         wall = time.perf_counter() - started

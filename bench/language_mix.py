@@ -63,9 +63,11 @@ def settings_for(home: Path, args):
         items=args.items,
     )
     spark = SparkSettings(
-        master="local[2]", shuffle_partitions=4, driver_memory="3g",
+        master="local[2]",
+        shuffle_partitions=4,
+        driver_memory="3g",
         conf={"spark.ui.enabled": "false"},
-    )  # fmt: skip
+    )
     return Settings(home=home, spark=spark, language_mix=mix)
 
 
@@ -81,10 +83,20 @@ def write_parallel(spark, settings, data_root: Path | None) -> dict:
     paired = {d.unit_id for d in docs if d.language == language}
     docs = [d for d in docs if d.unit_id in paired]
     rows = [
-        (settings.language_mix.pair_set, d.doc_key, d.unit_id, d.language, d.source, d.text,
-         0.0, {}, "train", "bench-unjudged")
+        (
+            settings.language_mix.pair_set,
+            d.doc_key,
+            d.unit_id,
+            d.language,
+            d.source,
+            d.text,
+            0.0,
+            {},
+            "train",
+            "bench-unjudged",
+        )
         for d in docs
-    ]  # fmt: skip
+    ]
     path = ensure_table(spark, SILVER_MURATING_DOCUMENTS, settings)
     frame = spark.createDataFrame(rows, SILVER_MURATING_DOCUMENTS.schema)
     frame.write.format("delta").mode("overwrite").save(path)
@@ -97,13 +109,33 @@ def write_parallel(spark, settings, data_root: Path | None) -> dict:
 def cell_arguments(pool: dict, settings, english: float, parallel: float, parent: str):
     mix = settings.language_mix
     return [
-        "--pool", pool["path"], "--experiment-dir", pool["experiment_dir"],
-        "--english-share", f"{english:g}", "--parallel-share", f"{parallel:g}",
-        "--language", mix.language, "--size", mix.size, "--max-steps", str(mix.max_steps),
-        "--sequence-length", str(mix.sequence_length), "--batch-size", str(mix.batch_size),
-        "--items", mix.items, "--variant", mix.variant, "--parent-run-id", parent,
-        "--experiment", mix.experiment,
-    ]  # fmt: skip
+        "--pool",
+        pool["path"],
+        "--experiment-dir",
+        pool["experiment_dir"],
+        "--english-share",
+        f"{english:g}",
+        "--parallel-share",
+        f"{parallel:g}",
+        "--language",
+        mix.language,
+        "--size",
+        mix.size,
+        "--max-steps",
+        str(mix.max_steps),
+        "--sequence-length",
+        str(mix.sequence_length),
+        "--batch-size",
+        str(mix.batch_size),
+        "--items",
+        mix.items,
+        "--variant",
+        mix.variant,
+        "--parent-run-id",
+        parent,
+        "--experiment",
+        mix.experiment,
+    ]
 
 
 def main() -> None:
@@ -146,8 +178,16 @@ def main() -> None:
     training = language_mix.CellTraining.from_settings(settings)
     pool["experiment_dir"] = language_mix.experiment_dir("default", pool["fingerprint"], training)
     log.info("pool %s", pool["documents"])
-    tokenizer.main(["--corpus", pool["path"], "--output", f"{pool['experiment_dir']}/tokenizer",
-                    "--vocab-size", str(args.vocab_size)])  # fmt: skip
+    tokenizer.main(
+        [
+            "--corpus",
+            pool["path"],
+            "--output",
+            f"{pool['experiment_dir']}/tokenizer",
+            "--vocab-size",
+            str(args.vocab_size),
+        ]
+    )
     parent = language_mix.open_experiment_run(
         settings, f"bench/language_mix/{time.time_ns()}", "bench language_mix", pool
     )["run_id"]
@@ -171,7 +211,7 @@ def main() -> None:
             "max_steps": args.max_steps,
             "tokens_per_cell": args.max_steps * args.batch_size * args.sequence_length,
             "vocab_size": args.vocab_size,
-        },  # fmt: skip
+        },
         "pool_documents": pool["documents"],
         "parallel_units": parallel_units,
         "rows": closed["rows"],

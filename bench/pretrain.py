@@ -57,10 +57,16 @@ def main() -> None:
     for size in args.sizes.split(","):
         sequence, batch, steps, log_every = CPU_RUNS[size]
         config = TrainConfig(
-            size=size, sequence_length=sequence, batch_size=batch, max_steps=steps,
-            log_every=log_every, checkpoint_every=steps, warmup_steps=2, device="cpu",
+            size=size,
+            sequence_length=sequence,
+            batch_size=batch,
+            max_steps=steps,
+            log_every=log_every,
+            checkpoint_every=steps,
+            warmup_steps=2,
+            device="cpu",
             compile="off",
-        )  # fmt: skip
+        )
         tracker = Windows()
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as out:

@@ -45,23 +45,39 @@ PARENT_RUN = "{{ ti.xcom_pull(task_ids='open_experiment')['run_id'] }}"
 
 def cell_arguments(english_share: float, parallel_share: float) -> list[str]:
     return [
-        "--pool", POOL,
-        "--experiment-dir", EXPERIMENT_DIR,
-        "--english-share", f"{english_share:g}",
-        "--parallel-share", f"{parallel_share:g}",
-        "--language", "{{ params.language }}",
-        "--size", MIX.size,
-        "--max-steps", str(MIX.max_steps),
-        "--sequence-length", str(MIX.sequence_length),
-        "--batch-size", str(MIX.batch_size),
-        "--learning-rate", str(MIX.learning_rate),
-        "--seed", str(MIX.seed),
-        "--items", MIX.items,
-        "--eval-limit", str(MIX.eval_limit),
-        "--variant", MIX.variant,
-        "--parent-run-id", PARENT_RUN,
-        "--experiment", MIX.experiment,
-    ]  # fmt: skip
+        "--pool",
+        POOL,
+        "--experiment-dir",
+        EXPERIMENT_DIR,
+        "--english-share",
+        f"{english_share:g}",
+        "--parallel-share",
+        f"{parallel_share:g}",
+        "--language",
+        "{{ params.language }}",
+        "--size",
+        MIX.size,
+        "--max-steps",
+        str(MIX.max_steps),
+        "--sequence-length",
+        str(MIX.sequence_length),
+        "--batch-size",
+        str(MIX.batch_size),
+        "--learning-rate",
+        str(MIX.learning_rate),
+        "--seed",
+        str(MIX.seed),
+        "--items",
+        MIX.items,
+        "--eval-limit",
+        str(MIX.eval_limit),
+        "--variant",
+        MIX.variant,
+        "--parent-run-id",
+        PARENT_RUN,
+        "--experiment",
+        MIX.experiment,
+    ]
 
 
 @dag(
@@ -90,7 +106,7 @@ def cell_arguments(english_share: float, parallel_share: float) -> list[str]:
             pattern=r"^[a-z]{2,3}$",
             description="the language paired with English (ISO 639-1)",
         ),
-    },  # fmt: skip
+    },
     doc_md=__doc__,
 )
 def language_mix():
@@ -119,9 +135,12 @@ def language_mix():
             run_key=f"{DAG_ID}/{dag_run.run_id}",
             run_name=f"{DAG_ID} {pool['experiment_dir'].rsplit('/', 1)[-1]}",
             pool=pool,
-            tags={"thresher.via": "airflow", "airflow.dag_id": DAG_ID,
-                  "airflow.run_id": dag_run.run_id},
-        )  # fmt: skip
+            tags={
+                "thresher.via": "airflow",
+                "airflow.dag_id": DAG_ID,
+                "airflow.run_id": dag_run.run_id,
+            },
+        )
 
     @task
     def results(cells, experiment: dict, params=None) -> dict:
@@ -144,7 +163,7 @@ def language_mix():
             f"{EXPERIMENT_DIR}/tokenizer",
             "--vocab-size",
             str(MIX.vocab_size),
-        ],  # fmt: skip
+        ],
         resources=Resources(cpu="4", memory="8Gi"),
     )
     experiment = open_experiment(found)

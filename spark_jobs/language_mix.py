@@ -145,9 +145,10 @@ def build(
     ordered = pool.select(*[F.col(f.name).cast(f.dataType) for f in spec.schema.fields])
     counts = {
         f"{row['kind']}.{row['language']}.{row['split']}": row["n"]
-        for row in ordered.groupBy("kind", "language", "split").agg(F.count("*").alias("n"))
+        for row in ordered.groupBy("kind", "language", "split")
+        .agg(F.count("*").alias("n"))
         .collect()
-    }  # fmt: skip
+    }
     summary = {
         "pool": spec.qualified_name,
         "path": path,

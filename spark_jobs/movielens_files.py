@@ -19,12 +19,20 @@ EXTRA_FIELDS, MISSING_FIELD, INVALID_NUMBER = "extra_fields", "missing_field", "
 DUPLICATE_EVENT, DUPLICATE_RECORD = "duplicate_event", "duplicate_record"
 # Header names of both layouts → the tables' column names.
 ALIASES = {
-    "userid": "user_id", "movieid": "item_id", "itemid": "item_id", "movie_title": "title",
-    "release_year": "year", "class": "genres",
-}  # fmt: skip
+    "userid": "user_id",
+    "movieid": "item_id",
+    "itemid": "item_id",
+    "movie_title": "title",
+    "release_year": "year",
+    "class": "genres",
+}
 # Per stage: required columns, numeric columns (name → Spark type) and the record key.
-EVENTS = ("poso_events", ("user_id", "item_id", "timestamp"), {"timestamp": "long",
-          "rating": "double", "label": "double"}, "event")  # fmt: skip
+EVENTS = (
+    "poso_events",
+    ("user_id", "item_id", "timestamp"),
+    {"timestamp": "long", "rating": "double", "label": "double"},
+    "event",
+)
 USERS = ("poso_users", ("user_id",), {"age": "int"}, "user_id")
 ITEMS = ("poso_items", ("item_id",), {"year": "int"}, "item_id")
 STAGES = (EVENTS[0], USERS[0], ITEMS[0])
@@ -81,8 +89,10 @@ def read_records(spark: SparkSession, path: str, layout: Layout, stage: tuple) -
     header = spark.read.text(path).first()
     if header is None:
         raise MovieLensError(f"{path} is empty")
-    columns = [ALIASES.get(c.split(":")[0].strip().lower(), c.split(":")[0].strip().lower())
-               for c in header.value.split(layout.delimiter)]  # fmt: skip
+    columns = [
+        ALIASES.get(c.split(":")[0].strip().lower(), c.split(":")[0].strip().lower())
+        for c in header.value.split(layout.delimiter)
+    ]
     missing = [c for c in required if c not in columns]
     if name == "poso_events" and not {"rating", "label"} & set(columns):
         missing.append("rating or label")
@@ -108,8 +118,9 @@ def read_records(spark: SparkSession, path: str, layout: Layout, stage: tuple) -
         if column in columns:
             cast = F.expr(f"try_cast(try_cast(`{column}` as double) as {kind})")
             parsed = parsed.withColumn(f"_{column}", cast)
-            checks.append((F.col(column).isNotNull() & F.col(f"_{column}").isNull(),
-                           INVALID_NUMBER, column))  # fmt: skip
+            checks.append(
+                (F.col(column).isNotNull() & F.col(f"_{column}").isNull(), INVALID_NUMBER, column)
+            )
     for failed, why, where in reversed(checks):  # the first failing check names the reason
         reason = F.when(failed, F.lit(why)).otherwise(reason)
         detail = F.when(failed, F.lit(where or None)).otherwise(detail)
@@ -153,9 +164,12 @@ def build_users(records: DataFrame | None, events: DataFrame) -> DataFrame:
         F.count("*").alias("events"), F.min("timestamp").alias("first_timestamp")
     )
     if records is None:  # no users file: users as the events know them
-        return counts.select("user_id", *[F.lit(None).alias(c) for c in
-                             ("age", "gender", "occupation", "zip_code")], "events",
-                             "first_timestamp")  # fmt: skip
+        return counts.select(
+            "user_id",
+            *[F.lit(None).alias(c) for c in ("age", "gender", "occupation", "zip_code")],
+            "events",
+            "first_timestamp",
+        )
     profiles = records.where(F.col("disposition") == "kept").select(
         "user_id",
         _column(records, "age", "int").alias("age"),
@@ -169,8 +183,13 @@ def build_users(records: DataFrame | None, events: DataFrame) -> DataFrame:
 def build_items(records: DataFrame | None, events: DataFrame) -> DataFrame:
     counts = events.groupBy("item_id").agg(F.count("*").alias("events"))
     if records is None:
-        return counts.select("item_id", F.lit(None).alias("title"), F.lit(None).alias("year"),
-                             F.array().cast("array<string>").alias("genres"), "events")  # fmt: skip
+        return counts.select(
+            "item_id",
+            F.lit(None).alias("title"),
+            F.lit(None).alias("year"),
+            F.array().cast("array<string>").alias("genres"),
+            "events",
+        )
     title = _column(records, "title")
     # MovieLens CSVs put the year in the title: "Toy Story (1995)".
     year_in_title = F.regexp_extract(title, r"\((\d{4})\)\s*$", 1)
@@ -183,6 +202,9 @@ def build_items(records: DataFrame | None, events: DataFrame) -> DataFrame:
         genre_list(_column(records, "genres")).alias("genres"),
     )
     return items.join(counts, "item_id", "full").select(
-        "item_id", "title", "year", F.coalesce("genres", F.array().cast("array<string>"))
-        .alias("genres"), F.coalesce("events", F.lit(0)).alias("events"),
-    )  # fmt: skip
+        "item_id",
+        "title",
+        "year",
+        F.coalesce("genres", F.array().cast("array<string>")).alias("genres"),
+        F.coalesce("events", F.lit(0)).alias("events"),
+    )

@@ -154,6 +154,7 @@ def test_model_tasks_import_nothing_the_gpu_image_lacks():
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-c", BLOCKER], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCKER], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-3000:]

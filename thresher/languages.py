@@ -13,15 +13,44 @@ CHARACTER_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my", "bo"})
 
 # SIB-200 folder names (FLORES-200 codes) → ISO 639-1.
 FLORES_TO_ISO = {
-    "arb_Arab": "ar", "deu_Latn": "de", "eng_Latn": "en", "fra_Latn": "fr", "hin_Deva": "hi",
-    "ind_Latn": "id", "ita_Latn": "it", "jpn_Jpan": "ja", "kor_Hang": "ko", "nld_Latn": "nl",
-    "pol_Latn": "pl", "por_Latn": "pt", "rus_Cyrl": "ru", "spa_Latn": "es", "tha_Thai": "th",
-    "tur_Latn": "tr", "vie_Latn": "vi", "zho_Hans": "zh",
-}  # fmt: skip
+    "arb_Arab": "ar",
+    "deu_Latn": "de",
+    "eng_Latn": "en",
+    "fra_Latn": "fr",
+    "hin_Deva": "hi",
+    "ind_Latn": "id",
+    "ita_Latn": "it",
+    "jpn_Jpan": "ja",
+    "kor_Hang": "ko",
+    "nld_Latn": "nl",
+    "pol_Latn": "pl",
+    "por_Latn": "pt",
+    "rus_Cyrl": "ru",
+    "spa_Latn": "es",
+    "tha_Thai": "th",
+    "tur_Latn": "tr",
+    "vie_Latn": "vi",
+    "zho_Hans": "zh",
+}
 
 # NTREX-128 file codes (newstest2019-ref.<code>.txt) → ISO 639-1.
 NTREX_TO_ISO = {
-    "eng-US": "en", "zho-CN": "zh", "spa": "es", "fra": "fr", "deu": "de", "rus": "ru",
-    "jpn": "ja", "por": "pt", "ita": "it", "arb": "ar", "kor": "ko", "nld": "nl",
-    "pol": "pl", "vie": "vi", "tur": "tr", "ind": "id", "tha": "th", "hin": "hi",
-}  # fmt: skip
+    "eng-US": "en",
+    "zho-CN": "zh",
+    "spa": "es",
+    "fra": "fr",
+    "deu": "de",
+    "rus": "ru",
+    "jpn": "ja",
+    "por": "pt",
+    "ita": "it",
+    "arb": "ar",
+    "kor": "ko",
+    "nld": "nl",
+    "pol": "pl",
+    "vie": "vi",
+    "tur": "tr",
+    "ind": "id",
+    "tha": "th",
+    "hin": "hi",
+}

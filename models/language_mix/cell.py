@@ -167,9 +167,14 @@ def run_cell(
     budget = args.max_steps * args.batch_size * args.sequence_length
     token_counts = np.asarray([len(t) for t in tokenize(tokenizer, pool.texts)], dtype=np.int64)
     corpus, parts = draw_corpus(
-        pool, token_counts, args.english_share, args.parallel_share, args.language, budget,
+        pool,
+        token_counts,
+        args.english_share,
+        args.parallel_share,
+        args.language,
+        budget,
         args.seed,
-    )  # fmt: skip
+    )
     for part, values in parts.items():
         tracker.log_metrics({f"mixture.{part}.{k}": v for k, v in values.items()}, step=0)
     config = TrainConfig.short_run(args)
@@ -268,9 +273,13 @@ def main(argv: Sequence[str]) -> dict:
             write_atomic(finished, json.dumps(result, indent=2, sort_keys=True))
             result["resumed"] = False
         tracker.log_params(
-            {"english_share": args.english_share, "parallel_share": args.parallel_share,
-             "language": args.language, "items": args.items}
-        )  # fmt: skip
+            {
+                "english_share": args.english_share,
+                "parallel_share": args.parallel_share,
+                "language": args.language,
+                "items": args.items,
+            }
+        )
     except BaseException:
         tracker.finish("FAILED")
         raise

@@ -41,8 +41,13 @@ def chunks(text: str, max_chars: int = 400) -> list[str]:
     return [*pieces, current] if current else pieces
 
 
-def translate_texts(texts: Sequence[str], model_path: str, forced_bos: str = "",
-                    batch_size: int = 16, max_new_tokens: int = 256) -> list[str]:  # fmt: skip
+def translate_texts(
+    texts: Sequence[str],
+    model_path: str,
+    forced_bos: str = "",
+    batch_size: int = 16,
+    max_new_tokens: int = 256,
+) -> list[str]:
     import torch
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
@@ -57,8 +62,9 @@ def translate_texts(texts: Sequence[str], model_path: str, forced_bos: str = "",
     outputs: list[str] = []
     with torch.no_grad():
         for start in range(0, len(flat), batch_size):
-            batch = tokenizer(flat[start : start + batch_size], return_tensors="pt",
-                              padding=True, truncation=True).to(device)  # fmt: skip
+            batch = tokenizer(
+                flat[start : start + batch_size], return_tensors="pt", padding=True, truncation=True
+            ).to(device)
             generated = model.generate(**batch, **options)
             outputs += tokenizer.batch_decode(generated, skip_special_tokens=True)
     out, position = [], 0
@@ -103,18 +109,27 @@ def main(argv: Sequence[str]) -> dict:
         if not Path(path).is_dir():
             raise BadInput(f"translation model for {language} not found: {path}")
     docs = read_documents(str(task_path(args.input, settings)))
-    rows = [{"source": "bronze", "unit_id": u, "language": ENGLISH, "text": t}
-            for u, t in zip(docs.unit_id, docs.text, strict=True)]  # fmt: skip
+    rows = [
+        {"source": "bronze", "unit_id": u, "language": ENGLISH, "text": t}
+        for u, t in zip(docs.unit_id, docs.text, strict=True)
+    ]
     for language, path in sorted(models.items()):
         texts = translate_texts(docs.text.tolist(), path, forced.get(language, ""), args.batch_size)
         source = f"translation:{Path(path).name}"
-        rows += [{"source": source, "unit_id": u, "language": language, "text": t}
-                 for u, t in zip(docs.unit_id, texts, strict=True) if t.strip()]  # fmt: skip
+        rows += [
+            {"source": source, "unit_id": u, "language": language, "text": t}
+            for u, t in zip(docs.unit_id, texts, strict=True)
+            if t.strip()
+        ]
     output = task_output(args.output, settings)
     output.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_parquet(output / TRANSLATIONS_FILE, index=False)
-    return {"output": str(output), "documents": len(docs), "languages": sorted(models),
-            "rows": len(rows)}  # fmt: skip
+    return {
+        "output": str(output),
+        "documents": len(docs),
+        "languages": sorted(models),
+        "rows": len(rows),
+    }
 
 
 if __name__ == "__main__":

@@ -33,8 +33,16 @@ def test_the_grid_trains_a_model_per_cell_and_logs_the_table(spark, pipeline_env
     write_parallel_units(spark, settings)
     log = tmp_path / "run.log"
 
-    result = airflow_cli("dags", "test", "language_mix", "2026-11-02", "--conf",
-                         json.dumps({"language": "de"}), env=env, log=log)  # fmt: skip
+    result = airflow_cli(
+        "dags",
+        "test",
+        "language_mix",
+        "2026-11-02",
+        "--conf",
+        json.dumps({"language": "de"}),
+        env=env,
+        log=log,
+    )
 
     assert result.returncode == 0, log.read_text()[-4000:]
     (folder,) = (settings.home / "checkpoints").glob("language_mix/default/de/*")
@@ -58,5 +66,7 @@ def test_the_grid_trains_a_model_per_cell_and_logs_the_table(spark, pipeline_env
     children = client.search_runs(
         [experiment], f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'"
     )
-    assert sorted(r.info.run_name for r in children) == ["cell en0.2-par0.5 (de)",
-                                                         "cell en0.8-par0.5 (de)"]  # fmt: skip
+    assert sorted(r.info.run_name for r in children) == [
+        "cell en0.2-par0.5 (de)",
+        "cell en0.8-par0.5 (de)",
+    ]

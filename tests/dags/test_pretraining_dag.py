@@ -11,8 +11,14 @@ from tests.dags.conftest import airflow_cli
 from thresher import tracking
 from thresher.tables import corpus_table
 
-CONF = {"size": "tiny", "max_steps": 6, "sequence_length": 32, "batch_size": 4,
-        "vocab_size": 300, "holdout": 0.2}  # fmt: skip
+CONF = {
+    "size": "tiny",
+    "max_steps": 6,
+    "sequence_length": 32,
+    "batch_size": 4,
+    "vocab_size": 300,
+    "holdout": 0.2,
+}
 
 
 @pytest.mark.airflow
@@ -22,9 +28,15 @@ def test_a_run_trains_a_tokenizer_and_a_model_on_the_mixture(spark, pipeline_env
     log = tmp_path / "dags-test.log"
 
     result = airflow_cli(
-        "dags", "test", "pretraining", "2026-11-02", "--conf", json.dumps(CONF),
-        env=env, log=log,
-    )  # fmt: skip
+        "dags",
+        "test",
+        "pretraining",
+        "2026-11-02",
+        "--conf",
+        json.dumps(CONF),
+        env=env,
+        log=log,
+    )
 
     output = log.read_text()
     assert result.returncode == 0, output[-4000:]

@@ -81,8 +81,11 @@ def build_mixed_folder(root: Path, outside: Path) -> dict[str, tuple[str, str]]:
     page("good/crawl 12:30.html", english(2), ("kept", "en"))  # ':' in a name
     page("crawl [v2]/page.HTML", GERMAN * 2, ("kept", "de"))  # glob characters, upper-case
     page("good/short.html", "Menu. Home.", ("dropped", "too_short"))
-    page("good/french.htm", "Le comité s'est réuni mardi pour examiner le budget. " * 8,
-         ("dropped", "language_not_configured"))  # fmt: skip
+    page(
+        "good/french.htm",
+        "Le comité s'est réuni mardi pour examiner le budget. " * 8,
+        ("dropped", "language_not_configured"),
+    )
     bad_name = os.fsdecode(b"good/caf\xe9.html")  # a Latin-1 file name, not UTF-8
     (root / bad_name).write_text(html_page("t", english(3)), "utf-8")
     expected["good/caf\\xe9.html"] = ("kept", "en")
@@ -153,9 +156,11 @@ def build_mixed_folder(root: Path, outside: Path) -> dict[str, tuple[str, str]]:
 
     # WARC: a warcinfo record and an image are counted; a truncated archive keeps its head.
     def responses(site: str, first: int) -> list[tuple[str, str, str]]:
-        return [(f"https://{site}/1", "text/html; charset=utf-8", html_page("w", english(first))),
-                (f"https://{site}/logo.png", "image/png", "PNG"),
-                (f"https://{site}/2", "text/html", html_page("w", english(first + 1)))]  # fmt: skip
+        return [
+            (f"https://{site}/1", "text/html; charset=utf-8", html_page("w", english(first))),
+            (f"https://{site}/logo.png", "image/png", "PNG"),
+            (f"https://{site}/2", "text/html", html_page("w", english(first + 1))),
+        ]
 
     (root / "crawl.warc.gz").write_bytes(warc(responses("w", 40)))
     expected |= {
@@ -173,9 +178,12 @@ def build_mixed_folder(root: Path, outside: Path) -> dict[str, tuple[str, str]]:
     expected["cut.warc.gz#truncated"] = ("quarantined", "truncated_archive")
 
     # Parquet: files that refuse themselves whatever order they are read in.
-    pq.write_table(pa.table({"url": ["p-1", "p-2", None, None],
-                             "text": [english(50), english(51), None, None]}),
-                   root / "rows.parquet")  # fmt: skip
+    pq.write_table(
+        pa.table(
+            {"url": ["p-1", "p-2", None, None], "text": [english(50), english(51), None, None]}
+        ),
+        root / "rows.parquet",
+    )
     expected |= {
         "p-1": ("kept", "en"),
         "p-2": ("kept", "en"),

@@ -34,10 +34,22 @@ def crash_after(commits: int, home, input_path) -> int:
     """Run the ingest in a child that SIGKILLs itself after ``commits`` Delta commits."""
     env = {**os.environ, "JDK_JAVA_OPTIONS": SHORT_LIVED_JVM, "PYTHONPATH": str(REPO)}
     child = subprocess.run(
-        [sys.executable, "-m", "tests.reliability.crash_ingest", str(home), DAY.isoformat(),
-         input_path, "web", str(commits)],
-        env=env, cwd=REPO, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "tests.reliability.crash_ingest",
+            str(home),
+            DAY.isoformat(),
+            input_path,
+            "web",
+            str(commits),
+        ],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return child.returncode
 
 

@@ -32,8 +32,17 @@ def test_gate_on_an_empty_partition_exits_non_zero(spark, monkeypatch, tmp_path,
 
 def test_a_missing_input_is_one_line_and_a_failed_run(spark, monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("THRESHER_HOME", str(tmp_path))
-    code = cli.main(["ingest", "--date", "2026-11-21", "--input", str(tmp_path / "nowhere"),
-                     "--run-key", "missing"])  # fmt: skip
+    code = cli.main(
+        [
+            "ingest",
+            "--date",
+            "2026-11-21",
+            "--input",
+            str(tmp_path / "nowhere"),
+            "--run-key",
+            "missing",
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == f"thresher: ingest: input path does not exist: {tmp_path / 'nowhere'}"
@@ -48,8 +57,9 @@ def test_two_sources_can_share_one_run_key(spark, monkeypatch, tmp_path, capsys)
         folder = tmp_path / source
         folder.mkdir()
         (folder / "p.html").write_text(html_page(source, english(len(source))))
-        code = cli.main(["ingest", "--date", "2026-11-21", "--input", str(folder),
-                         "--run-key", "shared"])  # fmt: skip
+        code = cli.main(
+            ["ingest", "--date", "2026-11-21", "--input", str(folder), "--run-key", "shared"]
+        )
         assert code == 0, capsys.readouterr().err
     settings = Settings.from_env()
     run = tracking.client(settings).get_run(tracking.open_run(settings, "shared"))

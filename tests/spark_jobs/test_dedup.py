@@ -18,8 +18,22 @@ DAY1, DAY2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 def bronze_row(day: dt.date, url: str, text: str, language: str) -> tuple:
     content = extract.sha256_hex(text)
     doc_id = extract.document_id("news", url, content)
-    return (doc_id, day, "news", url, url, "html", None, text, content, language, 0.99,
-            len(text), len(text.encode()), "test")  # fmt: skip
+    return (
+        doc_id,
+        day,
+        "news",
+        url,
+        url,
+        "html",
+        None,
+        text,
+        content,
+        language,
+        0.99,
+        len(text),
+        len(text.encode()),
+        "test",
+    )
 
 
 def write_day(spark, settings, day: dt.date, rows: list[tuple]) -> dict[str, str]:
@@ -51,14 +65,19 @@ def test_exact_and_near_duplicates_within_and_across_partitions(spark, settings,
     german, chinese = texts
     base = german[0]
     assert len(base.split("\n")) >= 12  # one dropped line keeps Jaccard well above 0.8
-    ids = write_day(spark, settings, DAY1, [
-        bronze_row(DAY1, "a", base, "de"),
-        bronze_row(DAY1, "a-copy", base, "de"),
-        bronze_row(DAY1, "a-trimmed", drop_last_line(base), "de"),
-        bronze_row(DAY1, "b", german[1], "de"),
-        bronze_row(DAY1, "z", chinese, "zh"),
-        bronze_row(DAY1, "z-trimmed", drop_last_line(chinese), "zh"),
-    ])  # fmt: skip
+    ids = write_day(
+        spark,
+        settings,
+        DAY1,
+        [
+            bronze_row(DAY1, "a", base, "de"),
+            bronze_row(DAY1, "a-copy", base, "de"),
+            bronze_row(DAY1, "a-trimmed", drop_last_line(base), "de"),
+            bronze_row(DAY1, "b", german[1], "de"),
+            bronze_row(DAY1, "z", chinese, "zh"),
+            bronze_row(DAY1, "z-trimmed", drop_last_line(chinese), "zh"),
+        ],
+    )
 
     counts, sizes = dedup.run(spark, settings, DAY1)
 
@@ -82,11 +101,16 @@ def test_exact_and_near_duplicates_within_and_across_partitions(spark, settings,
     assert sizes == {3: 1, 2: 1, 1: 1}
 
     # A later partition is checked against what the earlier one kept.
-    ids2 = write_day(spark, settings, DAY2, [
-        bronze_row(DAY2, "a-again", drop_last_line(drop_last_line(base)), "de"),
-        bronze_row(DAY2, "c", german[2], "de"),
-        bronze_row(DAY2, "b", german[1], "de"),  # the same page crawled again
-    ])  # fmt: skip
+    ids2 = write_day(
+        spark,
+        settings,
+        DAY2,
+        [
+            bronze_row(DAY2, "a-again", drop_last_line(drop_last_line(base)), "de"),
+            bronze_row(DAY2, "c", german[2], "de"),
+            bronze_row(DAY2, "b", german[1], "de"),  # the same page crawled again
+        ],
+    )
     dedup.run(spark, settings, DAY2)
     day2 = decisions(spark, settings, DAY2)
     assert day2[ids2["a-again"]] == (rep_a, rep_a, "near", DAY1)

@@ -63,11 +63,16 @@ def test_quality_stage_scores_kept_documents_and_reruns_identically(spark, train
     replace_rows(spark, BRONZE_DOCUMENTS, settings, bronze, rows_where(DAY))
     ids = {r[3]: r[0] for r in rows}
     decisions = [
-        (doc, DAY, ids["news-0"] if url == "copy" else doc,
-         ids["news-0"] if url == "copy" else None, DAY if url == "copy" else None,
-         "near" if url == "copy" else None)
+        (
+            doc,
+            DAY,
+            ids["news-0"] if url == "copy" else doc,
+            ids["news-0"] if url == "copy" else None,
+            DAY if url == "copy" else None,
+            "near" if url == "copy" else None,
+        )
         for url, doc in ids.items()
-    ]  # fmt: skip
+    ]
     dedup = spark.createDataFrame(decisions, SILVER_DEDUP.schema)
     replace_rows(spark, SILVER_DEDUP, settings, dedup, rows_where(DAY))
 

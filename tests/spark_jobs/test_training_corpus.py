@@ -20,8 +20,9 @@ def test_the_corpus_carries_text_copies_and_a_fixed_split(spark, settings):
     rows = {r.doc_id: r for r in corpus.collect()}
     assert sorted(rows) == ids
     assert all(r.copies == 1 + int(r.doc_id[-4:]) % 3 for r in rows.values())
-    assert all(r.text.startswith(("The ", "Der ", "La ", "Farmers", "Die ", "Les ")) for r in
-               rows.values())  # fmt: skip
+    assert all(
+        r.text.startswith(("The ", "Der ", "La ", "Farmers", "Die ", "Les ")) for r in rows.values()
+    )
     held = {d for d, r in rows.items() if r.split == "validation"}
     assert 0 < len(held) < len(ids)
     assert summary["corpus.validation_documents"] == len(held)

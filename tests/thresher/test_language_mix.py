@@ -9,18 +9,24 @@ from thresher.config import Settings
 
 
 def _cell(english, parallel, acc_en, acc_de, mlc):
-    return {"english_share": english, "parallel_share": parallel,
-            "tasks": {"cloze": {"accuracy": {"en": acc_en, "de": acc_de}, "mlc": mlc,
-                                "rel_mlc": None},
-                      "text": {"bits_per_byte": {"en": 1.5, "de": 1.75}}},
-            "val_loss": {"en": 3.0, "de": 4.0},
-            "parts": {"en": {"epochs": 0.5}, "de": {"epochs": 1.5},
-                      "parallel": {"epochs": 0.0}}}  # fmt: skip
+    return {
+        "english_share": english,
+        "parallel_share": parallel,
+        "tasks": {
+            "cloze": {"accuracy": {"en": acc_en, "de": acc_de}, "mlc": mlc, "rel_mlc": None},
+            "text": {"bits_per_byte": {"en": 1.5, "de": 1.75}},
+        },
+        "val_loss": {"en": 3.0, "de": 4.0},
+        "parts": {"en": {"epochs": 0.5}, "de": {"epochs": 1.5}, "parallel": {"epochs": 0.0}},
+    }
 
 
 def test_the_table_has_one_row_per_cell_in_grid_order():
-    cells = [_cell(0.1, 0.25, 0.3, 0.6, 0.5), _cell(0.9, 0.25, 0.7, 0.4, None),
-             _cell(0.9, 0.0, 0.6, 0.3, 0.4)]  # fmt: skip
+    cells = [
+        _cell(0.1, 0.25, 0.3, 0.6, 0.5),
+        _cell(0.9, 0.25, 0.7, 0.4, None),
+        _cell(0.9, 0.0, 0.6, 0.3, 0.4),
+    ]
     rows = language_mix.results_table(cells, "de")
     assert [(r["english_share"], r["parallel_share"]) for r in rows] == [
         (0.9, 0.0),

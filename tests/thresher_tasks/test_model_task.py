@@ -50,9 +50,12 @@ def test_gpu_pods_carry_limit_placement_and_no_literal_credentials(tmp_path, mon
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "never-a-literal")
     settings = Settings(home=tmp_path, executor="kubernetes")
     op = model_task(
-        task_id="t", module="models.pretrain.train", settings=settings, arguments=[],
+        task_id="t",
+        module="models.pretrain.train",
+        settings=settings,
+        arguments=[],
         resources=Resources(gpus=2, cpu="8", memory="32Gi"),
-    )  # fmt: skip
+    )
     assert op.container_resources.limits["nvidia.com/gpu"] == "2"
     assert op.node_selector == {"nvidia.com/gpu.present": "true"}
     assert [t.key for t in op.tolerations] == ["nvidia.com/gpu"]
@@ -74,18 +77,23 @@ def test_mapped_tasks_expand_over_argument_lists(tmp_path):
 
     with DAG("mapped", schedule=None):
         mapped = model_task(
-            task_id="proxies", module="models.pretrain.train",
-            settings=Settings(home=tmp_path), expand_arguments=[["--seed", "1"], ["--seed", "2"]],
-        )  # fmt: skip
+            task_id="proxies",
+            module="models.pretrain.train",
+            settings=Settings(home=tmp_path),
+            expand_arguments=[["--seed", "1"], ["--seed", "2"]],
+        )
     assert mapped._get_specified_expand_input().value["arguments"] == [
         ["--seed", "1"],
         ["--seed", "2"],
     ]
     with pytest.raises(ValueError, match="not both"):
         model_task(
-            task_id="x", module="a.b", settings=Settings(home=tmp_path),
-            arguments=[], expand_arguments=[[]],
-        )  # fmt: skip
+            task_id="x",
+            module="a.b",
+            settings=Settings(home=tmp_path),
+            arguments=[],
+            expand_arguments=[[]],
+        )
     with pytest.raises(ValueError, match="module"):
         model_task(task_id="x", module="a b; rm -rf /", settings=Settings(home=tmp_path))
 
@@ -108,9 +116,11 @@ def test_local_process_returns_the_entry_points_result_as_xcom(tmp_path):
     lines = [{"text": f"Document {i} about rivers, bridges and the weather."} for i in range(40)]
     corpus.write_text("\n".join(json.dumps(line) for line in lines))
     op = model_task(
-        task_id="tok", module="models.pretrain.tokenizer", settings=Settings(home=tmp_path),
+        task_id="tok",
+        module="models.pretrain.tokenizer",
+        settings=Settings(home=tmp_path),
         arguments=["--corpus", str(corpus), "--output", "tokenizers/t", "--vocab-size", "300"],
-    )  # fmt: skip
+    )
     result = op.execute(context={})
     assert result["trained"] is True
     # the relative output landed under the checkpoint root
@@ -120,9 +130,11 @@ def test_local_process_returns_the_entry_points_result_as_xcom(tmp_path):
 
 def test_bad_input_fails_the_task_with_the_entry_points_message(tmp_path):
     op = model_task(
-        task_id="tok", module="models.pretrain.tokenizer", settings=Settings(home=tmp_path),
+        task_id="tok",
+        module="models.pretrain.tokenizer",
+        settings=Settings(home=tmp_path),
         arguments=["--corpus", str(tmp_path / "missing"), "--output", "t"],
-    )  # fmt: skip
+    )
     with pytest.raises(AirflowException, match=r"exited with code 2(.|\n)*missing does not exist"):
         op.execute(context={})
 

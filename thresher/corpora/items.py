@@ -74,8 +74,11 @@ class Item:
     def from_json(cls, obj: Mapping) -> Item:
         if not isinstance(obj, Mapping):
             raise ItemsError("an item must be a JSON object")
-        missing = [k for k in ("task", "item_id", "language", "context", "options", "answer")
-                   if k not in obj]  # fmt: skip
+        missing = [
+            k
+            for k in ("task", "item_id", "language", "context", "options", "answer")
+            if k not in obj
+        ]
         if missing:
             raise ItemsError(f"missing field(s): {', '.join(missing)}")
         options = obj["options"]

@@ -29,16 +29,30 @@ from thresher.languages import CHARACTER_LANGUAGES, FLORES_TO_ISO, NTREX_TO_ISO
 # "cause" / "effect" connectors per language, as lm-eval-harness's xcopa task writes them
 # (lm_eval/tasks/xcopa/utils.py); the option follows the connector after a space.
 XCOPA_CONNECTORS = {
-    "et": ("sest", "seetõttu"), "ht": ("poukisa", "donk sa"), "it": ("perché", "quindi"),
-    "id": ("karena", "maka"), "qu": ("imataq", "chaymi"), "sw": ("kwa sababu", "kwa hiyo"),
-    "zh": ("因为", "所以"), "ta": ("காரணமாக", "எனவே"), "th": ("เพราะ", "ดังนั้น"),
-    "tr": ("çünkü", "bu yüzden"), "vi": ("bởi vì", "vì vậy"), "en": ("because", "therefore"),
-}  # fmt: skip
+    "et": ("sest", "seetõttu"),
+    "ht": ("poukisa", "donk sa"),
+    "it": ("perché", "quindi"),
+    "id": ("karena", "maka"),
+    "qu": ("imataq", "chaymi"),
+    "sw": ("kwa sababu", "kwa hiyo"),
+    "zh": ("因为", "所以"),
+    "ta": ("காரணமாக", "எனவே"),
+    "th": ("เพราะ", "ดังนั้น"),
+    "tr": ("çünkü", "bu yüzden"),
+    "vi": ("bởi vì", "vì vậy"),
+    "en": ("because", "therefore"),
+}
 
 # SIB-200's labels, verbatim, in a fixed option order.
 SIB200_LABELS = (
-    "science/technology", "travel", "politics", "sports", "health", "entertainment", "geography",
-)  # fmt: skip
+    "science/technology",
+    "travel",
+    "politics",
+    "sports",
+    "health",
+    "entertainment",
+    "geography",
+)
 SIB200_TEMPLATE = "Text: {text}\nTopic:"
 
 

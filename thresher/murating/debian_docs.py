@@ -188,8 +188,10 @@ def read_debian(
             continue
         kept_units += 1
         docs.append(ParallelDoc(SOURCE, unit_id, ENGLISH, _cap(english, max_chars)))
-        docs += [ParallelDoc(SOURCE, unit_id, lang, _cap(text, max_chars))
-                 for lang, text in sorted(versions.items())]  # fmt: skip
+        docs += [
+            ParallelDoc(SOURCE, unit_id, lang, _cap(text, max_chars))
+            for lang, text in sorted(versions.items())
+        ]
     return docs, skipped
 
 
@@ -216,12 +218,22 @@ def _not_a_translation(text: str, english: str, language: str, identify) -> str:
     return ""
 
 
-def load_debian(folder: Path, languages: Iterable[str] | None = None, min_chars: int = 400,
-                max_chars: int = 4000, max_units: int = 0) -> list[ParallelDoc]:  # fmt: skip
+def load_debian(
+    folder: Path,
+    languages: Iterable[str] | None = None,
+    min_chars: int = 400,
+    max_chars: int = 4000,
+    max_units: int = 0,
+) -> list[ParallelDoc]:
     """Every language version of every Debian documentation unit under ``folder``."""
     docs, skipped = read_debian(folder, languages, min_chars, max_chars, max_units)
-    log.info("debian docs under %s: %d units, %d pages; skipped %s", folder,
-             len({d.unit_id for d in docs}), len(docs), dict(skipped))  # fmt: skip
+    log.info(
+        "debian docs under %s: %d units, %d pages; skipped %s",
+        folder,
+        len({d.unit_id for d in docs}),
+        len(docs),
+        dict(skipped),
+    )
     return docs
 
 
@@ -244,9 +256,13 @@ def main(argv: Sequence[str]) -> dict:
     parser.add_argument("--max-units", type=int, default=0)
     args = parser.parse_args(argv)
     config = settings.murating
-    docs, skipped = read_debian(Path(args.folder), args.languages.split(","),
-                                config.debian_min_chars, config.debian_max_chars,
-                                args.max_units)  # fmt: skip
+    docs, skipped = read_debian(
+        Path(args.folder),
+        args.languages.split(","),
+        config.debian_min_chars,
+        config.debian_max_chars,
+        args.max_units,
+    )
     return summary(docs, skipped)
 
 

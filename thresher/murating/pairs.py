@@ -28,9 +28,23 @@ from thresher.murating.bradley_terry import sigmoid
 
 PAIR_TYPES = ("monolingual", "cross_lingual", "parallel")
 PAIR_COLUMNS = (
-    "pair_id", "pair_type", "split", "doc_a", "doc_b", "unit_a", "unit_b", "language_a",
-    "language_b", "source_a", "source_b", "text_a", "text_b", "score_a", "score_b", "label",
-)  # fmt: skip
+    "pair_id",
+    "pair_type",
+    "split",
+    "doc_a",
+    "doc_b",
+    "unit_a",
+    "unit_b",
+    "language_a",
+    "language_b",
+    "source_a",
+    "source_b",
+    "text_a",
+    "text_b",
+    "score_a",
+    "score_b",
+    "label",
+)
 
 
 def percentile_ranks(values: np.ndarray) -> np.ndarray:
@@ -132,8 +146,9 @@ def training_pairs(
             a, b = stratified_pairs(group["score"].to_numpy(), n, rng, strata, min_gap)
             rows = group.index.to_numpy()
             frames.append(_rows("monolingual", part, rows[a], rows[b], label_temperature))
-        a, b = stratified_pairs(part["score"].to_numpy(), int(round(cross_lingual * share)) * 3,
-                                rng, strata, min_gap)  # fmt: skip
+        a, b = stratified_pairs(
+            part["score"].to_numpy(), int(round(cross_lingual * share)) * 3, rng, strata, min_gap
+        )
         different = (part["language"].to_numpy()[a] != part["language"].to_numpy()[b]) & (
             part["unit_id"].to_numpy()[a] != part["unit_id"].to_numpy()[b]
         )

@@ -31,10 +31,24 @@ from thresher.murating.units import ENGLISH, ParallelDoc
 
 # Tatoeba file codes (tatoeba.<code>-eng.<code>) → ISO 639-1.
 TATOEBA_TO_ISO = {
-    "ara": "ar", "cmn": "zh", "spa": "es", "fra": "fr", "deu": "de", "rus": "ru", "jpn": "ja",
-    "por": "pt", "ita": "it", "kor": "ko", "nld": "nl", "pol": "pl", "vie": "vi", "tur": "tr",
-    "ind": "id", "tha": "th", "hin": "hi",
-}  # fmt: skip
+    "ara": "ar",
+    "cmn": "zh",
+    "spa": "es",
+    "fra": "fr",
+    "deu": "de",
+    "rus": "ru",
+    "jpn": "ja",
+    "por": "pt",
+    "ita": "it",
+    "kor": "ko",
+    "nld": "nl",
+    "pol": "pl",
+    "vie": "vi",
+    "tur": "tr",
+    "ind": "id",
+    "tha": "th",
+    "hin": "hi",
+}
 SOURCES = ("ntrex", "xquad", "tatoeba", "debian")
 # Sources whose size is not set by max_units afterwards (they apply their own limits).
 _SELF_LIMITED = ("tatoeba", "debian")
@@ -100,8 +114,7 @@ def load_parallel(
     if "debian" in sources:
         if debian_folder is None:
             raise BadInput("parallel source 'debian' needs the folder of the Debian pages")
-        docs += load_debian(debian_folder, languages, debian_min_chars, debian_max_chars,
-                            max_units)  # fmt: skip
+        docs += load_debian(debian_folder, languages, debian_min_chars, debian_max_chars, max_units)
     if max_units > 0:
         first: dict[str, list[str]] = {}
         for d in docs:
@@ -125,8 +138,13 @@ def parallel_documents(
     """``load_parallel`` as ``settings.murating`` configures it (languages: the settings')."""
     config = settings.murating
     return load_parallel(
-        config.sources, settings.languages if languages is None else languages,
-        Path(config.data_path) if config.data_path else None, config.tatoeba_block,
-        config.tatoeba_lines, config.max_units, debian_docs_folder(settings),
-        config.debian_min_chars, config.debian_max_chars,
-    )  # fmt: skip
+        config.sources,
+        settings.languages if languages is None else languages,
+        Path(config.data_path) if config.data_path else None,
+        config.tatoeba_block,
+        config.tatoeba_lines,
+        config.max_units,
+        debian_docs_folder(settings),
+        config.debian_min_chars,
+        config.debian_max_chars,
+    )

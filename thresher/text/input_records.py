@@ -281,5 +281,11 @@ def _parquet(source: str, file: InputFile, limits: Limits) -> Iterator[RawRecord
                         location, len(payload), limits.max_record_bytes, payload, "max_record_bytes"
                     )
                     continue
-                yield RawRecord(source, "parquet", location, payload, url=url,
-                                title=str(title) if title is not None else None)  # fmt: skip
+                yield RawRecord(
+                    source,
+                    "parquet",
+                    location,
+                    payload,
+                    url=url,
+                    title=str(title) if title is not None else None,
+                )

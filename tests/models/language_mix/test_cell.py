@@ -42,10 +42,12 @@ def test_the_corpus_follows_the_shares_and_keeps_held_out_text_out():
     validation = np.zeros(len(languages), bool)
     validation[[0, 1, 200, 201]] = True
     pool = Corpus(
-        texts=[f"doc {i}" for i in range(len(languages))], languages=languages,
-        domains=["d"] * len(languages), copies=np.ones(len(languages), np.int64),
+        texts=[f"doc {i}" for i in range(len(languages))],
+        languages=languages,
+        domains=["d"] * len(languages),
+        copies=np.ones(len(languages), np.int64),
         validation=validation,
-    )  # fmt: skip
+    )
 
     corpus, parts = cell.draw_corpus(pool, tokens, 0.25, 0.2, "de", 5000, seed=3)
 
@@ -66,16 +68,25 @@ def test_a_share_with_no_documents_is_bad_input():
 def test_the_summary_reads_each_task_and_mlc_against_english():
     def task(en, de, mlc):
         pair = {"mlc": mlc, "rel_mlc": None if mlc is None else mlc / ((en + de) / 2)}
-        return {"kind": "choice",
-                "languages": {"en": {"acc": 0.0, "acc_norm": en}, "de": {"acc_norm": de}},
-                "mlc": {"acc_norm": {"vs_reference": {"de": pair}}}}  # fmt: skip
+        return {
+            "kind": "choice",
+            "languages": {"en": {"acc": 0.0, "acc_norm": en}, "de": {"acc_norm": de}},
+            "mlc": {"acc_norm": {"vs_reference": {"de": pair}}},
+        }
 
-    report = {"tasks": {"a": task(0.5, 0.25, 0.75), "b": task(1.0, 0.75, None),
-                        "ppl": {"kind": "perplexity",
-                                "languages": {"en": {"bits_per_byte": 2.5}}}}}  # fmt: skip
+    report = {
+        "tasks": {
+            "a": task(0.5, 0.25, 0.75),
+            "b": task(1.0, 0.75, None),
+            "ppl": {"kind": "perplexity", "languages": {"en": {"bits_per_byte": 2.5}}},
+        }
+    }
     summary = cell.summarise(report, "de")
-    assert summary["tasks"]["a"] == {"accuracy": {"en": 0.5, "de": 0.25}, "mlc": 0.75,
-                                     "rel_mlc": pytest.approx(2.0)}  # fmt: skip
+    assert summary["tasks"]["a"] == {
+        "accuracy": {"en": 0.5, "de": 0.25},
+        "mlc": 0.75,
+        "rel_mlc": pytest.approx(2.0),
+    }
     assert summary["tasks"]["b"]["mlc"] is None
     assert summary["tasks"]["ppl"] == {"bits_per_byte": {"en": 2.5}}
 
@@ -83,9 +94,26 @@ def test_the_summary_reads_each_task_and_mlc_against_english():
 def test_a_cell_trains_evaluates_and_a_rerun_resumes(mix_env, tmp_path):
     home, summary = mix_env
     items = write_aligned_items(tmp_path / "items.jsonl")
-    args = ["--pool", summary["path"], "--experiment-dir", "mix", "--language", "de",
-            "--english-share", "0.5", "--parallel-share", "0.5", "--max-steps", "2",
-            "--sequence-length", "32", "--batch-size", "4", "--items", str(items)]  # fmt: skip
+    args = [
+        "--pool",
+        summary["path"],
+        "--experiment-dir",
+        "mix",
+        "--language",
+        "de",
+        "--english-share",
+        "0.5",
+        "--parallel-share",
+        "0.5",
+        "--max-steps",
+        "2",
+        "--sequence-length",
+        "32",
+        "--batch-size",
+        "4",
+        "--items",
+        str(items),
+    ]
 
     result = cell.main(args)
 
@@ -107,5 +135,17 @@ def test_a_cell_trains_evaluates_and_a_rerun_resumes(mix_env, tmp_path):
 
 def test_english_as_the_second_language_is_bad_input(mix_env):
     with pytest.raises(BadInput, match="not en"):
-        cell.main(["--pool", "x", "--experiment-dir", "mix", "--language", "en",
-                   "--english-share", "1", "--parallel-share", "0"])  # fmt: skip
+        cell.main(
+            [
+                "--pool",
+                "x",
+                "--experiment-dir",
+                "mix",
+                "--language",
+                "en",
+                "--english-share",
+                "1",
+                "--parallel-share",
+                "0",
+            ]
+        )

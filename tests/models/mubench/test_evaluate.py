@@ -161,8 +161,11 @@ def test_bad_input_exits_2_with_a_message(tiny_lm, tmp_path, capsys, case, messa
     elif case == "bad_max_length":
         extra = ["--max-length", "1"]
     elif case == "malformed_items":
-        items.write_text('{"task": "t", "item_id": "1", "language": "en", "context": "",'
-                         ' "options": [" a", " b"], "answer": 5}\n', encoding="utf-8")  # fmt: skip
+        items.write_text(
+            '{"task": "t", "item_id": "1", "language": "en", "context": "",'
+            ' "options": [" a", " b"], "answer": 5}\n',
+            encoding="utf-8",
+        )
     argv = ["--model", model, "--items", str(items), "--output", str(tmp_path / "out"), *extra]
     with pytest.raises(SystemExit) as exit_:
         run_entry_point(evaluate.main, argv)

@@ -29,14 +29,30 @@ def tiny_model(tmp_path_factory):
     ]
     tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", bos_token="<s>",
-                                   eos_token="</s>", unk_token="<unk>")  # fmt: skip
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        pad_token="<pad>",
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+    )
     fast.save_pretrained(folder)
-    config = BartConfig(vocab_size=len(words), d_model=16, encoder_layers=1, decoder_layers=1,
-                        encoder_attention_heads=2, decoder_attention_heads=2,
-                        encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=64,
-                        pad_token_id=0, bos_token_id=1, eos_token_id=2,
-                        decoder_start_token_id=2, forced_eos_token_id=2)  # fmt: skip
+    config = BartConfig(
+        vocab_size=len(words),
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=64,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=2,
+        decoder_start_token_id=2,
+        forced_eos_token_id=2,
+    )
     BartForConditionalGeneration(config).save_pretrained(folder)
     return folder
 
@@ -50,10 +66,21 @@ def test_chunks_split_at_sentences_under_the_limit():
 def test_translate_writes_complete_parallel_units(tiny_model, tmp_path, monkeypatch):
     monkeypatch.setenv("THRESHER_HOME", str(tmp_path))
     source = tmp_path / "english.parquet"
-    pd.DataFrame({"unit_id": ["u1", "u2"], "text": ["the cat sat .", "a dog ran . the end"]}
-                 ).to_parquet(source)  # fmt: skip
-    result = main(["--input", str(source), "--output", "mt", "--model", f"de={tiny_model}",
-                   "--batch-size", "4"])  # fmt: skip
+    pd.DataFrame(
+        {"unit_id": ["u1", "u2"], "text": ["the cat sat .", "a dog ran . the end"]}
+    ).to_parquet(source)
+    result = main(
+        [
+            "--input",
+            str(source),
+            "--output",
+            "mt",
+            "--model",
+            f"de={tiny_model}",
+            "--batch-size",
+            "4",
+        ]
+    )
     docs = read_translations(result["output"])
     english = {d.unit_id for d in docs if d.language == "en"}
     german = {d.unit_id for d in docs if d.language == "de"}

@@ -9,8 +9,9 @@ from models.poso.modules import GatedMLP, MMoE, PersonalizedGate, TargetAttentio
 from models.poso.networks import MODELS, FeatureSizes, NetworkConfig, build_network
 
 SIZES = FeatureSizes(users=7, items=11, genders=3, ages=8, occupations=4, genres=3, pc=5)
-CONFIG = NetworkConfig(embedding_dim=8, hidden=(12, 6), heads=2, value_mixtures=3, experts=3,
-                       gate_hidden=4)  # fmt: skip
+CONFIG = NetworkConfig(
+    embedding_dim=8, hidden=(12, 6), heads=2, value_mixtures=3, experts=3, gate_hidden=4
+)
 
 
 def random_batch(n: int = 6, length: int = 4, seed: int = 0) -> dict[str, torch.Tensor]:

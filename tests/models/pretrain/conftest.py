@@ -16,8 +16,15 @@ def corpus_file(tmp_path_factory):
         language = ("en", "de", "fr")[i % 3]
         text = " ".join(SENTENCES[(i + k) % len(SENTENCES)] for k in range(4))
         split = "validation" if i % 10 == 0 else "train"
-        rows.append({"text": text, "language": language, "domain": "news", "copies": 1 + i % 2,
-                     "split": split})  # fmt: skip
+        rows.append(
+            {
+                "text": text,
+                "language": language,
+                "domain": "news",
+                "copies": 1 + i % 2,
+                "split": split,
+            }
+        )
     path = tmp_path_factory.mktemp("corpus") / "corpus.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows))
     return path

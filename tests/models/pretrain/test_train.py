@@ -13,9 +13,17 @@ from models.pretrain.train import TrainConfig, main, train
 from thresher.entrypoint import BadInput, Tracker
 
 CONFIG = TrainConfig(
-    size="tiny", sequence_length=32, batch_size=8, max_steps=12, learning_rate=3e-3,
-    warmup_steps=2, log_every=4, checkpoint_every=6, eval_blocks=8, compile="off",
-)  # fmt: skip
+    size="tiny",
+    sequence_length=32,
+    batch_size=8,
+    max_steps=12,
+    learning_rate=3e-3,
+    warmup_steps=2,
+    log_every=4,
+    checkpoint_every=6,
+    eval_blocks=8,
+    compile="off",
+)
 
 
 class Recorder(Tracker):
@@ -55,8 +63,13 @@ def test_training_lowers_the_loss(inputs, tmp_path):
     summary = train(config, corpus, tokenizer, tmp_path, recorder)
     losses = [m["train_loss"] for _, m in recorder.metrics if "train_loss" in m]
     assert losses[-1] < losses[0] - 0.5, losses
-    assert set(summary["val_loss"]) == {"all", "language:en", "language:de", "language:fr",
-                                        "domain:news"}  # fmt: skip
+    assert set(summary["val_loss"]) == {
+        "all",
+        "language:en",
+        "language:de",
+        "language:fr",
+        "domain:news",
+    }
     assert summary["tokens"] == 40 * 8 * 32
     assert (tmp_path / "model" / "config.json").is_file()
 
@@ -90,11 +103,26 @@ def test_the_entry_point_logs_its_run_to_mlflow(corpus_file, tokenizer_dir, tmp_
     from thresher.config import Settings
 
     monkeypatch.setenv("THRESHER_HOME", str(tmp_path / "home"))
-    result = main([
-        "--corpus", str(corpus_file), "--tokenizer", str(tokenizer_dir), "--output", "run",
-        "--max-steps", "4", "--log-every", "2", "--sequence-length", "32", "--batch-size", "4",
-        "--compile", "off",
-    ])  # fmt: skip
+    result = main(
+        [
+            "--corpus",
+            str(corpus_file),
+            "--tokenizer",
+            str(tokenizer_dir),
+            "--output",
+            "run",
+            "--max-steps",
+            "4",
+            "--log-every",
+            "2",
+            "--sequence-length",
+            "32",
+            "--batch-size",
+            "4",
+            "--compile",
+            "off",
+        ]
+    )
     assert result["model"] == str(tmp_path / "home" / "checkpoints" / "run" / "model")
     run = tracking.client(Settings.from_env()).get_run(result["mlflow_run_id"])
     assert run.info.status == "FINISHED"
@@ -103,5 +131,15 @@ def test_the_entry_point_logs_its_run_to_mlflow(corpus_file, tokenizer_dir, tmp_
         run.data.metrics
     )
     with pytest.raises(BadInput, match="unknown model size"):
-        main(["--corpus", str(corpus_file), "--tokenizer", str(tokenizer_dir),
-              "--output", "x", "--size", "huge"])  # fmt: skip
+        main(
+            [
+                "--corpus",
+                str(corpus_file),
+                "--tokenizer",
+                str(tokenizer_dir),
+                "--output",
+                "x",
+                "--size",
+                "huge",
+            ]
+        )

@@ -11,9 +11,25 @@ from thresher.corpora.sources import SIB200_LABELS, load_builtin, split_sentence
 
 XCOPA_LANGUAGES = {"et", "ht", "id", "it", "qu", "sw", "ta", "th", "tr", "vi", "zh"}
 PROJECT_LANGUAGES = {
-    "en", "zh", "es", "fr", "de", "ru", "ja", "pt", "it",
-    "ar", "ko", "nl", "pl", "vi", "tr", "id", "th", "hi",
-}  # fmt: skip
+    "en",
+    "zh",
+    "es",
+    "fr",
+    "de",
+    "ru",
+    "ja",
+    "pt",
+    "it",
+    "ar",
+    "ko",
+    "nl",
+    "pl",
+    "vi",
+    "tr",
+    "id",
+    "th",
+    "hi",
+}
 XQUAD_LANGUAGES = {"ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh"}
 
 

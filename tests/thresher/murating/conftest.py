@@ -17,11 +17,17 @@ def judged_docs() -> pd.DataFrame:
     rows = []
     for u in range(24):
         for language in LANGUAGES:
-            rows.append({
-                "doc_key": f"u{u}/{language}", "unit_id": f"u{u}", "language": language,
-                "source": "synthetic", "text": f"document {u} in {language}",
-                "score": (u % 8) / 2.0 - 2.0, "split": "held_out" if u >= 18 else "train",
-            })  # fmt: skip
+            rows.append(
+                {
+                    "doc_key": f"u{u}/{language}",
+                    "unit_id": f"u{u}",
+                    "language": language,
+                    "source": "synthetic",
+                    "text": f"document {u} in {language}",
+                    "score": (u % 8) / 2.0 - 2.0,
+                    "split": "held_out" if u >= 18 else "train",
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -133,8 +133,12 @@ def test_units_are_pages_aligned_by_path_with_real_translations_only(pages):
     help_page = units["debian:gnome-user-docs:gnome-help/packages.page"]
     assert help_page.keys() == {"en", "pt"}
     assert help_page["en"] == "\n".join(HELP_EN) and help_page["pt"] == "\n".join(PT_MALLARD)
-    assert skipped == {"untranslated": 1, "partly_untranslated": 1, "too_short": 1,
-                       "no_translation": 2}  # fmt: skip
+    assert skipped == {
+        "untranslated": 1,
+        "partly_untranslated": 1,
+        "too_short": 1,
+        "no_translation": 2,
+    }
 
 
 def test_languages_limit_the_locales_read_and_max_chars_caps_at_a_line(pages):
@@ -156,9 +160,17 @@ def test_max_units_and_duplicate_english_pages(pages):
 
 @pytest.mark.parametrize(
     ("folder", "language"),
-    [("en-US", "en"), ("C", "en"), ("zh-CN", "zh"), ("zh_CN", "zh"), ("pt_BR", "pt"),
-     ("ja-JP", "ja"), ("sr@latin", "sr"), ("de", "de")],
-)  # fmt: skip
+    [
+        ("en-US", "en"),
+        ("C", "en"),
+        ("zh-CN", "zh"),
+        ("zh_CN", "zh"),
+        ("pt_BR", "pt"),
+        ("ja-JP", "ja"),
+        ("sr@latin", "sr"),
+        ("de", "de"),
+    ],
+)
 def test_locale_folders_map_to_iso_639_1(folder, language):
     assert locale_language(folder) == language
 
@@ -174,9 +186,12 @@ def test_a_missing_folder_names_the_fetch_command(tmp_path):
 
 
 def test_settings_choose_the_folder_and_languages(pages, tmp_path):
-    env = {"THRESHER_HOME": str(tmp_path / "home"), "THRESHER_LANGUAGES": "en,pt",
-           "THRESHER_MURATING_SOURCES": "debian",
-           "THRESHER_MURATING_DEBIAN_MIN_CHARS": "150"}  # fmt: skip
+    env = {
+        "THRESHER_HOME": str(tmp_path / "home"),
+        "THRESHER_LANGUAGES": "en,pt",
+        "THRESHER_MURATING_SOURCES": "debian",
+        "THRESHER_MURATING_DEBIAN_MIN_CHARS": "150",
+    }
     with pytest.raises(BadInput, match=re.escape(str(tmp_path / "home/input/debian-docs"))):
         parallel_documents(Settings.from_env(env))
     env["THRESHER_MURATING_DEBIAN_DOCS"] = str(pages)
