@@ -25,7 +25,7 @@ SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
 
 def _run_context() -> tuple[Settings, object, dict]:
     from thresher.partitions import partition_from_context
-    from thresher_tasks.secrets import settings_with_masked_secrets
+    from thresher_tasks.secret_masking import settings_with_masked_secrets
 
     context = get_current_context()
     return settings_with_masked_secrets(), partition_from_context(context), context
