@@ -31,14 +31,14 @@ DEMO_DATE ?= $(shell date -u +%F)
 # embedding them takes ~11 min on 2 cores; 200 takes ~4).
 DEMO_LABELS ?= 200
 
-.PHONY: help env env-vars test lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-dedup bench-sampling bench-domain bench-pretrain bench-poso bench-murating bench-mixsearch bench-langmix gpu-check
+.PHONY: help env env-vars test lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-dedup bench-sampling bench-domain bench-extraction bench-pretrain bench-poso bench-murating bench-mixsearch bench-langmix gpu-check
 
 help:
 	@echo "make demo        run the curation DAG end to end on real multilingual pages"
 	@echo "make test        run the test suite (what CI runs)"
 	@echo "make airflow-ui  Airflow UI on http://127.0.0.1:8080 over the demo's stores"
 	@echo "make mlflow-ui   MLflow UI on http://127.0.0.1:5000 over the demo's stores"
-	@echo "make bench-dedup | bench-sampling | bench-domain | bench-pretrain | bench-poso | bench-murating | bench-mixsearch | bench-langmix"
+	@echo "make bench-dedup | bench-sampling | bench-domain | bench-extraction | bench-pretrain | bench-poso | bench-murating | bench-mixsearch | bench-langmix"
 	@echo "                 benchmarks → bench/results/"
 
 env: $(STAMP)
@@ -110,6 +110,11 @@ bench-sampling: env
 # Domain classifier trained on SIB-200 train, accuracy per language on dev → bench/results/domain.json.
 bench-domain: env
 	$(BIN)/python -m bench.domain
+
+# resiliparse against trafilatura on the demo's HTML pages: pages per CPU-second, word-level
+# F1, a hand-checked sample → bench/results/extraction.json.
+bench-extraction: env demo-data
+	$(BIN)/python -m bench.extraction --input $(DEMO_INPUT)
 
 clean:
 	rm -rf $(THRESHER_HOME)

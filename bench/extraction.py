@@ -149,8 +149,14 @@ def run(root: Path, limit: int | None) -> dict:
         "resiliparse_speedup_per_cpu_s": round(speedup, 1),
         "agreement_resiliparse_vs_trafilatura": agree,
         "default": DEFAULT_HTML_EXTRACTOR,
-        "hand_checked_sample": hand_check_sample(paths, root, scores, texts),
+        **hand_checked(hand_check_sample(paths, root, scores, texts)),
     }
+
+
+def hand_checked(sample: list[dict]) -> dict:
+    """The sample, and how many of its pages each verdict of the notes file went to."""
+    verdicts = Counter(entry["hand_check"]["verdict"] for entry in sample if "hand_check" in entry)
+    return {"hand_check_verdicts": dict(sorted(verdicts.items())), "hand_checked_sample": sample}
 
 
 def main(argv: list[str] | None = None) -> None:
