@@ -71,8 +71,8 @@ def settings_for(home: Path, args):
 
 def write_parallel(spark, settings, data_root: Path | None) -> dict:
     """English–``language`` units of the shared parallel corpora → silver.murating_documents."""
-    from models.murating.parallel import load_parallel
     from spark_jobs.delta_io import ensure_table
+    from thresher.murating.parallel import load_parallel
     from thresher.tables import SILVER_MURATING_DOCUMENTS
 
     language = settings.language_mix.language

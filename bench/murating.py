@@ -33,14 +33,14 @@ TARGETS = {"english_pairwise_accuracy": 0.80, "other_languages_pairwise_accuracy
 
 
 def run(settings, languages: tuple[str, ...], threads: int) -> dict:
-    from models.murating.embeddings import EmbeddingCache
     from models.murating.evaluate import evaluate
     from models.murating.head import score_texts
-    from models.murating.judgments import HELD_OUT, documents_frame, judge
-    from models.murating.pairs import training_pairs
-    from models.murating.parallel import parallel_documents
-    from models.murating.raters import build_raters
     from models.murating.train import TrainConfig, train
+    from thresher.murating.embeddings import EmbeddingCache
+    from thresher.murating.judgments import HELD_OUT, documents_frame, judge
+    from thresher.murating.pairs import training_pairs
+    from thresher.murating.parallel import parallel_documents
+    from thresher.murating.raters import build_raters
 
     config = settings.murating
     started = time.perf_counter()

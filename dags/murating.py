@@ -5,10 +5,11 @@ judge the parallel units in English and build pairs; model tasks (``models.murat
 a GPU pod on Kubernetes, a local process otherwise) translate English documents without a
 counterpart (only when ``THRESHER_MURATING_TRANSLATION_MODELS`` names models) and train the
 rater, which registers itself in the MLflow model registry. The partition's kept documents are
-then rated — by a GPU pod (``models.murating.rate``) on Kubernetes, in Spark ``mapInPandas``
-locally — into criterion ``murating`` of ``silver.quality_scores`` (version = the registry
-version), and ``gold.mixture_<selection_name>`` is selected. Training writes under the
-checkpoint root, one folder per pair set and run, and resumes from its last epoch when retried.
+then rated by the ``models.murating.rate`` model task (a GPU pod on Kubernetes, a local process
+here) and its logits written by Spark into criterion ``murating`` of ``silver.quality_scores``
+(version = the registry version), and ``gold.mixture_<selection_name>`` is selected. Training
+writes under the checkpoint root, one folder per pair set and run, and resumes from its last
+epoch when retried.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ PAIRS = "{{ ti.xcom_pull(task_ids='pairs')['pairs_path'] }}"
 ENGLISH = "{{ ti.xcom_pull(task_ids='export_english')['path'] }}"
 MODEL = "{{ ti.xcom_pull(task_ids='train_rater')['model_path'] }}"
 # Batch rating runs in a GPU pod where model tasks run in pods; in Spark otherwise.
-RATE_IN_POD = SETTINGS.executor == "kubernetes"
 TRANSLATIONS = f"murating/{MURATING.pair_set}/translations/{RUN_FOLDER}"
 
 
@@ -124,22 +124,19 @@ def murating():
     )
 
     @task
-    def rate() -> dict:
-        """Spark: the partition's kept documents → silver.quality_scores (murating)."""
+    def rate(scored: dict) -> dict:
+        """Spark: the rater's logits (the rate_documents task) → silver.quality_scores."""
         from spark_jobs import murating as job
         from spark_jobs.session import get_spark
         from thresher.partitions import partition_from_context
 
         context = get_current_context()
         trained = context["ti"].xcom_pull(task_ids="train_rater")
-        # at scale a GPU pod scored the documents (rate_documents); locally Spark scores them
-        scored = context["ti"].xcom_pull(task_ids="rate_documents") if RATE_IN_POD else None
         settings = Settings.from_env()
         spark = get_spark(settings, "thresher-murating-rate")
         version = str(trained.get("model_version") or trained["model_path"])
-        return job.rate(spark, settings, partition_from_context(context),
-                        trained["model_path"], version,
-                        scores_path=scored["scores_path"] if scored else "")  # fmt: skip
+        return job.rate(spark, settings, partition_from_context(context), version,
+                        scores_path=scored["scores_path"])  # fmt: skip
 
     @task
     def select(rated: dict) -> dict:
@@ -180,30 +177,23 @@ def murating():
             resources=Resources(gpus=1, cpu="4", memory="16Gi"),
         )
         export_english() >> translate >> judged
-    rated = rate()
     judged >> pairs() >> train
-    if RATE_IN_POD:
-        (
-            train
-            >> model_task(
-                task_id="rate_documents",
-                module="models.murating.rate",
-                settings=SETTINGS,
-                arguments=[
-                    "--model",
-                    MODEL,
-                    "--partition",
-                    "{{ ds }}",
-                    "--output",
-                    f"murating/{MURATING.pair_set}/scores/{{{{ ds }}}}",
-                ],  # fmt: skip
-                resources=Resources(gpus=1, cpu="4", memory="16Gi"),
-            )
-            >> rated
-        )
-    else:
-        train >> rated
-    select(rated)
+    scored = model_task(
+        task_id="rate_documents",
+        module="models.murating.rate",
+        settings=SETTINGS,
+        arguments=[
+            "--model",
+            MODEL,
+            "--partition",
+            "{{ ds }}",
+            "--output",
+            f"murating/{MURATING.pair_set}/scores/{{{{ ds }}}}",
+        ],  # fmt: skip
+        resources=Resources(gpus=1, cpu="4", memory="16Gi"),
+    )
+    train >> scored
+    select(rate(scored.output))
 
 
 murating()

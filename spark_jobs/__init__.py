@@ -1,2 +1,4 @@
-"""Spark jobs. Each module is one stage: pure DataFrame transforms plus a ``run_stage`` entry
-point that the ``thresher`` CLI, an Airflow task, or ``spark-submit`` calls alike."""
+"""Spark jobs: one module per job (pure DataFrame transforms plus its writes). Their entry
+points (``spark_jobs.stages``) are what ``thresher.jobs`` declares and what the executors —
+the curation DAG's tasks, the ``thresher`` CLI (``spark_jobs.cli``), ``spark-submit``
+(``spark_jobs.submit``) and the benchmarks — run through ``spark_jobs.pipeline``."""

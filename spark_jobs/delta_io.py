@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import random
 import time
@@ -32,12 +33,7 @@ def unchanged_summary(spark: SparkSession, path: str, fingerprint: str) -> dict 
     """The summary a derived table's last commit recorded (``userMetadata``: fingerprint and
     summary) when it was written from the same recipe ``fingerprint``; None when it must be
     rewritten."""
-    import json
-
-    from delta.tables import DeltaTable
-
-    last = DeltaTable.forPath(spark, path).history(1).first()
-    recorded = json.loads(last["userMetadata"] or "{}")
+    recorded = commit_metadata(spark, path)
     if recorded.get("fingerprint") != fingerprint:
         return None
     log.info("%s is up to date (%s)", path, fingerprint)
@@ -147,9 +143,38 @@ def replace_rows(
         raise TypeError("replace_rows takes a Column condition (rows_where), not SQL text")
     path = ensure_table(spark, spec, settings)
     ordered = conform(rows, spec)
+    _commit(spec, lambda: ordered.writeTo(table_identifier(path)).overwrite(condition))
+
+
+def rebuild_table(
+    spark: SparkSession, spec: TableSpec, settings: Settings, rows: DataFrame, metadata: dict
+) -> str:
+    """Replace the whole table in one commit whose ``userMetadata`` is ``metadata`` (the
+    recipe a later run compares against, or replays): what a derived table (a mixture, a
+    training corpus, search features) is, rebuilt whole whenever its recipe changes."""
+    path = ensure_table(spark, spec, settings)
+    writer = (
+        conform(rows, spec)
+        .write.format("delta")
+        .mode("overwrite")
+        .option("userMetadata", json.dumps(metadata, sort_keys=True, default=str))
+    )
+    _commit(spec, lambda: writer.save(path))
+    return path
+
+
+def commit_metadata(spark: SparkSession, path: str) -> dict:
+    """The ``userMetadata`` of the table's last commit (what ``rebuild_table`` recorded)."""
+    from delta.tables import DeltaTable
+
+    last = DeltaTable.forPath(spark, path).history(1).first()
+    return json.loads(last["userMetadata"] or "{}")
+
+
+def _commit(spec: TableSpec, write) -> None:
     for attempt in range(1, CONFLICT_ATTEMPTS + 1):
         try:
-            ordered.writeTo(table_identifier(path)).overwrite(condition)
+            write()
             return
         except Exception as exc:
             # Replacing the same rows again is safe, so a write that lost a race with a

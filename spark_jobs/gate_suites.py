@@ -2,10 +2,12 @@
 
 One function per gate, each given the facts it checks against (settings, the partition's
 document count). Suites are built inside the shared ephemeral GX context
-(``quality_gate.gx_context``); their results live in ``ops.gate_results`` and MLflow.
+(``gx_context``); their results live in ``ops.gate_results`` and MLflow.
 """
 
 from __future__ import annotations
+
+import os
 
 from thresher.config import Settings
 from thresher.tables import BRONZE_DOCUMENTS
@@ -13,9 +15,17 @@ from thresher.tables import BRONZE_DOCUMENTS
 DOC_ID_LENGTH = 32
 
 
-def _new_suite(name: str):
-    from spark_jobs.quality_gate import gx_context
+def gx_context():
+    """One ephemeral GX context per process: suites and results live in our tables and MLflow."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
 
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False}
+    return context
+
+
+def _new_suite(name: str):
     gx_context()  # GX builds suites only inside an active context
     import great_expectations as gx
 

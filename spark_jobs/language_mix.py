@@ -27,7 +27,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs.delta_io import ensure_table, last_version, unchanged_summary
+from spark_jobs.delta_io import ensure_table, last_version, rebuild_table, unchanged_summary
 from spark_jobs.training_corpus import split_column
 from thresher.config import Settings
 from thresher.tables import (
@@ -172,9 +172,7 @@ def build(
     if not counts.get(f"parallel.{ENGLISH}-{language}.train"):
         log.warning("no English–%s parallel units in pair set %r", language, config.pair_set)
     metadata = {"fingerprint": fingerprint, "recipe": recipe, "summary": summary}
-    ordered.write.format("delta").mode("overwrite").option(
-        "userMetadata", json.dumps(metadata, sort_keys=True)
-    ).save(path)
+    rebuild_table(spark, spec, settings, ordered, metadata)
     log.info("language-mix pool %s", summary)
     return {**summary, "rewritten": True}
 

@@ -15,7 +15,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs import sampling
-from spark_jobs.delta_io import ensure_table
+from spark_jobs.delta_io import commit_metadata, rebuild_table
 from thresher.config import Settings
 from thresher.quadmix import QuadMixParams
 from thresher.tables import SILVER_QUALITY_SCORES, mixture_table
@@ -87,13 +87,9 @@ def run(
             "domains": domain_source,
             "dates": [d.isoformat() for d in dates] if dates else None,
         }  # fmt: skip
-        spec = mixture_table(config.name)
-        path = ensure_table(spark, spec, settings)
-        ordered = selected.select(*[F.col(f.name).cast(f.dataType) for f in spec.schema.fields])
         # the whole table, one commit: a retry or rebuild leaves exactly the new mixture
-        ordered.write.format("delta").mode("overwrite").option(
-            "userMetadata", json.dumps(recipe, sort_keys=True)
-        ).save(path)
+        spec = mixture_table(config.name)
+        path = rebuild_table(spark, spec, settings, selected, recipe)
         totals = (
             spark.read.format("delta")
             .load(path)
@@ -160,11 +156,7 @@ def scored_documents(
 
 def mixture_recipe(spark: SparkSession, settings: Settings, name: str | None = None) -> dict:
     """The recipe recorded by the last build of ``gold.mixture_<name>``."""
-    from delta.tables import DeltaTable
-
-    spec = mixture_table(name or settings.mixture.name)
-    last = DeltaTable.forPath(spark, spec.path(settings)).history(1).first()
-    return json.loads(last["userMetadata"])
+    return commit_metadata(spark, mixture_table(name or settings.mixture.name).path(settings))
 
 
 def rebuild(spark: SparkSession, settings: Settings, recipe: dict) -> dict:

@@ -1,15 +1,16 @@
 """MuRating's Spark steps: judgments, pairs, batch rating, selection (models: ``models.murating``).
 
-- ``judgments``: the parallel units (``models.murating.parallel``) plus any translated units
+- ``judgments``: the parallel units (``thresher.murating.parallel``) plus any translated units
   (``models.murating.translate`` output) are rated on their English side by every English
   rater (``mapInPandas``: the raters are pure functions of text), the ratings collected
   (a few floats per document) and aggregated by Bradley–Terry on the driver; every language
   version of a unit gets its unit's unified score → ``silver.murating_documents``.
 - ``pairs``: monolingual, cross-lingual and parallel pairs → ``silver.murating_pairs``.
-- ``rate``: a trained rater scores the documents dedup kept in a partition (``mapInPandas``)
-  → ``silver.quality_scores`` rows of criterion ``murating``, version = the registry
-  version; score = σ(rater logit) in [0, 1] (the raw logit in ``details``), so QuaDMix can
-  merge it with the other criteria (``THRESHER_MIXTURE_CRITERIA=...,murating``).
+- ``rate``: the logits a trained rater gave the documents dedup kept in a partition (the
+  ``models.murating.rate`` task) → ``silver.quality_scores`` rows of criterion ``murating``,
+  version = the registry version; score = σ(rater logit) in [0, 1] (the raw logit in
+  ``details``), so QuaDMix can merge it with the other criteria
+  (``THRESHER_MIXTURE_CRITERIA=...,murating``).
 - ``select``: per language the top ``top_percent`` % of rated documents (or a score-weighted
   sample of that size), English cut back so that it is ``english_share`` of the selected
   tokens (or the other languages cut back when English is short) →
@@ -35,7 +36,7 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from spark_jobs.delta_io import ensure_table, read_table, replace_rows, rows_where
+from spark_jobs.delta_io import read_table, rebuild_table, replace_rows, rows_where
 from thresher.config import MuRatingSettings, Settings
 from thresher.tables import (
     BRONZE_DOCUMENTS,
@@ -56,8 +57,8 @@ def embedding_cache_folder(settings: Settings) -> str:
 
 def _english_ratings(config: MuRatingSettings, cache_folder: str):
     def compute(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        from models.murating.embeddings import EmbeddingCache
-        from models.murating.raters import build_raters, rate
+        from thresher.murating.embeddings import EmbeddingCache
+        from thresher.murating.raters import build_raters, rate
 
         cache = EmbeddingCache(cache_folder, config.max_chars, config.encoder_path)
         raters = build_raters(config.raters, cache.embed)
@@ -70,10 +71,10 @@ def _english_ratings(config: MuRatingSettings, cache_folder: str):
 
 def judgments(spark: SparkSession, settings: Settings, translations: str = "") -> dict:
     """Parallel (and translated) units → ``silver.murating_documents[pair_set]``."""
-    from models.murating.judgments import HELD_OUT, TRAIN, documents_frame, unify
-    from models.murating.parallel import ENGLISH, held_out, parallel_documents
-    from models.murating.raters import build_raters
-    from models.murating.translate import read_translations
+    from thresher.murating.judgments import HELD_OUT, TRAIN, documents_frame, unify
+    from thresher.murating.parallel import parallel_documents
+    from thresher.murating.raters import build_raters
+    from thresher.murating.units import ENGLISH, held_out, read_translations
 
     config = settings.murating
     docs = documents_frame(parallel_documents(settings))
@@ -115,7 +116,7 @@ def _version(*parts) -> str:
 
 def pairs(spark: SparkSession, settings: Settings) -> dict:
     """``silver.murating_documents[pair_set]`` → ``silver.murating_pairs[pair_set]``."""
-    from models.murating.pairs import training_pairs
+    from thresher.murating.pairs import training_pairs
 
     config = settings.murating
     docs = (
@@ -142,48 +143,21 @@ def pairs(spark: SparkSession, settings: Settings) -> dict:
     }
 
 
-RATED_SCHEMA = "doc_id string, ingest_date date, logit double, tokens bigint"
-
-
-def _rate_rows(model_path: str, cache_folder: str):
-    def compute(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        from models.murating.head import load_rater, score_texts
-        from thresher.text.quality_rules import token_count
-
-        rater = load_rater(model_path, cache_folder)
-        for batch in batches:
-            logits = score_texts(rater, batch["text"].tolist())
-            tokens = [
-                token_count(t, lang) for t, lang in zip(batch.text, batch.language, strict=True)
-            ]
-            yield pd.DataFrame({"doc_id": batch["doc_id"], "ingest_date": batch["ingest_date"],
-                                "logit": logits.astype("float64"), "tokens": tokens})  # fmt: skip
-
-    return compute
-
-
 def rate(
-    spark: SparkSession, settings: Settings, partition: dt.date, model_path: str, version: str,
-    documents: DataFrame | None = None, scores_path: str = "",
-) -> dict:  # fmt: skip
-    """Score ``partition``'s kept documents → ``silver.quality_scores`` (murating, version).
+    spark: SparkSession, settings: Settings, partition: dt.date, version: str, scores_path: str
+) -> dict:
+    """The rater's logits of ``partition``'s kept documents → ``silver.quality_scores``
+    (criterion murating, ``version``).
 
-    With ``scores_path`` (what ``models.murating.rate`` wrote in a GPU pod) the logits are
-    read from there; otherwise they are computed here, in ``mapInPandas``.
+    ``scores_path`` is what the ``models.murating.rate`` task wrote (in a GPU pod at scale, a
+    local process here): the model runs in its task, this Spark job only writes, so the
+    rater never runs inside Spark and the write stays one idempotent replace.
     """
-    from spark_jobs.dedup import kept_documents
-
-    if scores_path:
-        scored = (
-            spark.read.parquet(scores_path)
-            .select("doc_id", F.col("ingest_date").cast("date"), "logit", "tokens")
-            .where(F.col("ingest_date") == F.lit(partition))
-        )
-    else:
-        docs = documents if documents is not None else kept_documents(spark, settings, partition)
-        scored = docs.select("doc_id", "ingest_date", "text", "language").mapInPandas(
-            _rate_rows(model_path, embedding_cache_folder(settings)), RATED_SCHEMA
-        )
+    scored = (
+        spark.read.parquet(scores_path)
+        .select("doc_id", F.col("ingest_date").cast("date"), "logit", "tokens")
+        .where(F.col("ingest_date") == F.lit(partition))
+    )
     rows = scored.select(
         "doc_id",
         "ingest_date",
@@ -294,10 +268,7 @@ def select(
         .withColumn("source_versions", F.create_map(
             *[x for name, v in sorted(versions.items()) for x in (F.lit(name), F.lit(v))]))
     )  # fmt: skip
-    path = ensure_table(spark, spec, settings)
-    out.select(*[F.col(f.name).cast(f.dataType) for f in spec.schema.fields]).write.format(
-        "delta"
-    ).mode("overwrite").option("userMetadata", json.dumps(recipe, sort_keys=True)).save(path)
+    path = rebuild_table(spark, spec, settings, out, recipe)
     written = (
         spark.read.format("delta")
         .load(path)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
@@ -65,20 +64,10 @@ class GateReport:
 
 
 @lru_cache(maxsize=1)
-def gx_context():
-    """One ephemeral GX context per process: suites and results live in our tables and MLflow."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    import great_expectations as gx
-
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False}
-    return context
-
-
 def validate(frame: DataFrame, suite, partition: dt.date) -> GateReport:
     """Run ``suite`` on a Spark DataFrame with GX's Spark engine."""
     batch = (
-        gx_context()
+        suites.gx_context()
         .data_sources.add_or_update_spark(f"{suite.name}_source")
         .add_dataframe_asset(f"{suite.name}_{uuid.uuid4().hex[:8]}")
         .add_batch_definition_whole_dataframe("partition")

@@ -9,7 +9,7 @@ from spark_jobs.session import get_spark
 from spark_jobs.stage_stats import partition_statistics
 from thresher import tracking
 from thresher.config import Settings
-from thresher.tables import ALL_TABLES, mixture_table
+from thresher.tables import PARTITIONED_TABLES, mixture_table
 
 
 def mixture_report(spark, settings: Settings) -> None:
@@ -44,7 +44,7 @@ def print_report(settings: Settings, partition: dt.date) -> None:
     spark = get_spark(settings, "thresher-report")
     print(f"\nThresher lake at {settings.storage_root}, partition {partition}\n")
     print(f"{'table':<24}{'rows (all)':>12}{'rows (partition)':>18}  path")
-    for spec in ALL_TABLES:
+    for spec in PARTITIONED_TABLES:
         frame = read_table(spark, spec, settings)
         total = frame.count()
         in_partition = frame.where(on_partition(partition)).count()

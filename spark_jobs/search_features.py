@@ -24,7 +24,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs import sampling
-from spark_jobs.delta_io import ensure_table, last_version, unchanged_summary
+from spark_jobs.delta_io import ensure_table, last_version, rebuild_table, unchanged_summary
 from spark_jobs.mixture import scored_documents
 from spark_jobs.training_corpus import split_column
 from thresher.config import Settings
@@ -100,9 +100,7 @@ def build(
         }
         metadata = {"fingerprint": fingerprint, "recipe": recipe, "summary": summary}
         # the whole table in one commit; its metadata is what a later run compares against
-        ordered.write.format("delta").mode("overwrite").option(
-            "userMetadata", json.dumps(metadata, sort_keys=True)
-        ).save(path)
+        rebuild_table(spark, spec, settings, ordered, metadata)
     finally:
         ordered.unpersist()
     log.info("search features %s", summary)

@@ -1,32 +1,29 @@
-"""Stage entry points: session, job, tracking. The ``thresher`` CLI and the DAGs call these.
+"""The entry points of the curation jobs declared in ``thresher.jobs.CURATION``.
 
-Each takes the settings, the partition it owns and the MLflow run to log into, and returns
-a small JSON-able summary (what an Airflow task pushes to XCom: counts, never data).
+Each takes a ``JobContext`` (the settings, the partition it owns, the MLflow run to log into,
+the run's parameters), builds its Spark session, runs its job and logs what it found; it
+returns a small JSON-able summary (what an Airflow task pushes to XCom: counts, never data).
+The executors (``spark_jobs.pipeline``: the DAG's tasks, the CLI, the benchmark) call them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from thresher import tracking
-from thresher.config import Settings
+from thresher.jobs import JobContext
 
 log = logging.getLogger(__name__)
 
 
-def ingest_stage(
-    settings: Settings,
-    partition: dt.date,
-    mlflow_run_id: str,
-    input_path: str | None = None,
-    source: str | None = None,
-) -> dict:
+def ingest(ctx: JobContext) -> dict:
     from spark_jobs import ingest
     from spark_jobs.session import get_spark
     from thresher import names
 
-    input_path = input_path or settings.input_path
+    settings, partition, mlflow_run_id = ctx.settings, ctx.partition, ctx.mlflow_run_id
+    input_path = ctx.params.get("input_path") or settings.input_path
+    source = ctx.params.get("source")
     try:
         names.input_path(input_path)
         source = names.source_name(source) if source else ingest.default_source(input_path)
@@ -47,11 +44,13 @@ def ingest_stage(
     return {"partition": partition.isoformat(), "source": source, **counts.metrics()}
 
 
-def gate_stage(
-    settings: Settings, partition: dt.date, mlflow_run_id: str, gate: str = "bronze_documents"
-) -> dict:
+def gate(ctx: JobContext) -> dict:
+    """The gate named by ``ctx.params["gate"]`` (a suite of ``spark_jobs.quality_gate``)."""
     from spark_jobs import quality_gate
     from spark_jobs.session import get_spark
+
+    settings, partition, mlflow_run_id = ctx.settings, ctx.partition, ctx.mlflow_run_id
+    gate = ctx.params["gate"]
 
     report = quality_gate.run(get_spark(settings, "thresher-gate"), settings, partition, gate)
     name = f"gate.{report.gate}"
@@ -67,11 +66,12 @@ def gate_stage(
     return {"gate": report.gate, "success": True, "evaluated": report.evaluated}
 
 
-def dedup_stage(settings: Settings, partition: dt.date, mlflow_run_id: str) -> dict:
+def dedup(ctx: JobContext) -> dict:
     from spark_jobs import dedup
     from spark_jobs.session import get_spark
     from spark_jobs.stage_stats import ALL_SOURCES, write_stage_counts
 
+    settings, partition, mlflow_run_id = ctx.settings, ctx.partition, ctx.mlflow_run_id
     spark = get_spark(settings, "thresher-dedup")
     counts, sizes = dedup.run(spark, settings, partition)
     write_stage_counts(spark, settings, partition, ALL_SOURCES, counts)
@@ -86,25 +86,28 @@ def dedup_stage(settings: Settings, partition: dt.date, mlflow_run_id: str) -> d
     return {"partition": partition.isoformat(), **counts.metrics()}
 
 
-def stats_stage(settings: Settings, partition: dt.date, mlflow_run_id: str) -> dict:
+def stage_statistics(ctx: JobContext) -> dict:
     from spark_jobs import stage_stats
+    from spark_jobs.partition_report import log_partition_report
     from spark_jobs.session import get_spark
 
-    stats = stage_stats.partition_statistics(
-        get_spark(settings, "thresher-stats"), settings, partition
-    )
+    settings, partition, mlflow_run_id = ctx.settings, ctx.partition, ctx.mlflow_run_id
+    spark = get_spark(settings, "thresher-stats")
+    stats = stage_stats.partition_statistics(spark, settings, partition)
     tracking.log_metrics(settings, mlflow_run_id, stage_stats.statistics_metrics(stats))
     tracking.log_json(settings, mlflow_run_id, stats, "stage_statistics.json")
+    log_partition_report(spark, settings, partition, mlflow_run_id, stats)
     tracking.finish_run(settings, mlflow_run_id)
     log.info("partition %s: %s", partition, stats["bronze"])
     return stats
 
 
-def reference_classifier_stage(settings: Settings, mlflow_run_id: str) -> dict:
+def reference_classifier(ctx: JobContext) -> dict:
     """Train the configured reference-classifier version unless it is already saved."""
     from spark_jobs import domain_model, reference_classifier
     from spark_jobs.session import get_spark
 
+    settings, mlflow_run_id = ctx.settings, ctx.mlflow_run_id
     spark = get_spark(settings, "thresher-reference-classifier")
     path = reference_classifier.model_path(settings)
     if domain_model.model_exists(spark, path):
@@ -117,21 +120,23 @@ def reference_classifier_stage(settings: Settings, mlflow_run_id: str) -> dict:
     return {**metadata, "trained": True}
 
 
-def quality_stage(settings: Settings, partition: dt.date, mlflow_run_id: str) -> dict:
+def quality(ctx: JobContext) -> dict:
     from spark_jobs import quality
     from spark_jobs.session import get_spark
 
+    settings, partition, mlflow_run_id = ctx.settings, ctx.partition, ctx.mlflow_run_id
     summary = quality.run(get_spark(settings, "thresher-quality"), settings, partition)
     metrics = {k: v for k, v in summary.items() if isinstance(v, int | float)}
     tracking.log_metrics(settings, mlflow_run_id, metrics)
     return summary
 
 
-def mixture_stage(settings: Settings, mlflow_run_id: str) -> dict:
+def mixture(ctx: JobContext) -> dict:
     from spark_jobs import mixture
     from spark_jobs.mixture_report import log_composition
     from spark_jobs.session import get_spark
 
+    settings, mlflow_run_id = ctx.settings, ctx.mlflow_run_id
     spark = get_spark(settings, "thresher-mixture")
     summary = mixture.run(spark, settings)
     metrics = {k: v for k, v in summary.items() if isinstance(v, int | float)}
@@ -148,7 +153,7 @@ def mixture_stage(settings: Settings, mlflow_run_id: str) -> dict:
     return summary
 
 
-def domain_model_stage(settings: Settings, mlflow_run_id: str) -> dict:
+def domain_model(ctx: JobContext) -> dict:
     """Train the supervised domain classifier's configured version unless it is saved.
 
     The kmeans method fits its clusters on the first partition it classifies instead.
@@ -156,6 +161,7 @@ def domain_model_stage(settings: Settings, mlflow_run_id: str) -> dict:
     from spark_jobs import domain_labels, domain_model
     from spark_jobs.session import get_spark
 
+    settings, mlflow_run_id = ctx.settings, ctx.mlflow_run_id
     if settings.domain.method != domain_model.SUPERVISED:
         return {"method": settings.domain.method, "trained": False}
     spark = get_spark(settings, "thresher-domain-model")
@@ -177,10 +183,11 @@ def domain_model_stage(settings: Settings, mlflow_run_id: str) -> dict:
     return {"method": settings.domain.method, "path": path, "trained": True}
 
 
-def domain_stage(settings: Settings, partition: dt.date, mlflow_run_id: str) -> dict:
+def domains(ctx: JobContext) -> dict:
     from spark_jobs import domains
     from spark_jobs.session import get_spark
 
+    settings, partition, mlflow_run_id = ctx.settings, ctx.partition, ctx.mlflow_run_id
     summary = domains.classify_domains(get_spark(settings, "thresher-domains"), settings, partition)
     tracking.log_metrics(
         settings,

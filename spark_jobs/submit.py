@@ -62,7 +62,7 @@ def spark_submit_arguments(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the session spark-submit configured, then run the CLI command in it."""
-    from thresher import cli
+    from spark_jobs import cli
 
     argv = list(sys.argv[1:] if argv is None else argv)
     if "PYSPARK_GATEWAY_PORT" not in os.environ:  # not under spark-submit: the plain CLI

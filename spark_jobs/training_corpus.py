@@ -6,14 +6,13 @@ otherwise need and writes one Delta table it reads with ``deltalake``.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from delta.tables import DeltaTable
 from pyspark.sql import Column, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs.delta_io import ensure_table, read_table
+from spark_jobs.delta_io import read_table, rebuild_table
 from thresher.config import Settings
 from thresher.tables import BRONZE_DOCUMENTS, corpus_table, mixture_table
 
@@ -52,13 +51,9 @@ def build(
         .join(documents, ["ingest_date", "doc_id"], "inner")
         .withColumn("split", split_column(holdout))
     )
-    spec = corpus_table(name)
-    path = ensure_table(spark, spec, settings)
     metadata = {"mixture": source.qualified_name, "mixture_version": mixture_version}
-    ordered = corpus.select(*[F.col(f.name).cast(f.dataType) for f in spec.schema.fields])
-    ordered.write.format("delta").mode("overwrite").option(
-        "userMetadata", json.dumps(metadata)
-    ).save(path)
+    spec = corpus_table(name)
+    path = rebuild_table(spark, spec, settings, corpus, metadata)
     per_split = (
         spark.read.format("delta")
         .load(path)

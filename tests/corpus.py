@@ -174,7 +174,7 @@ def write_parallel_units(spark, settings, pair_set: str = "default") -> int:
 
 def write_aligned_items(path: Path, languages=("en", "de")) -> Path:
     """An aligned item set (models.mubench format, task ``cloze``) in English and German."""
-    from models.mubench.items import Item, write_items
+    from thresher.corpora.items import Item, write_items
 
     contexts = {
         "en": ["The bridge was closed because", "The farmers waited because"],

@@ -88,7 +88,7 @@ def eval_texts(
             raise BadInput(f"{pool.path} has no validation documents to evaluate on")
         return [pool.texts[i] for i in held], [pool.languages[i] for i in held]
     if eval_set in BUILTIN_EVAL_SETS:
-        from models.mubench.sources import load_builtin
+        from thresher.corpora.sources import load_builtin
 
         items = [i for i in load_builtin(eval_set, data_root) if i.language in languages]
         if not items:

@@ -5,7 +5,7 @@
 
 ``--items`` names built-in sets (``xcopa``, ``sib200``, ``xquad``, ``ntrex``, comma-separated,
 read from ``--data-root``) or a JSONL file / folder in the format of
-:mod:`models.mubench.items`. Writes ``DIR/predictions.parquet`` (one row per item and
+:mod:`thresher.corpora.items`. Writes ``DIR/predictions.parquet`` (one row per item and
 language: every option's log-likelihood, token, character and byte counts, the three
 predictions) and ``DIR/metrics.json`` (:func:`models.mubench.metrics.report` plus the run's
 settings), replacing both, so a re-run leaves the same files.
@@ -32,9 +32,9 @@ from pathlib import Path
 import pandas as pd
 
 from models.mubench import metrics
-from models.mubench.items import Item, check_aligned, read_items, select
-from models.mubench.sources import BUILTIN, default_data_root, load_builtin
 from thresher.config import Settings
+from thresher.corpora.items import Item, check_aligned, read_items, select
+from thresher.corpora.sources import BUILTIN, default_data_root, load_builtin
 from thresher.entrypoint import (
     BadInput,
     Tracker,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.murating.bradley_terry import spearman
+from thresher.murating.bradley_terry import spearman
 
 
 def pairwise_accuracy(pairs: pd.DataFrame, score_a, score_b, margin: float = 0.1) -> dict:

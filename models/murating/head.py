@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from models.murating.embeddings import DIM, ENCODER_NAME, EmbeddingCache
+from thresher.murating.embeddings import DIM, ENCODER_NAME, EmbeddingCache
 
 BACKENDS = ("embedding_head", "finetune")
 CONFIG_FILE = "rater.json"

@@ -21,12 +21,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from models.murating.parallel import ENGLISH, ParallelDoc
 from thresher.config import Settings
 from thresher.entrypoint import BadInput, run_entry_point, task_output, task_path
+from thresher.murating.units import ENGLISH, TRANSLATIONS_FILE
 
 log = logging.getLogger(__name__)
-OUTPUT_FILE = "translations.parquet"
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -78,12 +77,6 @@ def read_documents(path: str) -> pd.DataFrame:
     return frame
 
 
-def read_translations(folder: str) -> list[ParallelDoc]:
-    """The parallel units a translate task wrote."""
-    frame = pd.read_parquet(Path(folder) / OUTPUT_FILE)
-    return [ParallelDoc(r.source, r.unit_id, r.language, r.text) for r in frame.itertuples()]
-
-
 def _pairs(values: Sequence[str], what: str) -> dict[str, str]:
     out = {}
     for value in values:
@@ -119,7 +112,7 @@ def main(argv: Sequence[str]) -> dict:
                  for u, t in zip(docs.unit_id, texts, strict=True) if t.strip()]  # fmt: skip
     output = task_output(args.output, settings)
     output.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_parquet(output / OUTPUT_FILE, index=False)
+    pd.DataFrame(rows).to_parquet(output / TRANSLATIONS_FILE, index=False)
     return {"output": str(output), "documents": len(docs), "languages": sorted(models),
             "rows": len(rows)}  # fmt: skip
 

@@ -24,14 +24,15 @@ from thresher.entrypoint import PARENT_PID_ENV, RESULT_PATH_ENV
 POD_RESULT_PATH = "/airflow/xcom/return.json"
 
 # What a model process inherits from the worker: what a Python process needs to run, and the
-# platform's settings and credentials (THRESHER_*, MLFLOW_*, AWS_*), as a pod receives them.
-# Nothing else: a worker's environment holds Airflow's database URL and Fernet key.
+# credentials a pod receives from Secrets (MLFLOW_*, AWS_*, the tracking URI). Its settings
+# arrive as one JSON document (THRESHER_SETTINGS), never piecemeal from the worker; and
+# nothing else: a worker's environment holds Airflow's database URL and Fernet key.
 INHERITED_ENV = re.compile(
     r"(PATH|HOME|USER|LOGNAME|SHELL|LANG|LANGUAGE|LC_[A-Z]+|TZ|TMPDIR|TERM|PYTHONPATH"
     r"|PYTHONHASHSEED|VIRTUAL_ENV|JAVA_HOME|SPARK_LOCAL_IP|PYSPARK_PYTHON|JDK_JAVA_OPTIONS"
     r"|OMP_NUM_THREADS|MKL_NUM_THREADS|CUDA_[A-Z_]+|NVIDIA_[A-Z_]+|HF_[A-Z_]+"
     r"|SSL_CERT_FILE|SSL_CERT_DIR|REQUESTS_CA_BUNDLE|GX_ANALYTICS_ENABLED"
-    r"|THRESHER_[A-Z0-9_]+|MLFLOW_[A-Z0-9_]+|AWS_[A-Z0-9_]+)"
+    r"|THRESHER_TRACKING_TRACKING_URI|MLFLOW_[A-Z0-9_]+|AWS_[A-Z0-9_]+)"
 )
 # How long a stopped task's process group gets to exit before it is killed.
 STOP_GRACE_SECONDS = 30

@@ -10,13 +10,15 @@ environment (only the allow-listed variables, ``local_process.INHERITED_ENV``). 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-from thresher.config import Settings
+from thresher.config import SETTINGS_ENV, Settings
 from thresher.entrypoint import RESULT_PATH_ENV
 from thresher_tasks.local_process import POD_RESULT_PATH, LocalProcessOperator
 
@@ -35,22 +37,16 @@ class Resources:
 
 
 def task_environment(settings: Settings, *, in_pod: bool) -> dict[str, str]:
-    """The settings an entry point reads, under the same names in both modes.
-
-    A local process also inherits the worker's THRESHER_*, MLFLOW_* and AWS_* variables
-    (``local_process.INHERITED_ENV``); a pod gets these plus its credentials by Secret
-    reference.
-    """
-    return {
-        "THRESHER_HOME": POD_HOME if in_pod else str(settings.home),
-        "THRESHER_STORAGE_ROOT": settings.storage_root,
-        "THRESHER_CHECKPOINT_ROOT": (
-            settings.kubernetes.checkpoint_mount if in_pod else settings.checkpoint_root
-        ),
-        "THRESHER_LANGUAGES": ",".join(settings.languages),
-        "THRESHER_TRACKING_EXPERIMENT": settings.tracking.experiment,
-        "PYTHONUNBUFFERED": "1",
-    }
+    """What an entry point reads its settings from: the resolved settings as one JSON
+    document (``THRESHER_SETTINGS``), the same in both modes except where files live (the
+    pod's home and mounted checkpoint claim). Secrets are not in it: a pod reads them from
+    Kubernetes Secrets, a local process from the worker's MLFLOW_*, AWS_* and tracking-URI
+    variables (``local_process.INHERITED_ENV``)."""
+    if in_pod:
+        settings = dataclasses.replace(
+            settings, home=Path(POD_HOME), checkpoint_root=settings.kubernetes.checkpoint_mount
+        )
+    return {SETTINGS_ENV: settings.to_json(), "PYTHONUNBUFFERED": "1"}
 
 
 def model_task(

@@ -130,3 +130,47 @@ def test_every_string_param_is_bounded_by_a_pattern_or_an_enum(dagbag):
     with pytest.raises(ParamValidationError):
         source.resolve("x' OR '1'='1")
     assert source.resolve("news-2026") == "news-2026"
+
+
+def test_on_a_cluster_the_curation_jobs_are_spark_submits_of_the_same_jobs(monkeypatch):
+    """With a cluster master, each job (and gate) is the apache-spark provider's operator
+    running ``thresher <job>`` for the run's date, logging into the DAG run's MLflow run."""
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+
+    from spark_jobs.submit import APPLICATION
+    from thresher.jobs import CURATION
+
+    monkeypatch.setenv("THRESHER_SPARK_MASTER", "spark://127.0.0.1:7077")
+    monkeypatch.setenv("THRESHER_SPARK_CONNECTION_ID", "spark_cluster")
+    dag = DagBag(dag_folder=str(REPO / "dags" / "curation.py")).dags["curation"]
+    for job in CURATION.jobs:
+        op = dag.get_task(job.name)
+        assert isinstance(op, SparkSubmitOperator), job.name
+        assert op._conn_id == "spark_cluster"  # the operator keeps it private
+        assert op.application == APPLICATION
+        assert op.application_args[:5] == [job.name, "--date", "{{ ds }}", "--run-key",
+                                           "curation/{{ run_id }}"]  # fmt: skip
+        waits_for = {g.task_id if (g := CURATION.job(a).gate) else a for a in job.after}
+        assert dag.get_task(job.name).upstream_task_ids == {"open_tracking_run", *waits_for}
+    assert dag.get_task("ingest").application_args[5:] == [
+        "--input-path={{ params.input_path }}",
+        "--source={{ params.source }}",
+    ]
+    gate = dag.get_task("bronze_gate")
+    assert gate.application_args[:3] == ["gate", "--gate", "bronze_documents"]
+    assert gate.retries == 0
+
+
+def test_on_s3_a_curation_run_commits_from_one_driver_at_a_time(tmp_path, monkeypatch):
+    """Delta's single-cluster S3 mode: quality_gate and domains_gate must not commit at once."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv("THRESHER_HOME", str(tmp_path))
+    monkeypatch.setenv("THRESHER_STORAGE_ROOT", "s3a://thresher-lake/prod")
+    on_s3 = DagBag(dag_folder=str(REPO / "dags" / "curation.py")).dags["curation"]
+    dynamodb = "spark.delta.logStore.s3a.impl=io.delta.storage.S3DynamoDBLogStore"
+    monkeypatch.setenv("THRESHER_SPARK_CONF", dynamodb)
+    with_dynamodb = DagBag(dag_folder=str(REPO / "dags" / "curation.py")).dags["curation"]
+    assert on_s3.max_active_tasks == 1
+    assert with_dynamodb.max_active_tasks > 1

@@ -6,12 +6,11 @@ import datetime as dt
 
 import pytest
 
-from spark_jobs import ingest
+from spark_jobs import cli, ingest
 from spark_jobs.delta_io import read_table, replace_rows, rows_where
 from tests.conftest import make_settings
 from tests.corpus import html_page
 from tests.reliability.inputs import english
-from thresher import cli
 from thresher.tables import BRONZE_DOCUMENTS, QUARANTINE, STAGE_COUNTS
 
 DAY = dt.date(2026, 11, 20)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import sys
 
-from thresher import cli, tracking
+from spark_jobs import cli
+from thresher import tracking
 from thresher.config import Settings
 from thresher_tasks import LocalProcessOperator
 
@@ -66,4 +67,5 @@ def test_a_model_process_gets_an_allow_listed_environment(monkeypatch, tmp_path)
     seen = json.loads(next(line for line in lines if line.startswith("[")))
     assert "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" not in seen
     assert "AIRFLOW__CORE__FERNET_KEY" not in seen
-    assert {"PATH", "THRESHER_LANGUAGES", "THRESHER_PARENT_PID"} <= set(seen)
+    assert {"PATH", "THRESHER_PARENT_PID"} <= set(seen)
+    assert "THRESHER_LANGUAGES" not in seen  # settings arrive as one document, not piecemeal

@@ -10,9 +10,10 @@ from pyspark.sql import functions as F
 
 from spark_jobs import gate_suites, quality_gate
 from spark_jobs.delta_io import read_table, replace_rows, rows_where
-from spark_jobs.stages import gate_stage
+from spark_jobs.stages import gate
 from tests.corpus import table_frame
 from thresher import tracking
+from thresher.jobs import JobContext
 from thresher.tables import BRONZE_DOCUMENTS, GATE_RESULTS
 
 DAY = dt.date(2026, 11, 20)
@@ -69,7 +70,7 @@ def test_failing_gate_stage_raises_and_marks_the_mlflow_run_failed(spark, settin
     write_bronze(spark, settings, [doc("a" * 32, language="xx")])
     run_id = tracking.open_run(settings, "test/gate")
     with pytest.raises(quality_gate.GateFailed, match="gate bronze_documents on 2026-11-20: 1 of"):
-        gate_stage(settings, DAY, run_id)
+        gate(JobContext(settings, DAY, run_id, {"gate": "bronze_documents"}))
     run = tracking.client(settings).get_run(run_id)
     assert run.info.status == "FAILED"
     assert run.data.metrics["gate.bronze_documents.success"] == 0.0
@@ -78,7 +79,7 @@ def test_failing_gate_stage_raises_and_marks_the_mlflow_run_failed(spark, settin
 
 
 def test_later_gates_name_bad_scores_missing_domains_and_a_blown_budget(spark):
-    from thresher.tables import MIXTURE_SCHEMA, SILVER_DOMAINS, SILVER_QUALITY_SCORES
+    from thresher.tables import SILVER_DOMAINS, SILVER_QUALITY_SCORES, mixture_table
 
     def score(doc_id, criterion, value):
         return (doc_id, DAY, criterion, "v1", value, True, [], {}, 100)
@@ -107,7 +108,7 @@ def test_later_gates_name_bad_scores_missing_domains_and_a_blown_budget(spark):
         return (doc_id, DAY, "all", tokens, 0.1, 0.2, 1.5, copies, "p1", 1, {"silver.x": 3})
 
     mixture = spark.createDataFrame(
-        [chosen("a", 600, 2), chosen("b", 100, 1)], MIXTURE_SCHEMA
+        [chosen("a", 600, 2), chosen("b", 100, 1)], mixture_table("default").schema
     ).withColumn("mixture_tokens", F.col("tokens") * F.col("copies"))
     over = gate_suites.mixture_suite(quality_gate.MIXTURE_GATE, max_tokens=1000)
     report = quality_gate.validate(mixture, over, DAY)

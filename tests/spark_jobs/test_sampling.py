@@ -168,5 +168,5 @@ def test_per_domain_parameters_and_a_missing_domain(spark, settings):
 def test_mixture_settings_defaults():
     config = MixtureSettings()
     assert config.criteria == CRITERIA and config.lambda_scale == "linear"
-    with pytest.raises(ValueError, match="alphanumeric"):
+    with pytest.raises(ValueError, match="is not valid"):
         mixture_table("bad name")

@@ -29,6 +29,7 @@ from tests.corpus import ntrex_documents
 from tests.spark_jobs.test_dedup import bronze_row, write_day
 from thresher import tracking
 from thresher.config import Settings, TrackingSettings
+from thresher.jobs import JobContext
 from thresher.tables import SILVER_DEDUP, STAGE_COUNTS
 
 # Airflow reads its home when first imported: never the user's ~/airflow.
@@ -208,7 +209,7 @@ def local_run(spark, bronze_rows, tracking_uri, tmp_path_factory) -> Settings:
     )
     write_day(spark, settings, DAY, bronze_rows)
     run_id = tracking.open_run(settings, "standalone-cluster/local")
-    stages.dedup_stage(settings, DAY, run_id)
+    stages.dedup(JobContext(settings, DAY, run_id))
     return settings
 
 

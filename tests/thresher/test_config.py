@@ -50,9 +50,15 @@ def test_environment_overrides_every_section(tmp_path):
         ("THRESHER_SPARK_CONF", "novalue", "expected key=value"),
         ("THRESHER_EXECUTOR", "slurm", "executor must be one of"),
         ("THRESHER_LANGUAGES", " , ", "at least one language"),
-        ("THRESHER_LANGUAGE_MIX_ENGLISH_SHARES", "0.5,half", "language_mix.english_shares"),
+        (
+            "THRESHER_LANGUAGE_MIX_ENGLISH_SHARES",
+            "0.5,half",
+            "THRESHER_LANGUAGE_MIX_ENGLISH_SHARES=.half.",
+        ),
         ("THRESHER_LANGUAGE_MIX_PARALLEL_SHARES", "0,1.5", "distinct values in \\[0, 1\\]"),
         ("THRESHER_LANGUAGE_MIX_LANGUAGE", "en", "paired with English"),
+        ("THRESHER_POSO_SPLIT", "random", "poso.split must be one of"),
+        ("THRESHER_POSO_HELD_OUT_TEST_USERS", "0.95", "held_out_test_users must be >= 0, sum < 1"),
     ],
 )
 def test_bad_values_fail_with_the_variable_named(tmp_path, name, value, message):
@@ -74,3 +80,27 @@ def test_the_language_mix_grid_is_read_as_numbers(tmp_path):
     mix = Settings.from_env(env).language_mix
     assert mix.grid == [(0.8, 0.0), (0.8, 0.5), (0.2, 0.0), (0.2, 0.5)]
     assert Settings.from_env(env).as_params()["language_mix.english_shares"] == "0.8,0.2"
+
+
+def test_a_model_task_gets_every_setting_as_one_json_document(tmp_path):
+    """What a pod and a local process both read: the same values, typed, without secrets;
+    a variable set beside it (a pod's Secret) still wins."""
+    env = {
+        "THRESHER_HOME": str(tmp_path),
+        "THRESHER_LANGUAGE_MIX_ENGLISH_SHARES": "0.8,0.2",
+        "THRESHER_MIXTURE_SEARCH_MAX_STEPS": "77",
+        "THRESHER_SPARK_CONF": "spark.ui.enabled=false;spark.hadoop.fs.s3a.secret.key=s3cr3t",
+    }
+    settings = Settings.from_env(env)
+    document = settings.to_json()
+    assert "s3cr3t" not in document
+    again = Settings.from_env({"THRESHER_SETTINGS": document})
+    assert again.language_mix.english_shares == (0.8, 0.2)
+    assert again.mixture_search.max_steps == 77
+    assert again.home == settings.home and again.storage_root == settings.storage_root
+    assert again.spark.conf == {"spark.ui.enabled": "false"}
+    uri = "https://u:pw@mlflow.internal"
+    secret = Settings.from_env(
+        {"THRESHER_SETTINGS": document, "THRESHER_TRACKING_TRACKING_URI": uri}
+    )
+    assert secret.tracking.tracking_uri == uri

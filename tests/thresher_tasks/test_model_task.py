@@ -35,11 +35,13 @@ def test_both_modes_run_one_command_with_the_same_settings(tmp_path):
     assert here.arguments == there.arguments == ARGS
     assert set(here.env_vars) <= _pod_env_names(there)
     pod_values = {e.name: e.value for e in there.env_vars if e.value is not None}
-    for name, value in here.env_vars.items():
-        if name in ("THRESHER_HOME", "THRESHER_CHECKPOINT_ROOT"):  # where files live differs
-            continue
-        assert pod_values[name] == value, name
-    assert pod_values["THRESHER_CHECKPOINT_ROOT"] == "/checkpoints"
+    local_settings = json.loads(here.env_vars["THRESHER_SETTINGS"])
+    pod_settings = json.loads(pod_values["THRESHER_SETTINGS"])
+    for section in ("home", "checkpoint_root", "executor"):  # where files live, and the mode
+        local_settings.pop(section), pod_settings.pop(section)
+    assert pod_settings == local_settings
+    pod = Settings.from_env({"THRESHER_SETTINGS": pod_values["THRESHER_SETTINGS"]})
+    assert pod.checkpoint_root == "/checkpoints" and pod.storage_root == "s3a://lake/thresher"
     assert here.command()[0] == sys.executable  # the worker's interpreter, not PATH's python
 
 

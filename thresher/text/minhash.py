@@ -28,8 +28,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from thresher.config import SIGNATURE_SCHEMES
 from thresher.languages import CHARACTER_LANGUAGES
+from thresher.settings.curation import SIGNATURE_SCHEMES
 
 MAX_HASH = np.uint32(0xFFFFFFFF)
 _WORDS = re.compile(r"\w+", re.UNICODE)

@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("transformers", reason="needs the 'ml' extra (torch, transformers)")
 
 from models.mubench import evaluate
-from models.mubench.items import Item, write_items
+from thresher.corpora.items import Item, write_items
 from thresher.entrypoint import run_entry_point
 
 PACKAGE = Path(evaluate.__file__).parent

@@ -8,8 +8,8 @@ torch = pytest.importorskip("torch", reason="needs the 'ml' extra (torch, transf
 pytest.importorskip("transformers", reason="needs the 'ml' extra (torch, transformers)")
 
 from models.mubench.evaluate import score_items  # noqa: E402
-from models.mubench.items import Item  # noqa: E402
 from models.mubench.scoring import CausalLMScorer, plan_windows, split_pair  # noqa: E402
+from thresher.corpora.items import Item  # noqa: E402
 
 REQUESTS = [
     ("The cat sat on the", " mat."),

@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from models.murating.translate import chunks, main, read_translations
+from models.murating.translate import chunks, main
+from thresher.murating.units import read_translations
 
 
 @pytest.fixture(scope="module")

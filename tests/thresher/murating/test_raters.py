@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from models.murating.evaluate import pairwise_accuracy, parallel_spearman
-from models.murating.raters import RATER_NAMES, build_raters, lexical_score, rate
+from thresher.murating.raters import RATER_NAMES, build_raters, lexical_score, rate
 
 RICH = (
     "The cathedral, completed in 1248 after decades of construction, combines Romanesque "

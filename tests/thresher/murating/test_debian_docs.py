@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from models.murating.debian_docs import locale_language, read_debian
-from models.murating.parallel import load_parallel, parallel_documents
 from thresher.config import Settings
 from thresher.entrypoint import BadInput
+from thresher.murating.debian_docs import locale_language, read_debian
+from thresher.murating.parallel import load_parallel, parallel_documents
 
 REPO = Path(__file__).resolve().parents[3]
 HANDBOOK = "debian-handbook/usr/share/doc/debian-handbook/html"

@@ -24,7 +24,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from models.murating.bradley_terry import sigmoid
+from thresher.murating.bradley_terry import sigmoid
 
 PAIR_TYPES = ("monolingual", "cross_lingual", "parallel")
 PAIR_COLUMNS = (

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.murating import bradley_terry as bt
+from thresher.murating import bradley_terry as bt
 
 
 def test_fit_recovers_known_scores_from_simulated_comparisons():

@@ -12,11 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from models.murating import bradley_terry
-from models.murating.pairs import percentile_ranks, stratified_pairs
-from models.murating.parallel import ENGLISH, ParallelDoc, held_out
-from models.murating.raters import Rater, rate
 from thresher.config import MuRatingSettings
+from thresher.murating import bradley_terry
+from thresher.murating.pairs import percentile_ranks, stratified_pairs
+from thresher.murating.raters import Rater, rate
+from thresher.murating.units import ENGLISH, ParallelDoc, held_out
 
 HELD_OUT, TRAIN = "held_out", "train"
 

@@ -1,13 +1,15 @@
-"""``thresher``: run each job without Airflow.
+"""``thresher``: run the curation jobs without Airflow.
 
 thresher tables                          create every declared Delta table
-thresher ingest --date 2026-11-20 --input ./pages
-thresher gate   --date 2026-11-20 --run-key my-run
-thresher dedup|quality|domains|mixture --date 2026-11-20   one stage (models trained if absent)
-thresher stats  --date 2026-11-20 --run-key my-run
-thresher curate --date 2026-11-20 --input ./pages   every stage and gate in DAG order
+thresher curate --date 2026-11-20 --input ./pages   every job and gate, in the declared order
+thresher ingest --date 2026-11-20 --input ./pages   one job (models it waits for trained first)
+thresher dedup|quality|domains|mixture|stage_statistics --date 2026-11-20
+thresher gate   --date 2026-11-20 --gate silver_dedup
 thresher report --date 2026-11-20        what the lake holds for a partition
-thresher config                          the effective settings
+thresher config                          the effective settings (secrets redacted)
+
+The jobs and their order come from ``thresher.jobs.CURATION``: the same list the curation
+DAG is built from. ``--run-key`` names the MLflow run to log into, so commands can share one.
 """
 
 from __future__ import annotations
@@ -20,22 +22,20 @@ import uuid
 
 from thresher import names
 from thresher.config import ConfigError, Settings
+from thresher.jobs import CURATION, JobContext
+from thresher.object_store import ObjectStoreError
 from thresher.partitions import parse_partition
 
-# The gates in stage order (spark_jobs.quality_gate.GATES, named here so --help imports no Spark).
-GATES = (
-    "bronze_documents",
-    "silver_dedup",
-    "silver_quality_scores",
-    "silver_domains",
-    "gold_mixture",
-)
+GATES = CURATION.gates
+ALIASES = {"stage_statistics": ["stats"]}
 
 
 def _checked(check):
     """An argparse type that reports a name's problem in one line."""
 
-    def parse(value: str) -> str:
+    def parse(value: str) -> str | None:
+        if value == "":  # an empty flag (an unset DAG param) means the default
+            return None
         try:
             return check(value)
         except names.InvalidName as exc:
@@ -47,11 +47,11 @@ def _checked(check):
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="thresher", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("config", help="print the effective settings")
+    sub.add_parser("config", help="print the effective settings (secrets redacted)")
     sub.add_parser("tables", help="create every declared Delta table that is missing")
 
-    def stage(name: str, help_text: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text)
+    def command(name: str, help_text: str, aliases=()) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, aliases=list(aliases))
         p.add_argument("--date", required=True, type=parse_partition, help="partition, YYYY-MM-DD")
         p.add_argument(
             "--run-key",
@@ -61,10 +61,11 @@ def _parser() -> argparse.ArgumentParser:
         )
         return p
 
-    for name in ("ingest", "curate"):
-        p = stage(name, "ingest files into bronze" if name == "ingest" else "run every stage")
+    def run_params(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--input",
+            "--input-path",
+            dest="input",
             type=_checked(names.input_path),
             help="file or folder to read (default: THRESHER_INPUT_PATH)",
         )
@@ -73,16 +74,21 @@ def _parser() -> argparse.ArgumentParser:
             type=_checked(names.source_name),
             help="source label: letters, digits, . _ - (default: the input folder's name)",
         )
-    gate = stage("gate", "validate a partition with Great Expectations")
+
+    run_params(command("curate", "run every job and gate in the declared order"))
+    for job in CURATION.jobs:
+        p = command(job.name, job.description, ALIASES.get(job.name, ()))
+        if "input_path" in job.params:
+            run_params(p)
+    gate = command("gate", "validate a partition with one Great Expectations suite")
     gate.add_argument("--gate", default=GATES[0], choices=GATES)
-    stage("dedup", "mark exact and near-duplicate documents of a partition")
-    stage("quality", "score a partition's kept documents (trains the classifier if absent)")
-    stage("domains", "classify a partition's kept documents (trains the model if absent)")
-    stage("mixture", "sample the QuaDMix mixture over every scored date")
-    stage("stats", "log a partition's stage statistics and close its MLflow run")
     report = sub.add_parser("report", help="print what the lake holds for a partition")
     report.add_argument("--date", required=True, type=parse_partition)
     return parser
+
+
+def _job_name(command: str) -> str:
+    return next((name for name, aliases in ALIASES.items() if command in aliases), command)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,11 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = _parser().parse_args(argv)
     try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        print(f"thresher: configuration: {exc}", file=sys.stderr)
+        return _command(args, Settings.from_env())
+    except (ConfigError, ObjectStoreError) as exc:  # a setting, Java, a bucket, a credential
+        print(f"thresher: {args.command}: {exc}", file=sys.stderr)
         return 2
 
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "config":
         print(json.dumps(settings.as_params(), indent=2))
         return 0
@@ -111,8 +119,11 @@ def main(argv: list[str] | None = None) -> int:
 
         print_report(settings, args.date)
         return 0
+    return _run(args, settings)
 
-    from spark_jobs import stages
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from spark_jobs import pipeline
     from spark_jobs.ingest import IngestError
     from spark_jobs.quality_gate import GateFailed
     from thresher import tracking
@@ -122,37 +133,28 @@ def main(argv: list[str] | None = None) -> int:
     run_id = tracking.open_run(
         settings, run_key, tags={"thresher.partition": args.date.isoformat(), "thresher.via": "cli"}
     )
+    params = {"input_path": getattr(args, "input", None), "source": getattr(args, "source", None)}
+    ctx = JobContext(settings, args.date, run_id, params)
+    name = _job_name(args.command)
     try:
-        if args.command in ("ingest", "curate"):
-            summary = stages.ingest_stage(settings, args.date, run_id, args.input, args.source)
-        if args.command == "gate":
-            summary = stages.gate_stage(settings, args.date, run_id, args.gate)
-        if args.command == "curate":
-            stages.gate_stage(settings, args.date, run_id, "bronze_documents")
-        if args.command in ("dedup", "curate"):
-            summary = stages.dedup_stage(settings, args.date, run_id)
-        if args.command == "curate":
-            stages.gate_stage(settings, args.date, run_id, "silver_dedup")
-        if args.command in ("quality", "curate"):
-            stages.reference_classifier_stage(settings, run_id)
-            summary = stages.quality_stage(settings, args.date, run_id)
-        if args.command == "curate":
-            stages.gate_stage(settings, args.date, run_id, "silver_quality_scores")
-        if args.command in ("domains", "curate"):
-            stages.domain_model_stage(settings, run_id)
-            summary = stages.domain_stage(settings, args.date, run_id)
-        if args.command == "curate":
-            stages.gate_stage(settings, args.date, run_id, "silver_domains")
-        if args.command in ("mixture", "curate"):
-            summary = stages.mixture_stage(settings, run_id)
-        if args.command == "curate":
-            stages.gate_stage(settings, args.date, run_id, "gold_mixture")
-        if args.command in ("stats", "curate"):
-            summary = stages.stats_stage(settings, args.date, run_id)
+        if name == "curate":
+            summary = pipeline.run_pipeline(CURATION, ctx)["stage_statistics"]
+        elif name == "gate":
+            summary = pipeline.entry_point(pipeline.GATE_ENTRY)(ctx.with_params(gate=args.gate))
+        else:
+            for model in CURATION.models_before(name):
+                pipeline.run_job(model, ctx)
+            summary = pipeline.run_job(CURATION.job(name), ctx)
     except GateFailed as failed:
         print(f"thresher: {failed}", file=sys.stderr)
         return 3
-    except (IngestError, ReconciliationError, ConfigError, names.InvalidName) as exc:
+    except (
+        IngestError,
+        ReconciliationError,
+        ConfigError,
+        ObjectStoreError,
+        names.InvalidName,
+    ) as exc:
         tracking.finish_run(settings, run_id, status="FAILED")
         print(f"thresher: {args.command}: {exc}", file=sys.stderr)
         return 2

@@ -12,7 +12,7 @@ inherits the unified score of its English side. Sources (the first three read fr
   news and encyclopaedia text leave empty;
 - ``debian``: Debian documentation pages (handbook, installation guide, GNOME help) that
   exist in English and at least one other language, one page per unit
-  (``models.murating.debian_docs``; read from ``murating.debian_docs``, fetched by
+  (``thresher.murating.debian_docs``; read from ``murating.debian_docs``, fetched by
   ``make demo-data``). Technical prose with commands, a genre the others lack.
 
 Translated documents (``models.murating.translate``) join as units of their own source.
@@ -20,16 +20,15 @@ Translated documents (``models.murating.translate``) join as units of their own 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from models.mubench.sources import default_data_root, load_ntrex, load_xquad
 from thresher.config import Settings
+from thresher.corpora.sources import default_data_root, load_ntrex, load_xquad
 from thresher.entrypoint import BadInput
+from thresher.murating.debian_docs import debian_docs_folder, load_debian
+from thresher.murating.units import ENGLISH, ParallelDoc
 
-ENGLISH = "en"
 # Tatoeba file codes (tatoeba.<code>-eng.<code>) → ISO 639-1.
 TATOEBA_TO_ISO = {
     "ara": "ar", "cmn": "zh", "spa": "es", "fra": "fr", "deu": "de", "rus": "ru", "jpn": "ja",
@@ -39,18 +38,6 @@ TATOEBA_TO_ISO = {
 SOURCES = ("ntrex", "xquad", "tatoeba", "debian")
 # Sources whose size is not set by max_units afterwards (they apply their own limits).
 _SELF_LIMITED = ("tatoeba", "debian")
-
-
-@dataclass(frozen=True)
-class ParallelDoc:
-    source: str  # "ntrex", "xquad", "tatoeba", "debian", "translation:<model>", "silver"
-    unit_id: str  # the same for every language version of one text
-    language: str  # ISO 639-1
-    text: str
-
-    @property
-    def doc_key(self) -> str:
-        return f"{self.unit_id}/{self.language}"
 
 
 def load_tatoeba(folder: Path, block: int = 8, max_lines: int = 400) -> list[ParallelDoc]:
@@ -111,8 +98,6 @@ def load_parallel(
     if "tatoeba" in sources:
         docs += load_tatoeba(root / "tatoeba", tatoeba_block, tatoeba_lines)
     if "debian" in sources:
-        from models.murating.debian_docs import load_debian
-
         if debian_folder is None:
             raise BadInput("parallel source 'debian' needs the folder of the Debian pages")
         docs += load_debian(debian_folder, languages, debian_min_chars, debian_max_chars,
@@ -138,8 +123,6 @@ def parallel_documents(
     settings: Settings, languages: Iterable[str] | None = None
 ) -> list[ParallelDoc]:
     """``load_parallel`` as ``settings.murating`` configures it (languages: the settings')."""
-    from models.murating.debian_docs import debian_docs_folder
-
     config = settings.murating
     return load_parallel(
         config.sources, settings.languages if languages is None else languages,
@@ -147,9 +130,3 @@ def parallel_documents(
         config.tatoeba_lines, config.max_units, debian_docs_folder(settings),
         config.debian_min_chars, config.debian_max_chars,
     )  # fmt: skip
-
-
-def held_out(unit_id: str, fraction: float, seed: int = 1) -> bool:
-    """Whether a unit is held out: a fixed hash, so every language version goes together."""
-    digest = hashlib.sha256(f"{seed}:{unit_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < fraction

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from models.mubench.items import Item, ItemsError
+from thresher.corpora.items import Item, ItemsError
 from thresher.languages import CHARACTER_LANGUAGES, FLORES_TO_ISO, NTREX_TO_ISO
 
 # "cause" / "effect" connectors per language, as lm-eval-harness's xcopa task writes them

@@ -20,7 +20,7 @@ but the rater reads only a page's first ``murating.max_chars`` (256) characters 
 page's text is capped at ``max_chars`` (at a line break, after the checks) so that every
 language version covers about the same part of it.
 
-    .venv/bin/python -m models.murating.debian_docs [--folder DIR] [--languages en,de]
+    .venv/bin/python -m thresher.murating.debian_docs [--folder DIR] [--languages en,de]
 
 prints units and pages per language and why pages were skipped.
 """
@@ -34,9 +34,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from models.murating.parallel import ENGLISH, ParallelDoc
 from thresher.config import Settings
 from thresher.entrypoint import BadInput, run_entry_point
+from thresher.murating.units import ENGLISH, ParallelDoc
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ A set is *aligned* when, per task, every language has the same ``item_id``\\ s a
 ``item_id`` the same kind, number of options and answer (:func:`check_aligned`). Any set in
 this format is read by path (:func:`read_items`, a file or a folder of ``*.jsonl``), so the full
 MuBench can be converted once and pointed at; the built-in sets are made by the loaders in
-:mod:`models.mubench.sources`.
+:mod:`thresher.corpora.sources`.
 """
 
 from __future__ import annotations

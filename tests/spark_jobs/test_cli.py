@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 
+from spark_jobs import cli
 from tests.corpus import html_page
 from tests.reliability.inputs import english
-from thresher import cli, tracking
+from thresher import tracking
 from thresher.config import Settings
 
 

