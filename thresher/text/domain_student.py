@@ -90,11 +90,19 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def fit_softmax(
-    features, targets: np.ndarray, l2: float, start=None, centre=None, max_iter: int = 300
+    features,
+    targets: np.ndarray,
+    l2: float,
+    start=None,
+    centre=None,
+    max_iter: int = 300,
+    row_weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Softmax regression on soft ``targets`` (rows sum to 1): ``(W, b)`` minimising the mean
-    cross-entropy plus ``l2 / 2 · ||W - centre||²`` (L-BFGS)."""
+    """Softmax regression on soft ``targets`` (rows sum to 1): ``(W, b)`` minimising the
+    (``row_weights``-weighted) mean cross-entropy plus ``l2 / 2 · ||W - centre||²`` (L-BFGS)."""
     rows, dims = features.shape
+    row_weights = np.ones(rows) if row_weights is None else np.asarray(row_weights, float)
+    row_weights = (row_weights * rows / row_weights.sum())[:, None]
     labels = targets.shape[1]
     centre = np.zeros((dims, labels)) if centre is None else centre
     transposed = features.T.tocsr() if sp.issparse(features) else features.T
@@ -105,8 +113,8 @@ def fit_softmax(
         logits -= logits.max(axis=1, keepdims=True)
         log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
         gap = weights - centre
-        value = -(targets * log_p).sum() / rows + 0.5 * l2 * (gap**2).sum()
-        error = (np.exp(log_p) - targets) / rows
+        value = -(row_weights * targets * log_p).sum() / rows + 0.5 * l2 * (gap**2).sum()
+        error = row_weights * (np.exp(log_p) - targets) / rows
         grad_w = np.asarray(transposed @ error) + l2 * gap
         return value, np.concatenate([grad_w.ravel(), error.sum(axis=0)])
 
@@ -124,9 +132,11 @@ def fit(
     refine_l2: float = 1e-6,
     max_iter: int = 300,
     model_path: Path | None = None,
+    row_weights: np.ndarray | None = None,
 ) -> DomainStudent:
     """A student whose label distribution of each text approaches ``targets`` (one row per
-    text, summing to 1: a teacher's probabilities, or a one-hot gold label)."""
+    text, summing to 1: a teacher's probabilities, or a one-hot gold label); ``row_weights``
+    weigh the texts (default: equally)."""
     targets = np.asarray(targets, dtype=np.float64)
     if not texts:
         raise ValueError("a domain student needs at least one training text")
@@ -140,7 +150,9 @@ def fit(
     seen_bags = bags[:, seen].tocsr()
     # 2. a head over mean E5 input vectors, folded into one row of logits per piece
     vectors = e5_vocabulary.read_input_embeddings(model_path, rows=seen)
-    head, bias = fit_softmax(seen_bags @ vectors, targets, head_l2, max_iter=max_iter)
+    head, bias = fit_softmax(
+        seen_bags @ vectors, targets, head_l2, max_iter=max_iter, row_weights=row_weights
+    )
     piece_logits = np.zeros((weights.size, len(labels)), np.float32)
     for start in range(0, weights.size, FOLD_ROWS):
         rows = np.arange(start, min(start + FOLD_ROWS, weights.size))
@@ -150,7 +162,13 @@ def fit(
     centre = piece_logits[seen].astype(np.float64)
     start = np.concatenate([centre.ravel(), bias])
     refined, bias = fit_softmax(
-        seen_bags, targets, refine_l2, start=start, centre=centre, max_iter=max_iter
+        seen_bags,
+        targets,
+        refine_l2,
+        start=start,
+        centre=centre,
+        max_iter=max_iter,
+        row_weights=row_weights,
     )
     piece_logits[seen] = refined
     return DomainStudent(tuple(labels), piece_logits, bias.astype(np.float32), weights, max_chars)
