@@ -34,7 +34,7 @@ DEMO_DATE ?= $(shell date -u +%F)
 # embedding them takes ~11 min on 2 cores; 200 takes ~4).
 DEMO_LABELS ?= 200
 
-.PHONY: help env prerequisites env-vars test test-object-store object-store ui-check lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-dedup bench-sampling bench-domain bench-pretrain bench-poso bench-murating bench-mixsearch bench-langmix gpu-check
+.PHONY: help env prerequisites env-vars test test-object-store object-store ui-check lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-dedup bench-sampling bench-domain bench-domain-student bench-extraction bench-pretrain bench-poso bench-murating bench-mixsearch bench-langmix gpu-check
 
 help:
 	@echo "make demo        run the curation DAG end to end on real multilingual pages"
@@ -43,7 +43,7 @@ help:
 	@echo "make mlflow-ui   MLflow UI on http://127.0.0.1:5000 over the demo's stores"
 	@echo "make ui-check    both UIs in headless Chromium after make demo (screenshots in .thresher/ui-check)"
 	@echo "make test-object-store   the lake on a real S3-compatible server (S3Proxy) vs on disk"
-	@echo "make bench-dedup | bench-sampling | bench-domain | bench-pretrain | bench-poso | bench-murating | bench-mixsearch | bench-langmix"
+	@echo "make bench-dedup | bench-sampling | bench-domain | bench-domain-student | bench-extraction | bench-pretrain | bench-poso | bench-murating | bench-mixsearch | bench-langmix"
 	@echo "                 benchmarks → bench/results/"
 
 env: prerequisites $(STAMP)
@@ -147,6 +147,18 @@ bench-sampling: env
 # Domain classifier trained on SIB-200 train, accuracy per language on dev → bench/results/domain.json.
 bench-domain: env
 	$(BIN)/python -m bench.domain
+
+# The fast domain student against its E5 teacher (a saved one: make demo's, or TEACHER=path):
+# SIB-200 dev accuracy, agreement on held-out pages and NTREX news, documents per CPU-second
+# → the "student" key of bench/results/domain.json. Needs bench/.work/dedup's small corpus.
+TEACHER ?= $(THRESHER_HOME)/lake/models/domain/supervised/v1
+bench-domain-student: env
+	$(BIN)/python -m bench.domain_student --teacher $(TEACHER)
+
+# resiliparse against trafilatura on the demo's HTML pages: pages per CPU-second, word-level
+# F1, a hand-checked sample → bench/results/extraction.json.
+bench-extraction: env demo-data
+	$(BIN)/python -m bench.extraction --input $(DEMO_INPUT)
 
 clean:
 	rm -rf $(THRESHER_HOME)

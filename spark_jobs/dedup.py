@@ -58,7 +58,9 @@ def signature_rows(config: DedupSettings):
                 config.shingle_words,
                 config.shingle_chars,
             )
-            signatures = minhash.batch_signatures(hashes, offsets, config.num_perm, config.seed)
+            signatures = minhash.signatures(
+                hashes, offsets, config.num_perm, config.seed, config.signature_scheme
+            )
             shingles = np.split(hashes.view(np.int32), offsets[1:-1])
             yield pd.DataFrame(
                 {

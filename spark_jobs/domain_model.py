@@ -31,7 +31,7 @@ from thresher.config import Settings
 
 log = logging.getLogger(__name__)
 
-SUPERVISED, KMEANS = "supervised", "kmeans"
+SUPERVISED, KMEANS, STUDENT = "supervised", "kmeans", "student"
 METADATA = "thresher_metadata"
 
 
@@ -42,12 +42,18 @@ def model_path(settings: Settings, method: str | None = None, version: str | Non
 
 
 def save_model(spark: SparkSession, model: PipelineModel, path: str, metadata: dict) -> bool:
-    """Save ``model`` and its metadata at ``path`` as one rename: it is written beside the
-    path first, so a reader (or a concurrent backfill training the same version) never sees
-    half a model. Returns False when another run saved this version first (its model stays)."""
+    """Save ``model`` and its metadata at ``path`` whole or not at all (``save_files``)."""
+    return save_files(spark, lambda staging: model.write().save(staging), path, metadata)
+
+
+def save_files(spark: SparkSession, write, path: str, metadata: dict) -> bool:
+    """``write(staging)`` a model, add its metadata and rename it to ``path`` as one step: it
+    is written beside the path first, so a reader (or a concurrent backfill training the
+    same version) never sees half a model. Returns False when another run saved this version
+    first (its model stays)."""
     jvm = spark.sparkContext._jvm
     staging = f"{path.rstrip('/')}.partial-{uuid.uuid4().hex[:12]}"
-    model.write().save(staging)
+    write(staging)
     frame = spark.createDataFrame([(json.dumps(metadata),)], "value string").coalesce(1)
     frame.write.text(f"{staging}/{METADATA}")
     target, partial = jvm.org.apache.hadoop.fs.Path(path), jvm.org.apache.hadoop.fs.Path(staging)
@@ -67,10 +73,14 @@ def model_exists(spark: SparkSession, path: str) -> bool:
     return bool(fs.exists(hadoop_path))
 
 
-def load_model(spark: SparkSession, path: str) -> tuple[PipelineModel, dict]:
+def load_metadata(spark: SparkSession, path: str) -> dict:
     if not model_exists(spark, path):
         raise FileNotFoundError(f"no domain model at {path}")
-    metadata = json.loads(spark.read.text(f"{path}/{METADATA}").first()["value"])
+    return json.loads(spark.read.text(f"{path}/{METADATA}").first()["value"])
+
+
+def load_model(spark: SparkSession, path: str) -> tuple[PipelineModel, dict]:
+    metadata = load_metadata(spark, path)
     return PipelineModel.load(path), metadata
 
 

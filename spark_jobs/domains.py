@@ -6,6 +6,8 @@ probability); ``kmeans`` applies the saved clusters (domain = ``cluster_<i>`` of
 centre, confidence = the distance margin ``1 - d_nearest / d_second``). Where no clusters are
 saved yet under the configured version, the first partition classified fits them, so
 ``domain`` is defined without any labelled data and later partitions reuse the same centres.
+``student`` (the default) applies the fast classifier distilled from the supervised one
+(``domain_distillation``); the first partition classified without one trains it.
 
 A run replaces its partition's rows (``replaceWhere``), with the model version it used.
 
@@ -28,7 +30,7 @@ from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs import domain_model
+from spark_jobs import domain_distillation, domain_model
 from spark_jobs.dedup import kept_documents
 from spark_jobs.delta_io import on_partition, read_table, replace_rows, rows_where
 from thresher.config import Settings
@@ -92,9 +94,18 @@ def classify_domains(spark: SparkSession, settings: Settings, partition: dt.date
     if method == domain_model.KMEANS and not domain_model.model_exists(spark, path):
         log.info("no clusters at %s: fitting them on partition %s", path, partition)
         domain_model.train_domain_clusters(spark, settings, docs)
-    model, metadata = domain_model.load_model(spark, path)
-    assign = supervised_domains if method == domain_model.SUPERVISED else cluster_domains
-    rows = assign(model, docs).select(
+    distilled = None
+    if method == domain_model.STUDENT:
+        if not domain_model.model_exists(spark, path):
+            log.info("no student at %s: distilling one on partition %s", path, partition)
+            distilled = domain_distillation.train_domain_student(spark, settings, docs)
+        student, metadata = domain_distillation.load_student(spark, path)
+        assigned = domain_distillation.student_domains(spark, student, docs)
+    else:
+        model, metadata = domain_model.load_model(spark, path)
+        assign = supervised_domains if method == domain_model.SUPERVISED else cluster_domains
+        assigned = assign(model, docs)
+    rows = assigned.select(
         "*",
         F.lit(metadata["model_version"]).alias("model_version"),
         F.lit(method).alias("method"),
@@ -112,6 +123,8 @@ def classify_domains(spark: SparkSession, settings: Settings, partition: dt.date
         "documents": sum(domains.values()),
         "domains": dict(sorted(domains.items())),
     }
+    if distilled is not None:
+        summary["student"] = distilled
     log.info("domains %s: %s", partition, summary)
     return summary
 

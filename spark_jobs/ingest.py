@@ -164,6 +164,7 @@ def ingest_outcomes(
         min_text_chars=settings.ingest.min_text_chars,
         max_text_chars=settings.ingest.max_text_chars,
         min_language_score=settings.ingest.min_language_score,
+        html_extractor=settings.ingest.html_extractor,
     )
     limits = Limits(settings.ingest.max_record_bytes, settings.ingest.max_file_bytes)
     listing = spark.createDataFrame(

@@ -154,18 +154,20 @@ def mixture(ctx: JobContext) -> dict:
 
 
 def domain_model(ctx: JobContext) -> dict:
-    """Train the supervised domain classifier's configured version unless it is saved.
+    """Train the supervised domain classifier's configured version unless it is saved (the
+    student method's teacher included).
 
-    The kmeans method fits its clusters on the first partition it classifies instead.
+    The kmeans method fits its clusters on the first partition it classifies instead, and the
+    student learns from its teacher there.
     """
     from spark_jobs import domain_labels, domain_model
     from spark_jobs.session import get_spark
 
     settings, mlflow_run_id = ctx.settings, ctx.mlflow_run_id
-    if settings.domain.method != domain_model.SUPERVISED:
+    if settings.domain.method == domain_model.KMEANS:
         return {"method": settings.domain.method, "trained": False}
     spark = get_spark(settings, "thresher-domain-model")
-    path = domain_model.model_path(settings)
+    path = domain_model.model_path(settings, domain_model.SUPERVISED)
     if domain_model.model_exists(spark, path):
         return {"method": settings.domain.method, "path": path, "trained": False}
     domain_labels.load_sib200(
@@ -194,4 +196,11 @@ def domains(ctx: JobContext) -> dict:
         mlflow_run_id,
         {f"domain.documents.{name}": n for name, n in summary["domains"].items()},
     )
+    student = summary.pop("student", None)
+    if student is not None:  # distilled on this partition
+        metrics = {
+            f"domain.student.{k}": v for k, v in student.items() if isinstance(v, float | int)
+        }
+        tracking.log_metrics(settings, mlflow_run_id, metrics)
+        tracking.log_json(settings, mlflow_run_id, student, "domain/student.json")
     return summary

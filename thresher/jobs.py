@@ -145,7 +145,7 @@ CURATION = Pipeline(
         Job(
             "domain_model",
             "spark_jobs.stages:domain_model",
-            "the domain classifier's configured version, trained once (kmeans: on first use)",
+            "the E5 domain classifier's configured version (the student's teacher), trained once",
             settings=("domain",),
             reads=("silver.domain_labels",),
             writes=("silver.domain_labels",),

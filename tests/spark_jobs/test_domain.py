@@ -56,7 +56,9 @@ def test_sib200_rows_are_parallel_across_languages(shared_data):
 def trained(spark, shared_data, tmp_path_factory):
     settings = make_settings(
         tmp_path_factory.mktemp("domain"),
-        domain=DomainSettings(labels_path=str(shared_data / "sib200"), max_iter=100),
+        domain=DomainSettings(
+            method="supervised", labels_path=str(shared_data / "sib200"), max_iter=100
+        ),
     )
     counts = load_sib200(spark, settings, LANGUAGES, per_split=TRAIN_ITEMS)
     metrics = domain_model.train_domain_classifier(spark, settings, labelled_texts(spark, settings))
@@ -139,6 +141,32 @@ def test_supervised_domains_for_the_documents_dedup_kept(spark, trained, unseen)
         assert 1 / 7 <= confidence <= 1 and (version, method) == ("v1", "supervised")
     classify_domains(spark, settings, DAY)  # a retry replaces the partition with the same rows
     assert domains_of(spark, settings) == first
+
+
+def test_the_student_learns_from_its_teacher_on_the_first_partition(spark, trained, unseen):
+    """No student saved: the E5 teacher labels the partition's kept documents, a student is
+    fitted, measured and saved, and classifies the partition; a retry reuses it."""
+    settings, _, _ = trained
+    settings = dataclasses.replace(
+        settings, domain=dataclasses.replace(settings.domain, method="student")
+    )
+    ids = write_partition(spark, settings, [(u, t, lang) for u, t, lang, _ in unseen], set())
+    path = domain_model.model_path(settings)
+    assert not domain_model.model_exists(spark, path)
+    summary = classify_domains(spark, settings, DAY)
+    student = summary["student"]
+    assert student["sample_documents"] == len(ids) and student["held_out_documents"] >= 1
+    assert student["gold_train_rows"] == 4 * TRAIN_ITEMS
+    assert 0 <= student["agreement_with_teacher"] <= 1
+    assert student["macro_accuracy"] >= 0.4  # 7 labels: chance is 0.14
+    first = domains_of(spark, settings)
+    assert set(first) == set(ids.values())
+    labels = {ids[url]: label for url, _, _, label in unseen}
+    assert sum(domain == labels[doc_id] for doc_id, (domain, *_) in first.items()) >= 6
+    assert all(1 / 7 <= c <= 1 and m == "student" for _, c, _, m in first.values())
+    assert domain_model.model_exists(spark, path) and path.endswith("/student/v1")
+    again = classify_domains(spark, settings, DAY)
+    assert "student" not in again and domains_of(spark, settings) == first
 
 
 def test_kmeans_defines_domains_without_labels(spark, settings, unseen):

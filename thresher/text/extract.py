@@ -18,6 +18,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import version
 
+from thresher.text.html_extractors import (
+    DEFAULT_HTML_EXTRACTOR,
+    UnparsableHTML,
+    extractor_version,
+    html_text,
+)
+
 # Reasons a record is quarantined (malformed input) ...
 INVALID_UTF8 = "invalid_utf8"
 UNPARSABLE_JSON = "unparsable_json"
@@ -64,6 +71,7 @@ class Policy:
     min_text_chars: int
     max_text_chars: int
     min_language_score: float
+    html_extractor: str = DEFAULT_HTML_EXTRACTOR
 
 
 @dataclass(frozen=True)
@@ -113,31 +121,12 @@ def normalise_text(text: str) -> str:
     return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip()
 
 
-def extract_html(markup: str) -> tuple[str | None, str]:
-    """Main text and title of an HTML page, by trafilatura (boilerplate removed)."""
-    import lxml.html
-    import trafilatura
-
-    if "\x00" in markup:
-        raise Rejected(UNPARSABLE_HTML, "binary content (NUL bytes) in an HTML page")
-    # Parse bytes with an explicit encoding: lxml refuses a str that carries an XML
-    # encoding declaration, which every XHTML page does.
-    parser = lxml.html.HTMLParser(encoding="utf-8")
+def extract_html(markup: str, extractor: str = DEFAULT_HTML_EXTRACTOR) -> tuple[str | None, str]:
+    """Main text and title of an HTML page (boilerplate removed) by the named extractor."""
     try:
-        tree = lxml.html.document_fromstring(markup.encode("utf-8"), parser=parser)
-    except Exception as exc:  # lxml raises ParserError, XMLSyntaxError or ValueError
-        raise Rejected(UNPARSABLE_HTML, str(exc)[:200] or type(exc).__name__) from None
-    doc = trafilatura.bare_extraction(
-        tree,
-        favor_recall=True,
-        include_tables=True,
-        include_comments=False,
-        deduplicate=False,
-        with_metadata=True,
-    )
-    if doc is None or not doc.text:
-        return None, ""
-    return doc.title, doc.text
+        return html_text(markup, extractor)
+    except UnparsableHTML as exc:
+        raise Rejected(UNPARSABLE_HTML, str(exc)) from None
 
 
 def extract_mallard(markup: str) -> tuple[str | None, str]:
@@ -204,13 +193,11 @@ def language_identifier() -> LanguageIdentifier:
     return LanguageIdentifier()
 
 
-@lru_cache(maxsize=1)
-def extractor_versions() -> dict[str, str]:
-    return {
-        "html": f"trafilatura {version('trafilatura')}",
-        MALLARD_FORMAT: f"lxml {version('lxml')}",
-        "text": "none",
-    }
+def extractor_name(kind: str, html_extractor: str) -> str:
+    """What ``bronze.documents.extractor`` records for a record extracted as ``kind``."""
+    if kind == "html":
+        return extractor_version(html_extractor)
+    return f"lxml {version('lxml')}" if kind == MALLARD_FORMAT else "none"
 
 
 def sha256_hex(*parts: str) -> str:
@@ -226,11 +213,11 @@ def document_id(source: str, url: str, content_sha256: str) -> str:
     return sha256_hex(source, url, content_sha256)[:32]
 
 
-def _extract(record: RawRecord) -> tuple[str | None, str | None, str, str]:
+def _extract(record: RawRecord, html_extractor: str) -> tuple[str | None, str | None, str, str]:
     """``(url, title, text, extractor_kind)`` from a record's payload."""
     decoded = decode_utf8(record.payload)
     if record.source_format in HTML_FORMATS:
-        title, text = extract_html(decoded)
+        title, text = extract_html(decoded, html_extractor)
         return record.url, title or record.title, text, "html"
     if record.source_format == MALLARD_FORMAT:
         title, text = extract_mallard(decoded)
@@ -238,7 +225,7 @@ def _extract(record: RawRecord) -> tuple[str | None, str | None, str, str]:
     if record.source_format == JSON_FORMAT:
         url, title, body, kind = parse_json_record(decoded)
         if kind == "html":
-            html_title, text = extract_html(body)
+            html_title, text = extract_html(body, html_extractor)
             return url, title or html_title, text, "html"
         return url, title, body, "text"
     if record.source_format == TEXT_FORMAT:
@@ -272,7 +259,7 @@ def _decide(record: RawRecord, policy: Policy) -> Outcome:
     if len(record.payload) > policy.max_record_bytes:
         detail = f"{len(record.payload)} bytes > max_record_bytes {policy.max_record_bytes}"
         return Outcome("quarantined", OVERSIZE, detail)
-    url, title, raw_text, kind = _extract(record)
+    url, title, raw_text, kind = _extract(record, policy.html_extractor)
     _require_unicode(raw_text, "the text")
     for value, what in ((title, "the title"), (url, "the url")):
         if value:
@@ -305,7 +292,7 @@ def _decide(record: RawRecord, policy: Policy) -> Outcome:
         language=language,
         language_score=score,
         n_chars=len(text),
-        extractor=extractor_versions()[kind],
+        extractor=extractor_name(kind, policy.html_extractor),
     )
 
 

@@ -10,8 +10,13 @@ per token or per shingle, only per document (lower-casing and encoding):
   position in the token, then mixed (splitmix64's finaliser);
 - a shingle's hash is a polynomial over its tokens' hashes, computed for all windows at once,
   folded to 32 bits;
-- a signature is, per permutation ``(a, b)``, the minimum over the document's shingle hashes
-  ``h`` of ``(a * h + b) mod 2^64 >> 32`` (multiply-add-shift universal hashing: no modulo).
+- a signature is either (``one_permutation_signatures``, the default) one hash per shingle
+  split into ``num_perm`` bins, the minimum of each bin, empty bins filled by optimal
+  densification (Shrivastava, ICML 2017: two sets agree on a slot with probability equal to
+  their Jaccard similarity, as with independent permutations), at the cost of one hash a
+  shingle; or (``batch_signatures``) per permutation ``(a, b)``, the minimum over the
+  shingle hashes ``h`` of ``(a * h + b) mod 2^64 >> 32`` (multiply-add-shift universal
+  hashing), ``num_perm`` hashes a shingle.
 All hashes are fixed by constants here, so every process and every run agrees.
 """
 
@@ -24,6 +29,7 @@ from functools import lru_cache
 import numpy as np
 
 from thresher.languages import CHARACTER_LANGUAGES
+from thresher.settings.curation import SIGNATURE_SCHEMES
 
 MAX_HASH = np.uint32(0xFFFFFFFF)
 _WORDS = re.compile(r"\w+", re.UNICODE)
@@ -173,6 +179,65 @@ def batch_signatures(
         owners = chunk_docs[firsts]  # a document cut by a chunk edge is min-ed twice
         result[owners] = np.minimum(result[owners], minima)
     return result
+
+
+ONE_PERMUTATION, PERMUTATIONS = SIGNATURE_SCHEMES
+# Rounds of densification: an empty bin looks at one pseudo-random bin a round. A document
+# with s non-empty bins of num_perm leaves a bin empty after R rounds with (1 - s/num_perm)^R;
+# only documents of a handful of shingles get near that, and their empty bins stay MAX_HASH.
+DENSIFY_ROUNDS = 64
+
+
+@lru_cache(maxsize=8)
+def _densify_table(num_perm: int, seed: int) -> np.ndarray:
+    """Per round and bin, the bin an empty bin copies: the same for every document."""
+    rng = np.random.default_rng([seed, num_perm, 0x4F50482D])  # "OPH-"
+    return rng.integers(0, num_perm, size=(DENSIFY_ROUNDS, num_perm))
+
+
+def one_permutation_signatures(
+    hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int
+) -> np.ndarray:
+    """``(documents, num_perm)`` one-permutation MinHash signatures with optimal densification.
+
+    Each shingle hash is re-mixed with the seed into 64 bits: the high half picks its bin
+    (multiply-shift range reduction), the low half is its value; a bin keeps its minimum.
+    """
+    docs = offsets.size - 1
+    salt = np.uint64((seed * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)
+    mixed = _mix(hashes.astype(np.uint64) ^ salt)
+    bins = (((mixed >> np.uint64(32)) * np.uint64(num_perm)) >> np.uint64(32)).astype(np.int64)
+    values = (mixed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    doc_of_row = np.repeat(np.arange(docs, dtype=np.int64), np.diff(offsets))
+    flat = np.full(docs * num_perm, MAX_HASH, dtype=np.uint32)
+    np.minimum.at(flat, doc_of_row * num_perm + bins, values)
+    binned = flat.reshape(docs, num_perm)
+    empty = binned == MAX_HASH
+    if not empty.any():
+        return binned
+    result, waiting = binned.copy(), empty.copy()
+    waiting[empty.all(axis=1)] = False  # no shingles: nothing to copy
+    for choice in _densify_table(num_perm, seed):
+        rows, cols = np.nonzero(waiting)
+        if rows.size == 0:
+            break
+        source = choice[cols]
+        found = ~empty[rows, source]
+        rows, cols = rows[found], cols[found]
+        result[rows, cols] = binned[rows, source[found]]
+        waiting[rows, cols] = False
+    return result
+
+
+def signatures(
+    hashes: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int, scheme: str
+) -> np.ndarray:
+    """MinHash signatures by the named scheme (``SIGNATURE_SCHEMES``)."""
+    if scheme == ONE_PERMUTATION:
+        return one_permutation_signatures(hashes, offsets, num_perm, seed)
+    if scheme == PERMUTATIONS:
+        return batch_signatures(hashes, offsets, num_perm, seed)
+    raise ValueError(f"unknown MinHash scheme {scheme!r}; expected one of {SIGNATURE_SCHEMES}")
 
 
 def signature(hashes: np.ndarray, num_perm: int, seed: int) -> np.ndarray:

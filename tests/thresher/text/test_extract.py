@@ -4,6 +4,7 @@ import pytest
 
 from tests.corpus import NTREX_LANGUAGES, html_page, ntrex_documents
 from thresher.text import extract
+from thresher.text.html_extractors import HTML_EXTRACTORS
 
 POLICY = extract.Policy(
     languages=frozenset(NTREX_LANGUAGES.values()),
@@ -59,8 +60,9 @@ def test_json_record_may_carry_html():
     assert (url, title, body, kind) == ("7", None, "<p>x</p>", "html")
 
 
-def test_html_extraction_keeps_the_article_and_drops_boilerplate():
-    title, text = extract.extract_html(html_page("Budget review", ENGLISH))
+@pytest.mark.parametrize("extractor", HTML_EXTRACTORS)
+def test_html_extraction_keeps_the_article_and_drops_boilerplate(extractor):
+    title, text = extract.extract_html(html_page("Budget review", ENGLISH), extractor)
     assert "The committee met on Tuesday" in text
     assert "All rights reserved" not in text
     assert "Sport" not in text
@@ -150,7 +152,9 @@ def test_doc_id_is_stable_and_depends_on_source_address_and_text():
     assert first.doc_id != moved.doc_id
     assert first.content_sha256 == moved.content_sha256
     assert len(first.doc_id) == 32
-    assert first.extractor.startswith("trafilatura ")
+    assert first.extractor.startswith(f"{POLICY.html_extractor} ")
+    chosen = extract.Policy(**{**POLICY.__dict__, "html_extractor": "trafilatura"})
+    assert extract.process(record(page), chosen).extractor.startswith("trafilatura ")
     assert (first.language, first.url, first.n_chars) == ("en", "page.html", len(first.text))
 
 

@@ -110,3 +110,41 @@ def test_weighing_misses_heavily_buys_recall_at_the_threshold():
     recall_first = minhash.lsh_parameters(0.8, 128, fp_weight=0.05, fn_weight=0.95)
     assert recall_first == (16, 8)
     assert at_threshold(*balanced) < 0.5 < 0.9 < at_threshold(*recall_first)
+
+
+def test_one_permutation_agreement_estimates_jaccard_like_independent_permutations():
+    """Over 200 random set pairs across the similarity range, one-permutation hashing with
+    densification estimates Jaccard as closely as 128 independent permutations."""
+    rng = np.random.default_rng(5)
+    sets, exact = [], []
+    for _ in range(200):
+        shared = rng.integers(0, 2**32, size=rng.integers(20, 600), dtype=np.uint32)
+        a = np.unique(np.concatenate([shared, rng.integers(0, 2**32, 40, dtype=np.uint32)]))
+        b = np.unique(np.concatenate([shared, rng.integers(0, 2**32, 40, dtype=np.uint32)]))
+        sets += [a, b]
+        exact.append(minhash.jaccard(a, b))
+    offsets = np.concatenate(([0], np.cumsum([s.size for s in sets])))
+    errors = {}
+    for scheme in minhash.SIGNATURE_SCHEMES:
+        sig = minhash.signatures(np.concatenate(sets), offsets, 128, 1, scheme)
+        estimate = (sig[0::2] == sig[1::2]).mean(axis=1)
+        errors[scheme] = np.abs(estimate - np.array(exact))
+    assert errors["one_permutation"].mean() < 0.035
+    assert errors["one_permutation"].mean() < 1.25 * errors["permutations"].mean()
+
+
+def test_one_permutation_signatures_fill_every_bin_and_depend_only_on_the_set():
+    short = minhash.shingle_hashes("a b c d e f g h", "en", 2)  # 7 shingles for 64 bins
+    sets = [short, np.array([], np.uint32), minhash.shingle_hashes(TEXT, "en", 2)]
+    offsets = np.concatenate(([0], np.cumsum([s.size for s in sets])))
+    batch = minhash.one_permutation_signatures(np.concatenate(sets), offsets, 64, 3)
+    assert batch.shape == (3, 64) and batch.dtype == np.uint32
+    assert np.all(batch[0] != minhash.MAX_HASH)  # densified: every bin holds a shingle's value
+    assert set(batch[0].tolist()) <= set(
+        minhash.one_permutation_signatures(short, np.array([0, short.size]), 64, 3)[0].tolist()
+    )
+    assert np.all(batch[1] == minhash.MAX_HASH)  # no shingles: the empty signature
+    alone = minhash.one_permutation_signatures(sets[2], np.array([0, sets[2].size]), 64, 3)
+    assert np.array_equal(batch[2], alone[0])  # the same set, the same signature, in any batch
+    with pytest.raises(ValueError, match="unknown MinHash scheme"):
+        minhash.signatures(short, np.array([0, short.size]), 64, 3, "bogus")
