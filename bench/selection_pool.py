@@ -137,7 +137,6 @@ def _fingerprint(manifest: dict, settings: Settings) -> str:
         "manifest": manifest,
         "languages": list(settings.languages),
         "models": [settings.quality.classifier_version, settings.domain.model_version],
-        "mixture": [settings.mixture.budget_tokens, settings.mixture.language_policy],
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
 

@@ -67,19 +67,11 @@ def run(
             sampling.draw_rows(params, config.seed), sampling.DRAW_SCHEMA
         )
         drawn = ranked.join(draws, "node").persist()
-        stats = quota.pool_statistics(drawn)
-        shares = mixture_quota.language_shares(
-            {lang: s["pool_tokens"] for lang, s in stats.items()},
-            config.language_policy, config.language_alpha, config.explicit_shares,
-        )  # fmt: skip
-        targets = mixture_quota.language_targets(
-            shares, config.budget_tokens, {lang: s["expected_tokens"] for lang, s in stats.items()}
-        )
-        fits = quota.fit_scales(drawn, targets, stats)
+        fits, shares, largest = quota.fit(drawn, documents, mixture_quota.Quota.of(config))
         quota_record = mixture_quota.quota_record(
             fits, config.budget_tokens, config.language_policy, shares
         )
-        quota_record["largest_document_tokens"] = max(s["largest"] for s in stats.values())
+        quota_record["largest_document_tokens"] = largest
         pairs = [x for k, v in sorted(versions.items()) for x in (F.lit(k), F.lit(v))]
         recorded = F.create_map(*pairs)
         selected = (

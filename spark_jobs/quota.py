@@ -20,7 +20,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from thresher import mixture_quota
-from thresher.mixture_quota import ScaleFit
+from thresher.mixture_quota import Quota, ScaleFit
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +69,40 @@ def _measure(drawn: DataFrame, probes: list[dict[str, float]], lo, hi) -> dict[s
     }
 
 
+def fit(drawn: DataFrame, documents: int, quota: Quota) -> tuple[dict[str, ScaleFit], dict, int]:
+    """Each language's scale under ``quota``, its target share and the pool's largest
+    document. A pool of at most ``LOCAL_DOCUMENTS`` has its four numbers per document
+    collected once and fitted on the driver (one Spark job); a larger one is narrowed by
+    aggregations (``fit_scales``) and never collected."""
+    if documents <= LOCAL_DOCUMENTS:
+        local = drawn.select("language", "expected", "uniform", "tokens").toPandas()
+        parts = {lang: part for lang, part in local.groupby("language")}
+        stats = {lang: {"pool_tokens": int(p["tokens"].sum()),
+                        "expected_tokens": float((p["expected"] * p["tokens"]).sum())}
+                 for lang, p in parts.items()}  # fmt: skip
+        largest = int(local["tokens"].max()) if len(local) else 0
+    else:
+        stats = pool_statistics(drawn)
+        largest = int(max(s["largest"] for s in stats.values()))
+    shares = mixture_quota.language_shares(
+        {lang: s["pool_tokens"] for lang, s in stats.items()},
+        quota.policy, quota.alpha, quota.explicit,
+    )  # fmt: skip
+    targets = mixture_quota.language_targets(
+        shares, quota.budget_tokens, {lang: s["expected_tokens"] for lang, s in stats.items()}
+    )
+    if documents <= LOCAL_DOCUMENTS:
+        groups = {lang: (p["expected"].to_numpy(), p["uniform"].to_numpy(), p["tokens"].to_numpy())
+                  for lang, p in parts.items()}  # fmt: skip
+        return mixture_quota.fit_languages(groups, targets), shares, largest
+    return fit_scales(drawn, targets, stats), shares, largest
+
+
 def fit_scales(
     drawn: DataFrame, targets: dict[str, float], stats: dict[str, dict[str, float]]
 ) -> dict[str, ScaleFit]:
-    """One scale per language of ``drawn`` (language, tokens, expected, uniform), persisted."""
+    """One scale per language of ``drawn`` (language, tokens, expected, uniform), persisted,
+    by passes of aggregations over it: nothing but the last bracket's documents is collected."""
     margin = max((s["largest"] for s in stats.values()), default=0)
     # a language whose documents all have S = 0 is unreachable (mixture_quota.fit_languages)
     active = {lang for lang, t in targets.items() if t > 0 and stats[lang]["expected_tokens"] > 0}

@@ -209,13 +209,16 @@ def test_per_domain_parameters_and_a_missing_domain(spark, settings):
         CRITERIA, ("keep", "drop"), ((0.5, 0.5), (1.0, 0.0)),
         (10.0, 10.0), (1.0, 0.0), (0.0, 1.0), (0.0, 0.0),
     )  # fmt: skip
-    settings = with_mixture(settings, name="domains", rank_mode="approximate", rank_bins=100)
+    # every German document is in "drop": only English can be drawn, and gets all the tokens
+    settings = with_mixture(
+        settings, name="domains", rank_mode="approximate", rank_bins=100,
+        language_policy="explicit", language_shares={"en": "1.0"},
+    )  # fmt: skip
     summary = mixture.run(spark, settings, domains=domains, params=params)
     rows = read_table(spark, mixture_table("domains"), settings).collect()
     assert {r["domain"] for r in rows} == {"keep"}
-    assert len(rows) == 40 and all(r["copies"] == 1 for r in rows)  # natural shares: scale 1
-    # every German document is in "drop": German cannot be drawn, and nothing replaces it
-    assert summary["quota"]["unreachable"] == ["de"]
+    assert len(rows) == 40 and all(r["copies"] == 1 for r in rows)  # English at scale 1
+    assert summary["quota"]["languages"]["de"]["target_share"] == 0
     assert summary["mixture.rank_mode"] == "approximate"
     assert summary["mixture.tokens"] == sum(r["tokens"] for r in rows)
 

@@ -111,3 +111,15 @@ def test_language_shares_are_validated():
     with pytest.raises(QuotaError, match="policy"):
         mq.language_shares(pool, "loud")
     assert mq.language_shares(pool, "explicit", explicit={"en": 1.0}) == {"de": 0.0, "en": 1.0}
+
+
+def test_a_language_the_parameters_cannot_draw_is_unreachable_not_replaced():
+    tokens = np.array([100, 200, 300, 400])
+    uniforms = quadmix.uniform_draws(1, list("abcd"))
+    drawn = mq.apply_quota([1.0, 1.0, 0.0, 0.0], uniforms, tokens, ["en", "en", "de", "de"],
+                           Quota(600, "natural"))  # fmt: skip
+    record = drawn.record(Quota(600, "natural"))
+    assert record["unreachable"] == ["de"] and record["languages"]["de"]["scale"] is None
+    # English keeps its natural share (0.3 of 600); German's 0.7 is not handed to it
+    assert record["languages"]["en"]["realised_tokens"] in (100, 200, 300)
+    assert (drawn.copies[2:] == 0).all()

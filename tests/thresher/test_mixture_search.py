@@ -74,16 +74,3 @@ def test_mixture_copies_rank_each_domain_with_its_own_weights():
     # documents has r̄ = 0.5 < ω, so S ≈ 2, the other r̄ = 1 > ω
     assert drawn["rank"].tolist() == [0.5, 1.0, 1.0, 0.5]
     assert drawn["copies"].tolist() == [2, 0, 0, 2]
-
-
-def test_a_search_folder_names_what_changes_a_proxys_loss():
-    from thresher.config import Settings
-
-    settings = Settings()
-    training = ms.ProxyTraining.from_settings(settings)
-    folder = ms.search_dir("default", "f" * 16, training)
-    assert folder.startswith("mixture_search/default/ffffffffffffffff-")
-    longer = ms.ProxyTraining.from_settings(
-        Settings.from_env({"THRESHER_MIXTURE_SEARCH_MAX_STEPS": "999"})
-    )
-    assert ms.search_dir("default", "f" * 16, longer) != folder
