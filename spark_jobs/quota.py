@@ -43,11 +43,17 @@ def pool_statistics(drawn: DataFrame) -> dict[str, dict[str, float]]:
     """Per language: pool tokens, expected tokens Σ S·tokens, the largest document, documents."""
     rows = drawn.groupBy("language").agg(
         F.sum("tokens").alias("pool_tokens"),
-        F.sum(F.col("expected") * F.col("tokens")).alias("expected_tokens"),
+        # exact decimal sums: the same pool gives the same targets however it is partitioned
+        F.sum((F.col("expected") * F.col("tokens")).cast("decimal(38,12)")).alias(
+            "expected_tokens"
+        ),
         F.max("tokens").alias("largest"),
         F.count("*").alias("documents"),
     )
-    return {r["language"]: r.asDict() for r in rows.collect()}
+    return {
+        r["language"]: {**r.asDict(), "expected_tokens": float(r["expected_tokens"] or 0)}
+        for r in rows.collect()
+    }
 
 
 def _or(value: float | None, default: float) -> float:
@@ -77,9 +83,11 @@ def fit(drawn: DataFrame, documents: int, quota: Quota) -> tuple[dict[str, Scale
     if documents <= LOCAL_DOCUMENTS:
         local = drawn.select("language", "expected", "uniform", "tokens").toPandas()
         parts = {lang: part for lang, part in local.groupby("language")}
-        stats = {lang: {"pool_tokens": int(p["tokens"].sum()),
-                        "expected_tokens": float((p["expected"] * p["tokens"]).sum())}
-                 for lang, p in parts.items()}  # fmt: skip
+        stats = {
+            lang: {"pool_tokens": int(p["tokens"].sum()),
+                   "expected_tokens": mixture_quota.expected_size(p["expected"], p["tokens"])}
+            for lang, p in parts.items()
+        }  # fmt: skip
         largest = int(local["tokens"].max()) if len(local) else 0
     else:
         stats = pool_statistics(drawn)

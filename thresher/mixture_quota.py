@@ -18,6 +18,7 @@ document of the budget too, and each language within two documents of its share.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -75,7 +76,7 @@ def language_targets(
 ) -> dict[str, float]:
     """Target tokens per language: ``budget`` split by ``shares``; without a budget (0) the
     unscaled mixture's own size, Σ S·tokens over ``expected_tokens``, is split instead."""
-    total = float(budget) if budget > 0 else float(sum(expected_tokens.values()))
+    total = float(budget) if budget > 0 else math.fsum(expected_tokens.values())
     return {lang: share * total for lang, share in shares.items()}
 
 
@@ -88,6 +89,12 @@ class ScaleFit:
     realised: int
     # Tokens of the document whose copy the crossing step adds (or removes): the tolerance.
     step_tokens: int = 0
+
+
+def expected_size(expected, tokens) -> float:
+    """Σ S·tokens, correctly rounded whatever the order of the documents (``math.fsum``): the
+    same pool gives the same targets and scales however it was partitioned or sorted."""
+    return math.fsum(np.asarray(expected, dtype=np.float64) * np.asarray(tokens, dtype=np.float64))
 
 
 def realised_tokens(scale: float, expected, uniforms, tokens) -> int:
@@ -121,7 +128,7 @@ def fit_scale(
         return base + int((t * (copy_counts(c * e, u) - start)).sum())
 
     if hi is None:  # from the expected size, doubled until the target is crossed
-        hi = lo + max(target - base, 1.0) / float((e * t).sum())
+        hi = lo + max(target - base, 1.0) / expected_size(e, t)
         for _ in range(MAX_HALVINGS):
             if realised(hi) >= target:
                 break
@@ -239,11 +246,8 @@ def apply_quota(expected, uniforms, tokens, languages, quota: Quota) -> QuotaDra
         {lang: int(t[m].sum()) for lang, m in members.items()},
         quota.policy, quota.alpha, quota.explicit,
     )  # fmt: skip
-    targets = language_targets(
-        shares,
-        quota.budget_tokens,
-        {lang: float((e[m] * t[m]).sum()) for lang, m in members.items()},
-    )
+    sizes = {lang: expected_size(e[m], t[m]) for lang, m in members.items()}
+    targets = language_targets(shares, quota.budget_tokens, sizes)
     fits = fit_languages({lang: (e[m], u[m], t[m]) for lang, m in members.items()}, targets)
     scale = np.zeros(len(e))
     for lang, m in members.items():
