@@ -25,43 +25,29 @@ file is parsed. ``make bench-selection`` runs the same steps without Airflow.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from airflow.sdk import dag
 
-import pendulum
-from airflow.sdk import Param, dag
-
-from thresher import names
 from thresher.config import Settings
 from thresher.experiments import SELECTION_STUDY
+from thresher_tasks.dag_arguments import dag_arguments, mixture_param
 from thresher_tasks.experiments import experiment_tasks, fail_parent_run
 
 SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
 
 
 @dag(
-    dag_id=SELECTION_STUDY.name,
-    description="Controlled selection runs: each arm under one quota, a proxy per seed, "
-    "held-out bits per byte against random with 95 % intervals.",
-    schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["thresher", "quadmix", "selection", "gpu", "mlflow"],
-    default_args={
-        "owner": "thresher",
-        "retries": SETTINGS.airflow.task_retries,
-        "retry_delay": timedelta(seconds=SETTINGS.airflow.retry_delay_seconds),
-        "on_failure_callback": fail_parent_run(SELECTION_STUDY),
-    },
-    params={
-        "mixture": Param(
-            SETTINGS.mixture.name,
-            type="string",
-            pattern=names.TABLE_NAME_PATTERN,
-            description="the mixture whose scored sources are the pool",
-        ),
-    },
-    doc_md=__doc__,
+    **dag_arguments(
+        SELECTION_STUDY.name,
+        SETTINGS,
+        description="Controlled selection runs: each arm under one quota, a proxy per seed, "
+        "held-out bits per byte against random with 95 % intervals.",
+        tags=["quadmix", "selection", "gpu", "mlflow"],
+        doc_md=__doc__,
+        params={
+            "mixture": mixture_param(SETTINGS, "the mixture whose scored sources are the pool"),
+        },
+        on_failure_callback=fail_parent_run(SELECTION_STUDY),
+    )
 )
 def selection_study():
     experiment_tasks(SELECTION_STUDY, SETTINGS)

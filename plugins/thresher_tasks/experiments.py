@@ -34,7 +34,7 @@ def experiment_tasks(experiment: Experiment, settings: Settings) -> dict:
         from airflow.sdk import get_current_context
 
         from thresher.experiments import StepContext, import_entry
-        from thresher_tasks.secrets import settings_with_masked_secrets
+        from thresher_tasks.secret_masking import settings_with_masked_secrets
 
         context = get_current_context()
         dag_run = context["dag_run"]
