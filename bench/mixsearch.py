@@ -30,7 +30,7 @@ log = logging.getLogger("bench.mixsearch")
 
 def main(argv: list[str] | None = None) -> int:
     from bench import selection_pool
-    from bench.selection import LoadMonitor, machine
+    from bench.selection import LoadMonitor, changed_settings, machine
 
     parser = argparse.ArgumentParser(prog="python -m bench.mixsearch", description=__doc__)
     parser.add_argument("--work", type=Path, default=selection_pool.WORK)
@@ -75,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
                  "criteria": outputs["features"]["criteria_versions"],
                  "domains": outputs["features"]["domains"]},
         "language_policy": settings.mixture.language_policy,
+        "changed_settings": changed_settings(settings),
         "mlflow_parent_run": outputs["open"]["run_id"],
         "wall_s": round(time.perf_counter() - started, 1),
         "stages_s": seconds,

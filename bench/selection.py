@@ -61,6 +61,21 @@ def machine() -> dict:
             "processor": platform.machine()}  # fmt: skip
 
 
+def changed_settings(settings) -> dict:
+    """The experiment settings that differ from their defaults (a reduced run says so)."""
+    import dataclasses
+
+    changed = {}
+    for section in ("proxy", "heldout", "mixture_search", "selection"):
+        value = getattr(settings, section)
+        default = type(value)()
+        for field in dataclasses.fields(value):
+            mine, theirs = getattr(value, field.name), getattr(default, field.name)
+            if mine != theirs and field.name != "searched_params":
+                changed[f"{section}.{field.name}"] = {"used": mine, "default": theirs}
+    return changed
+
+
 def searched_params(path: Path, work: Path, pool_fingerprint: str) -> str:
     """The parameters a mixture search chose on this pool, as a file; empty when none."""
     if not path.is_file():
@@ -114,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         **results,
         "goal": goal,
+        "changed_settings": changed_settings(settings),
         "pool": {**results["pool"], "fingerprint": pool["fingerprint"],
                  "packages": len(manifest), "curation": pool},
         "wall_s": round(time.perf_counter() - started, 1),

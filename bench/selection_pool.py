@@ -142,35 +142,50 @@ def _fingerprint(manifest: dict, settings: Settings) -> str:
 
 
 def curate(settings: Settings, work: Path = WORK, manifest: dict | None = None) -> dict:
-    """The curation jobs over ``<work>/input`` into the pool's lake (skipped when up to date)."""
+    """The curation jobs over ``<work>/input`` into the pool's lake (skipped when up to date).
+
+    Each job that finished (its gate passed) is recorded in ``<home>/pool_progress.json`` with
+    its summary: a run stopped part-way resumes at the first unfinished job of the same input.
+    """
     from spark_jobs import pipeline
     from thresher import tracking
     from thresher.jobs import CURATION, JobContext
 
     manifest = manifest if manifest is not None else fetch(work, settings.languages)
     record = Path(settings.home) / "pool.json"
+    progress_path = Path(settings.home) / "pool_progress.json"
     fingerprint = _fingerprint(manifest, settings)
     if record.is_file() and json.loads(record.read_text()).get("fingerprint") == fingerprint:
         return {**json.loads(record.read_text()), "cached": True}
-    if Path(settings.storage_root).exists():
-        shutil.rmtree(settings.storage_root)  # a pool of other inputs: start over
+    progress = json.loads(progress_path.read_text()) if progress_path.is_file() else {}
+    if progress.get("fingerprint") != fingerprint:
+        progress = {"fingerprint": fingerprint, "done": {}}
+        if Path(settings.storage_root).exists():
+            shutil.rmtree(settings.storage_root)  # a pool of other inputs: start over
+    done: dict = progress["done"]
     run_id = tracking.open_run(settings, f"bench/selection_pool/{fingerprint}", "selection pool",
                                {"thresher.via": "bench"})  # fmt: skip
     ctx = JobContext(settings, POOL_DATE, run_id,
                      {"input_path": str(work / "input"), "source": "debian-packages"})  # fmt: skip
-    seconds: dict[str, float] = {}
-
-    def timed(job, summary, elapsed):
-        seconds[job.name] = round(elapsed, 1)
-
-    summaries = pipeline.run_pipeline(CURATION, ctx, on_done=timed)
+    for job in CURATION.jobs:
+        if job.name in done:
+            continue
+        started = time.perf_counter()
+        summary = pipeline.run_job(job, ctx)
+        seconds = round(time.perf_counter() - started, 1)
+        pipeline.run_gate(job, ctx)  # raises when the gate fails: the job is not recorded
+        numbers = {k: v for k, v in summary.items() if isinstance(v, int | float | str)}
+        done[job.name] = {"seconds": seconds, "summary": numbers}
+        progress_path.write_text(json.dumps(progress, indent=2, default=str))
     summary = {
         "fingerprint": fingerprint,
         "packages": len(manifest),
-        "seconds": seconds,
-        "ingest": {k: v for k, v in summaries["ingest"].items() if isinstance(v, int | float)},
-        "mixture": {k: v for k, v in summaries["mixture"].items() if k.startswith("mixture.")},
-    }
+        "seconds": {name: job["seconds"] for name, job in done.items()},
+        "ingest": {k: v for k, v in done["ingest"]["summary"].items()
+                   if isinstance(v, int | float)},
+        "mixture": {k: v for k, v in done["mixture"]["summary"].items()
+                    if k.startswith("mixture.")},
+    }  # fmt: skip
     record.write_text(json.dumps(summary, indent=2, default=str))
     return {**summary, "cached": False}
 
