@@ -118,7 +118,9 @@ def plot_bpb(arms: dict, path: Path) -> Path:
         ax.bar(xs, means, width, yerr=errors, capsize=2, label=arm)
     ax.set_xticks(range(len(columns)), columns)
     ax.set_ylabel("held-out bits per byte (lower is better)")
-    low = min(v["bpb_mean"] for v in shown.values()) if shown else 0
+    # the lowest bar of any language (not only the means), less its interval, stays in view
+    low = min((r["mean"] - (r["ci95"] or 0) for v in shown.values()
+               for r in v["bpb_by_language"].values()), default=0.0)  # fmt: skip
     ax.set_ylim(bottom=max(0.0, low * 0.8))
     ax.set_title("Selection arms on held-out text (test half), mean over seeds, 95 % CI")
     ax.legend(fontsize=8, ncol=3)
