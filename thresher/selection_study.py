@@ -60,7 +60,8 @@ def summarise_arms(results: list[dict]) -> dict:
         else:
             arms.setdefault(result["arm"], {"skipped": result.get("detail", result["status"])})
     baseline = {seed: r["bpb_mean"] for seed, r in finished.get("random", {}).items()}
-    for arm, by_seed in finished.items():
+    # random first: every other arm's beyond_intervals reads its interval
+    for arm, by_seed in sorted(finished.items(), key=lambda item: item[0] != "random"):
         languages = sorted({lang for r in by_seed.values() for lang in r["bpb_by_language"]})
         tasks = sorted({task for r in by_seed.values() for task in r.get("choice", {})})
         mean = mean_ci([r["bpb_mean"] for r in by_seed.values()])
