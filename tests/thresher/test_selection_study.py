@@ -36,6 +36,13 @@ def test_arms_are_summarised_against_random_with_intervals(tmp_path):
     assert plot_bpb(arms, tmp_path / "bpb.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_an_arm_read_before_random_is_still_compared_with_its_interval():
+    results = [arm_result("quality_only", s, 2.5 + d) for s, d in ((1, 0.01), (2, 0.03),
+                                                                    (3, -0.01))]  # fmt: skip
+    results += [arm_result("random", s, 3.0 + d) for s, d in ((1, 0.0), (2, 0.05), (3, -0.02))]
+    assert summarise_arms(results)["quality_only"]["beyond_intervals"] is True
+
+
 def test_seed_noise_and_confirmation():
     proxies = [{"index": k, "seed": 1, "loss": 3.0 + 0.2 * k} for k in range(6)]
     proxies += [
