@@ -114,8 +114,9 @@ def domains_suite(name: str, documents: int):
     return suite
 
 
-def mixture_suite(name: str, max_tokens: int):
-    """Selected documents with ≥ 1 copy, ranks in [0, 1], and within the token budget."""
+def mixture_suite(name: str, budget_tokens: int, largest_document: int):
+    """Selected documents with ≥ 1 copy, ranks in [0, 1], and the quota met: the mixture's
+    tokens (× copies) within one document's tokens (the pool's largest) of the budget."""
     from great_expectations import expectations as gxe
 
     suite = _new_suite(name)
@@ -128,11 +129,13 @@ def mixture_suite(name: str, max_tokens: int):
     suite.add_expectation(
         gxe.ExpectColumnValuesToBeBetween(column="rank", min_value=0, max_value=1)
     )
-    if max_tokens:
+    if budget_tokens:
         # mixture_tokens = tokens × copies: what a training run would read.
         suite.add_expectation(
             gxe.ExpectColumnSumToBeBetween(
-                column="mixture_tokens", min_value=0, max_value=max_tokens
+                column="mixture_tokens",
+                min_value=max(0, budget_tokens - largest_document),
+                max_value=budget_tokens + largest_document,
             )
         )
     return suite

@@ -14,11 +14,12 @@ import logging
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs import sampling
+from spark_jobs import quota, sampling
 from spark_jobs.delta_io import commit_metadata, rebuild_table
+from thresher import mixture_quota
 from thresher.config import Settings
 from thresher.quadmix import QuadMixParams
-from thresher.tables import SILVER_QUALITY_SCORES, mixture_table
+from thresher.tables import BRONZE_DOCUMENTS, SILVER_QUALITY_SCORES, mixture_table
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ def run(
     frame, resolved, domain_source = scored_documents(spark, settings, versions, domains, dates)
     params = params or sampling.load_params(settings, list(resolved))
     frame = frame.persist()
+    drawn = None
     try:
         present = sorted(r["domain"] for r in frame.select("domain").distinct().collect())
         for domain in present:
@@ -61,13 +63,19 @@ def run(
             ranked, bound = sampling.binned_rank(merged, config.rank_bins), 0.0
         else:
             ranked, bound = sampling.approximate_rank(merged, config.rank_bins)
-        drawn = ranked.select("node", "domain", "rank").mapInPandas(
-            sampling.copy_rows(params, config.seed), sampling.COPY_SCHEMA
+        draws = ranked.select("node", "domain", "rank").mapInPandas(
+            sampling.draw_rows(params, config.seed), sampling.DRAW_SCHEMA
         )
+        drawn = ranked.join(draws, "node").persist()
+        fits, shares, largest = quota.fit(drawn, documents, mixture_quota.Quota.of(config))
+        quota_record = mixture_quota.quota_record(
+            fits, config.budget_tokens, config.language_policy, shares
+        )
+        quota_record["largest_document_tokens"] = largest
         pairs = [x for k, v in sorted(versions.items()) for x in (F.lit(k), F.lit(v))]
         recorded = F.create_map(*pairs)
         selected = (
-            ranked.join(drawn, "node")
+            quota.draw_copies(drawn, fits)
             .where(F.col("copies") > 0)
             .withColumn("params_version", F.lit(params.version))
             .withColumn("seed", F.lit(config.seed))
@@ -86,6 +94,11 @@ def run(
             # a domains DataFrame passed in is not pinned by a version: the recipe says so
             "domains": domain_source,
             "dates": [d.isoformat() for d in dates] if dates else None,
+            "budget_tokens": config.budget_tokens,
+            "language_policy": config.language_policy,
+            "language_alpha": config.language_alpha,
+            "language_shares": config.explicit_shares,
+            "quota": quota_record,
         }  # fmt: skip
         # the whole table, one commit: a retry or rebuild leaves exactly the new mixture
         spec = mixture_table(config.name)
@@ -102,19 +115,25 @@ def run(
         )
     finally:
         frame.unpersist()
-    budget = config.max_tokens
+        if drawn is not None:
+            drawn.unpersist()
+    budget = config.budget_tokens
+    largest = quota_record["largest_document_tokens"]
     summary = {
         "mixture": spec.qualified_name,
         "mixture.documents": documents,
         "mixture.selected": totals["selected"],
         "mixture.copies": totals["copies"],
         "mixture.tokens": totals["tokens"],
-        "mixture.max_tokens": budget,
-        "mixture.within_budget": budget == 0 or totals["tokens"] <= budget,
+        "mixture.budget_tokens": budget,
+        "mixture.requested_tokens": quota_record["requested_tokens"],
+        # the quota: met within one document's tokens (the largest the pool holds)
+        "mixture.within_budget": budget == 0 or abs(totals["tokens"] - budget) <= largest,
         "mixture.params_version": params.version,
         "mixture.rank_mode": mode,
         "mixture.rank_error_bound": bound,
         "source_versions": versions,
+        "quota": quota_record,
     }  # fmt: skip
     log.info("mixture %s: %s", spec.qualified_name, summary)
     return summary
@@ -127,14 +146,25 @@ def scored_documents(
     domains: DataFrame | None = None,
     dates: tuple[dt.date, dt.date] | None = None,
 ) -> tuple[DataFrame, dict[str, str], str]:
-    """What the sampler ranks: (node, doc_id, ingest_date, tokens, σ per criterion, domain).
+    """What the sampler ranks: (node, doc_id, ingest_date, language, tokens, σ per criterion,
+    domain).
 
     Read at the pinned ``versions``; returns the frame, the resolved ``criterion → version``
     and where the domains came from (``silver.domains``, ``argument`` or ``single``).
     """
     config = settings.mixture
     scores_table = SILVER_QUALITY_SCORES.qualified_name
+    bronze_table = BRONZE_DOCUMENTS.qualified_name
+    if bronze_table not in versions:
+        raise ValueError(
+            f"the recipe pins no version of {bronze_table}: it predates ranking within "
+            "languages; build the mixture again instead of rebuilding it"
+        )
     scores = sampling.read_at(spark, settings, scores_table, versions[scores_table])
+    languages = sampling.read_at(spark, settings, bronze_table, versions[bronze_table])
+    scores = scores.join(
+        languages.select("doc_id", "ingest_date", "language"), ["doc_id", "ingest_date"]
+    )
     if dates:
         scores = scores.where(F.col("ingest_date").between(F.lit(dates[0]), F.lit(dates[1])))
     frame, resolved = sampling.criterion_sigmas(scores, config.criteria, config.larger_is_better)
@@ -170,6 +200,10 @@ def rebuild(spark: SparkSession, settings: Settings, recipe: dict) -> dict:
         larger_is_better=tuple(recipe["larger_is_better"]),
         rank_mode=recipe["rank_mode"],
         rank_bins=recipe["rank_bins"],
+        budget_tokens=recipe["budget_tokens"],
+        language_policy=recipe["language_policy"],
+        language_alpha=recipe["language_alpha"],
+        language_shares={k: str(v) for k, v in recipe["language_shares"].items()},
     )
     dates = recipe["dates"] and tuple(dt.date.fromisoformat(d) for d in recipe["dates"])
     return run(

@@ -1,8 +1,11 @@
 """What a mixture is made of, before and after sampling: per language, per domain, quality.
 
 "Before" is every document the mixture could draw from (scored on the mixture's first
-criterion); "after" is the mixture itself, each document counted with its copies. The
-figures are small aggregates (one row per language or domain), so they are collected and
+criterion); "after" is the mixture itself, each document counted with its copies. Tokens are
+UTF-8 bytes (``thresher.text.size``), the unit the quota and the language shares are in; the
+language mix the mixture was asked for (its recipe's quota: target share per language, the
+budget, requested and realised tokens) is reported beside what it holds. The figures are small
+aggregates (one row per language or domain), so they are collected and
 plotted on the driver; the documents never are.
 """
 
@@ -14,7 +17,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs.delta_io import read_table
+from spark_jobs.delta_io import commit_metadata, read_table
 from spark_jobs.sampling import SINGLE_DOMAIN
 from thresher.config import Settings
 from thresher.tables import BRONZE_DOCUMENTS, SILVER_DOMAINS, SILVER_QUALITY_SCORES, mixture_table
@@ -58,7 +61,8 @@ def composition(spark: SparkSession, settings: Settings) -> dict:
     )
     chosen = pool.join(mixture, ["doc_id", "ingest_date"])
     try:
-        report = {"criterion": criterion}
+        recipe = commit_metadata(spark, mixture_table(settings.mixture.name).path(settings))
+        report = {"criterion": criterion, "quota": recipe.get("quota", {})}
         for key in ("language", "domain"):
             before, after = _shares(pool, key, "one"), _shares(chosen, key, "copies")
             report[f"by_{key}"] = {
@@ -88,6 +92,12 @@ def metrics(report: dict) -> dict[str, float]:
         total = sum(v["after_tokens"] for v in report[f"by_{key}"].values()) or 1
         for value, row in report[f"by_{key}"].items():
             out[f"mixture.{key}.{value}.token_share"] = row["after_tokens"] / total
+    quota = report.get("quota") or {}
+    for value, row in quota.get("languages", {}).items():
+        out[f"mixture.language.{value}.target_share"] = row["target_share"]
+    for key in ("budget_tokens", "requested_tokens", "realised_tokens"):
+        if key in quota:
+            out[f"mixture.quota.{key}"] = quota[key]
     for name in ("before", "after"):
         if "p50" in report[f"quality_{name}"]:
             out[f"mixture.quality_{name}.p50"] = report[f"quality_{name}"]["p50"]
@@ -121,6 +131,13 @@ def plots(report: dict, folder: Path) -> list[Path]:
             0.4,
             label="mixture (with copies)",
         )
+        targets = (report.get("quota") or {}).get("languages", {}) if key == "language" else {}
+        if targets:
+            ax.scatter(
+                [x + 0.2 for x in xs],
+                [targets.get(n, {}).get("target_share", 0.0) for n in names],
+                marker="_", s=400, color="black", label="target share",
+            )  # fmt: skip
         ax.set_xticks(list(xs), names, rotation=45, ha="right")
         ax.set_ylabel("share of tokens")
         ax.set_title(f"Token share by {key}")

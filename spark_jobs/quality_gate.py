@@ -123,7 +123,12 @@ def gate_frame(spark: SparkSession, settings: Settings, partition: dt.date, gate
     if gate == MIXTURE_GATE:
         mixture = read_table(spark, mixture_table(settings.mixture.name), settings)
         mixture = mixture.withColumn("mixture_tokens", F.col("tokens") * F.col("copies"))
-        return mixture, suites.mixture_suite(gate, settings.mixture.max_tokens)
+        largest = 0
+        if settings.mixture.budget_tokens:
+            pool = read_table(spark, SILVER_QUALITY_SCORES, settings)
+            largest = pool.agg(F.max("tokens")).first()[0] or 0
+        suite = suites.mixture_suite(gate, settings.mixture.budget_tokens, largest)
+        return mixture, suite
     raise ValueError(f"unknown gate {gate!r}; known: {', '.join(GATES)}")
 
 

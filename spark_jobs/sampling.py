@@ -2,12 +2,14 @@
 
 1. Read ``silver.quality_scores`` (and ``silver.domains`` when declared) at pinned Delta
    versions, so the mixture can be rebuilt exactly from the versions it records.
-2. Per criterion: flip larger-is-better scores, rank-normalise onto [0, 1] (σ = percent rank).
+2. Per criterion: flip larger-is-better scores, rank-normalise onto [0, 1] within each
+   language (σ = percent rank; scores are not comparable across languages, PAPERS.md).
 3. Merge per domain: q̄ = Σ_n α_{n,m} σ(q_n), so q̄ ∈ [0, 1], smaller is better.
-4. r̄ = token-weighted percentile rank of q̄ within the domain: exact (a window over the sorted
-   domain) or approximate (a token histogram of q̄, see ``approximate_rank``).
-5. S(r̄) per domain parameters, then ⌊S⌋ + Bernoulli(S − ⌊S⌋) copies from a (seed, document)
-   hash: the same seed and inputs give the same mixture however Spark partitions the data.
+4. r̄ = token-weighted percentile rank of q̄ within the (language, domain): exact (a window
+   over the sorted group) or approximate (a token histogram of q̄, see ``approximate_rank``).
+5. S(r̄) per domain parameters and a uniform draw u per (seed, document) hash; the quota
+   (``spark_jobs.quota``) scales S per language and draws ⌊c·S + 1 − u⌋ copies: the same seed
+   and inputs give the same mixture however Spark partitions the data.
 
 The whole table is replaced in one commit (a mixture is one snapshot over many partitions);
 the commit's ``userMetadata`` holds the recipe (parameters, seed, source versions).
@@ -35,13 +37,16 @@ log = logging.getLogger(__name__)
 # Without a domain classifier every document is in this one domain.
 SINGLE_DOMAIN = "all"
 DOMAINS_TABLE = "silver.domains"
-COPY_SCHEMA = "node string, expected_copies double, copies int"
+# r̄ ranks a document among the documents of its language and domain.
+RANK_GROUP = ("language", "domain")
+DRAW_SCHEMA = "node string, expected double, uniform double"
 
 
 def source_specs() -> list[tables.TableSpec]:
-    """The tables a mixture reads. ``silver.domains`` arrives with the domain classifier: until
-    it is declared in ``thresher.tables``, every document falls in ``SINGLE_DOMAIN``."""
-    specs = [tables.SILVER_QUALITY_SCORES]
+    """The tables a mixture reads: scores, the documents' languages (bronze) and domains.
+    ``silver.domains`` arrives with the domain classifier: until it is declared in
+    ``thresher.tables``, every document falls in ``SINGLE_DOMAIN``."""
+    specs = [tables.SILVER_QUALITY_SCORES, tables.BRONZE_DOCUMENTS]
     with contextlib.suppress(KeyError):
         specs.append(tables.table(DOMAINS_TABLE))
     return specs
@@ -67,7 +72,8 @@ def read_at(spark: SparkSession, settings: Settings, name: str, version: int) ->
 def criterion_sigmas(
     scores: DataFrame, criteria: tuple[str, ...], larger_is_better: tuple[str, ...]
 ) -> tuple[DataFrame, dict[str, str]]:
-    """(node, doc_id, ingest_date, tokens, σ_<criterion>…) for documents scored on every criterion.
+    """(node, doc_id, ingest_date, language, tokens, σ_<criterion>…) for documents scored on every
+    criterion; ``scores`` carries each document's ``language``, and σ ranks within it.
 
     ``criteria`` entries are ``name`` or ``name@version``; a bare name must have exactly one
     version in the input. Returns the frame and the resolved ``name → version``.
@@ -85,11 +91,12 @@ def criterion_sigmas(
         resolved[name] = version
         rows = rows.where(F.col("version") == version)
         q = -F.col("score") if name in larger_is_better else F.col("score")  # smaller is better
-        by_quality = Window.partitionBy("criterion").orderBy(q)
+        by_quality = Window.partitionBy("criterion", "language").orderBy(q)
         parts.append(
             rows.select(
                 "doc_id",
                 "ingest_date",
+                "language",
                 "tokens",
                 F.lit(name).alias("criterion"),
                 F.percent_rank().over(by_quality).alias("sigma"),
@@ -99,10 +106,11 @@ def criterion_sigmas(
     for part in parts[1:]:
         stacked = stacked.unionByName(part)
     names = list(resolved)
-    wide = stacked.groupBy("doc_id", "ingest_date").pivot("criterion", names).agg(F.first("sigma"))
-    tokens = stacked.groupBy("doc_id", "ingest_date").agg(F.max("tokens").alias("tokens"))
+    keys = ["doc_id", "ingest_date", "language"]
+    wide = stacked.groupBy(*keys).pivot("criterion", names).agg(F.first("sigma"))
+    tokens = stacked.groupBy(*keys).agg(F.max("tokens").alias("tokens"))
     # a document not yet scored on every criterion cannot be ranked on their merge
-    frame = wide.join(tokens, ["doc_id", "ingest_date"]).na.drop(subset=names)
+    frame = wide.join(tokens, keys).na.drop(subset=names)
     node = F.concat_ws("/", F.col("ingest_date").cast("string"), "doc_id")
     return frame.withColumn("node", node), resolved
 
@@ -120,13 +128,14 @@ def merged_quality(frame: DataFrame, params: QuadMixParams, domains: list[str]) 
 
 
 def exact_rank(frame: DataFrame) -> DataFrame:
-    """r̄ = tokens of the domain's documents with q̄ ≤ this q̄, over the domain's tokens."""
+    """r̄ = tokens of the group's documents with q̄ ≤ this q̄, over the group's tokens (the
+    group: the document's language and domain, ``RANK_GROUP``)."""
     upto = (
-        Window.partitionBy("domain")
+        Window.partitionBy(*RANK_GROUP)
         .orderBy("quality")
         .rangeBetween(Window.unboundedPreceding, Window.currentRow)  # ties included
     )
-    total = F.sum("tokens").over(Window.partitionBy("domain"))
+    total = F.sum("tokens").over(Window.partitionBy(*RANK_GROUP))
     return frame.withColumn("rank", F.sum("tokens").over(upto) / total)
 
 
@@ -135,14 +144,14 @@ def _bin_histogram(frame: DataFrame, bins: int) -> tuple[DataFrame, DataFrame]:
     up to its end (``upto``) and in the domain (``total``): a small table, one row per bin."""
     scaled = F.col("quality") * bins
     frame = frame.withColumn("bin", F.least(F.floor(scaled), F.lit(bins - 1)).cast("int"))
-    hist = frame.groupBy("domain", "bin").agg(
+    hist = frame.groupBy(*RANK_GROUP, "bin").agg(
         F.sum("tokens").alias("bin_tokens"),
         F.min("tokens").alias("smallest"),
         (F.min("quality") == F.max("quality")).alias("tied"),
     )
-    before = Window.partitionBy("domain").orderBy("bin")
+    before = Window.partitionBy(*RANK_GROUP).orderBy("bin")
     hist = hist.withColumn("upto", F.sum("bin_tokens").over(before))
-    hist = hist.withColumn("total", F.sum("bin_tokens").over(Window.partitionBy("domain")))
+    hist = hist.withColumn("total", F.sum("bin_tokens").over(Window.partitionBy(*RANK_GROUP)))
     return frame, hist
 
 
@@ -155,12 +164,12 @@ def binned_rank(frame: DataFrame, bins: int) -> DataFrame:
     """
     frame, hist = _bin_histogram(frame, bins)
     inside = (
-        Window.partitionBy("domain", "bin")
+        Window.partitionBy(*RANK_GROUP, "bin")
         .orderBy("quality")
         .rangeBetween(Window.unboundedPreceding, Window.currentRow)  # ties included
     )
     before_bin = F.col("upto") - F.col("bin_tokens")
-    ranked = frame.join(F.broadcast(hist), ["domain", "bin"]).withColumn(
+    ranked = frame.join(F.broadcast(hist), [*RANK_GROUP, "bin"]).withColumn(
         "rank", (before_bin + F.sum("tokens").over(inside)) / F.col("total")
     )
     return ranked.drop("bin", "bin_tokens", "smallest", "tied", "upto", "total")
@@ -194,12 +203,15 @@ def approximate_rank(frame: DataFrame, bins: int) -> tuple[DataFrame, float]:
     start = F.col("upto") - F.col("bin_tokens") + F.col("tokens")
     interpolated = start + within * (F.col("bin_tokens") - F.col("tokens"))
     rank = F.when(F.col("tied"), F.col("upto")).otherwise(interpolated) / F.col("total")
-    ranked = frame.join(F.broadcast(hist), ["domain", "bin"]).withColumn("rank", rank)
+    ranked = frame.join(F.broadcast(hist), [*RANK_GROUP, "bin"]).withColumn("rank", rank)
     return ranked.drop("bin", "bin_tokens", "smallest", "tied", "upto", "total"), float(bound)
 
 
-def copy_rows(params: QuadMixParams, seed: int):
-    """mapInPandas function: (node, domain, rank) → S(r̄) and the drawn number of copies."""
+def draw_rows(params: QuadMixParams, seed: int):
+    """mapInPandas function: (node, domain, rank) → S(r̄) and the document's seeded draw u.
+
+    The copies are drawn after the quota has scaled S (``spark_jobs.quota``): ⌊c·S + 1 − u⌋.
+    """
 
     def compute(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
@@ -208,14 +220,8 @@ def copy_rows(params: QuadMixParams, seed: int):
                 batch["rank"].to_numpy(),
                 *(np.asarray(getattr(params, k))[rows] for k in ("lam", "omega", "eta", "eps")),
             )
-            draws = quadmix.uniform_draws(seed, batch["node"].tolist())
-            yield pd.DataFrame(
-                {
-                    "node": batch["node"],
-                    "expected_copies": expected,
-                    "copies": quadmix.copy_counts(expected, draws).astype("int32"),
-                }
-            )
+            uniform = quadmix.uniform_draws(seed, batch["node"].tolist())
+            yield pd.DataFrame({"node": batch["node"], "expected": expected, "uniform": uniform})
 
     return compute
 

@@ -3,14 +3,15 @@
 A QuaDMix search trains many proxies, each on the mixture one parameter set selects. Building
 each mixture through Spark would cost a Spark job per proxy, yet the expensive part (σ per
 criterion and the domain join) does not depend on the parameters. This job computes it once,
-with the code the mixture itself runs (``mixture.scored_documents``), adds the documents' text
-and the fixed held-out split of ``gold.corpus_<name>``, and writes
-``gold.search_features_<name>``. Each proxy then applies the numpy sampler
+with the code the mixture itself runs (``mixture.scored_documents``: σ ranked within each
+language), adds the documents' text and writes ``gold.search_features_<name>``. Each proxy
+(and each arm of the selection study) then applies the numpy sampler
 (``thresher.mixture_search.mixture_copies``): the copies Spark would draw for the same
-parameters and seed.
+parameters, seed and quota. Every document is selectable: experiments are scored on
+held-out text outside the pool (``thresher.corpora.heldout``), never on a split of it.
 
-The table is rewritten only when its recipe (source Delta versions, criteria, holdout)
-changes, so its fingerprint, and with it every proxy's output folder, survives a re-run.
+The table is rewritten only when its recipe (source Delta versions, criteria) changes, so
+its fingerprint, and with it every proxy's output folder, survives a re-run.
 Run ``python -m spark_jobs.search_features`` to build it for the configured mixture.
 """
 
@@ -26,21 +27,15 @@ from pyspark.sql import functions as F
 from spark_jobs import sampling
 from spark_jobs.delta_io import ensure_table, last_version, rebuild_table, unchanged_summary
 from spark_jobs.mixture import scored_documents
-from spark_jobs.training_corpus import split_column
 from thresher.config import Settings
 from thresher.tables import BRONZE_DOCUMENTS, search_features_table
 
 log = logging.getLogger(__name__)
 
 
-def build(
-    spark: SparkSession, settings: Settings, name: str | None = None, holdout: float | None = None
-) -> dict:
+def build(spark: SparkSession, settings: Settings, name: str | None = None) -> dict:
     """Write (or find up to date) ``gold.search_features_<name>``; return its summary."""
     name = name or settings.mixture.name
-    holdout = settings.mixture_search.holdout if holdout is None else holdout
-    if not 0 < holdout < 1:
-        raise ValueError(f"holdout must be in (0, 1), got {holdout}")
     config = settings.mixture
     versions = sampling.current_versions(spark, settings)
     bronze_path = ensure_table(spark, BRONZE_DOCUMENTS, settings)
@@ -48,7 +43,7 @@ def build(
     recipe = {
         "criteria": list(config.criteria),
         "larger_is_better": list(config.larger_is_better),
-        "holdout": holdout,
+        "sigma": "percent rank within language",
         "source_versions": dict(sorted(versions.items())),
     }
     fingerprint = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
@@ -63,19 +58,16 @@ def build(
     sigmas = F.create_map(*[x for n in names for x in (F.lit(n), F.col(f"`{n}`"))])
     documents = sampling.read_at(
         spark, settings, BRONZE_DOCUMENTS.qualified_name, versions[BRONZE_DOCUMENTS.qualified_name]
-    ).select("ingest_date", "doc_id", "text", "language")
-    features = (
-        frame.select("doc_id", "ingest_date", "node", "domain", "tokens", sigmas.alias("sigmas"))
-        .join(documents, ["ingest_date", "doc_id"], "left")
-        .withColumn("split", split_column(holdout))
-    )
+    ).select("ingest_date", "doc_id", "text")
+    features = frame.select(
+        "doc_id", "ingest_date", "node", "language", "domain", "tokens", sigmas.alias("sigmas")
+    ).join(documents, ["ingest_date", "doc_id"], "left")
     ordered = features.select(*[F.col(f.name).cast(f.dataType) for f in spec.schema.fields])
     ordered = ordered.persist()
     try:
         stats = ordered.agg(
             F.count("*").alias("documents"),
             F.sum(F.col("text").isNull().cast("int")).alias("missing_text"),
-            F.sum((F.col("split") == "validation").cast("int")).alias("validation"),
             F.sum("tokens").alias("tokens"),
         ).first()
         if stats["missing_text"]:
@@ -94,7 +86,6 @@ def build(
             "domains": domains,
             "domain_source": domain_source,
             "documents": stats["documents"],
-            "validation_documents": stats["validation"] or 0,
             "tokens": int(stats["tokens"] or 0),
             "source_versions": recipe["source_versions"],
         }

@@ -98,7 +98,7 @@ def write_scored_documents(spark, settings, documents: int = 200, seed: int = 3)
 
     What a curation run leaves for a mixture or a mixture search: two criteria (a rule pass
     share with many ties, a classifier probability), three domains of unequal size, texts of
-    2-8 sentences (tokens = words). Returns the doc ids.
+    2-8 sentences (tokens = UTF-8 bytes). Returns the doc ids.
     """
     import datetime as dt
 
@@ -107,6 +107,7 @@ def write_scored_documents(spark, settings, documents: int = 200, seed: int = 3)
 
     from spark_jobs.delta_io import ensure_table
     from thresher.tables import BRONZE_DOCUMENTS, SILVER_DOMAINS, SILVER_QUALITY_SCORES
+    from thresher.text.size import byte_tokens
 
     rng = np.random.default_rng(seed)
     day = dt.date(2026, 11, 1)
@@ -114,7 +115,7 @@ def write_scored_documents(spark, settings, documents: int = 200, seed: int = 3)
     for i in range(documents):
         doc_id = f"doc-{i:04d}"
         text = " ".join(SENTENCES[(i * 3 + k) % len(SENTENCES)] for k in range(2 + i % 7))
-        tokens = len(text.split())
+        tokens = byte_tokens(text)
         bronze.append(Row(
             doc_id=doc_id, ingest_date=day, source="tests", url=f"https://example.org/{i}",
             location=f"/tests/{i}.html", source_format="html", title=f"Document {i}",

@@ -31,10 +31,14 @@ from thresher.settings.experiments import (
     MURATING_BACKENDS,
     MURATING_SELECTION_METHODS,
     POSO_MODELS,
+    SELECTION_ARMS,
+    HeldOutSettings,
     LanguageMixSettings,
     MixtureSearchSettings,
     MuRatingSettings,
     PosoSettings,
+    ProxySettings,
+    SelectionStudySettings,
 )
 from thresher.settings.loading import as_data, load
 from thresher.settings.platform import (
@@ -50,9 +54,10 @@ from thresher.settings.secrets import redact, secret_values, without_secrets
 __all__ = [
     "DOMAIN_METHODS", "EXECUTORS", "MURATING_BACKENDS", "MURATING_SELECTION_METHODS",
     "ON_FINISH_ACTIONS", "POSO_MODELS", "AirflowSettings", "ConfigError", "DedupSettings",
-    "DomainSettings", "IngestSettings", "KubernetesSettings", "LanguageMixSettings",
-    "MixtureSearchSettings", "MixtureSettings", "MuRatingSettings", "PosoSettings",
-    "QualitySettings", "Settings", "SparkSettings", "TrackingSettings", "redact",
+    "DomainSettings", "HeldOutSettings", "IngestSettings", "KubernetesSettings",
+    "LanguageMixSettings", "MixtureSearchSettings", "MixtureSettings", "MuRatingSettings",
+    "PosoSettings", "ProxySettings", "QualitySettings", "SELECTION_ARMS",
+    "SelectionStudySettings", "Settings", "SparkSettings", "TrackingSettings", "redact",
     "secret_values",
 ]  # fmt: skip
 
@@ -92,6 +97,11 @@ class Settings:
     murating: MuRatingSettings = field(default_factory=MuRatingSettings)
     mixture_search: MixtureSearchSettings = field(default_factory=MixtureSearchSettings)
     language_mix: LanguageMixSettings = field(default_factory=LanguageMixSettings)
+    # Mixture experiments: the proxy they train, the held-out text they are scored on, and
+    # the selection study (thresher.experiments).
+    proxy: ProxySettings = field(default_factory=ProxySettings)
+    heldout: HeldOutSettings = field(default_factory=HeldOutSettings)
+    selection: SelectionStudySettings = field(default_factory=SelectionStudySettings)
 
     def __post_init__(self) -> None:
         # Derived defaults live under home, so pointing THRESHER_HOME elsewhere moves all of them.

@@ -23,12 +23,15 @@ RIDGE_ALPHAS = (1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0)
 
 @dataclass
 class RegressionResult:
-    """Out-of-fold predictions of both models, their held-out errors, the final booster."""
+    """Out-of-fold predictions of LightGBM, the ridge baseline and the mean predictor, their
+    held-out errors with bootstrap intervals, and the booster fitted on every point."""
 
     actual: np.ndarray
     lightgbm: np.ndarray
     linear: np.ndarray
+    mean: np.ndarray = None
     metrics: dict[str, float] = field(default_factory=dict)
+    intervals: dict[str, list[float]] = field(default_factory=dict)
     booster: object = None
 
 
@@ -116,32 +119,57 @@ class Ridge:
         return (x - self.mean) / self.scale @ self.coef + self.intercept
 
 
-def fit_regression(x: np.ndarray, y: np.ndarray, folds: int = 5, seed: int = 1) -> RegressionResult:
-    """Held-out errors of LightGBM and the ridge baseline by ``folds``-fold cross-validation.
+def fit_regression(
+    x: np.ndarray, y: np.ndarray, folds: int = 5, seed: int = 1, bootstrap: int = 2000
+) -> RegressionResult:
+    """Held-out errors of LightGBM, the ridge baseline and the mean predictor by ``folds``-fold
+    cross-validation, with 95 % bootstrap intervals.
 
-    Every proxy is predicted once by models that never saw it; MAE and Spearman's ρ are
-    computed over those out-of-fold predictions (with a few dozen proxies a single split
-    would leave a handful of test points). The returned booster is fitted on everything.
+    Every proxy is predicted once by models that never saw it (the mean predictor: the mean
+    loss of the other folds); MAE and Spearman's ρ are computed over those out-of-fold
+    predictions (with a few dozen proxies a single split would leave a handful of test
+    points). The intervals resample the proxies (``bootstrap`` times), the differences of
+    MAE paired per proxy. The returned booster is fitted on everything.
     """
+    from thresher.stats import bootstrap_ci
+
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
     n = len(y)
     if n < max(folds, 4):
         raise ValueError(f"{n} finished proxies: at least {max(folds, 4)} are needed to fit")
     assignment = np.random.default_rng(seed).permutation(n) % folds
-    oof_gbm, oof_linear = np.empty(n), np.empty(n)
+    oof_gbm, oof_linear, oof_mean = np.empty(n), np.empty(n), np.empty(n)
     for fold in range(folds):
         test, train = assignment == fold, assignment != fold
         oof_gbm[test] = fit_lightgbm(x[train], y[train], seed).predict(x[test])
         oof_linear[test] = Ridge.fit(x[train], y[train]).predict(x[test])
+        oof_mean[test] = y[train].mean()
+    predictions = {"lightgbm": oof_gbm, "linear": oof_linear, "mean_baseline": oof_mean}
+    errors = {name: np.abs(pred - y) for name, pred in predictions.items()}
     metrics = {
         "proxies": float(n),
-        "lightgbm_mae": float(np.mean(np.abs(oof_gbm - y))),
-        "linear_mae": float(np.mean(np.abs(oof_linear - y))),
-        "mean_baseline_mae": float(np.mean(np.abs(y - y.mean()))),
+        "lightgbm_mae": float(errors["lightgbm"].mean()),
+        "linear_mae": float(errors["linear"].mean()),
+        "mean_baseline_mae": float(errors["mean_baseline"].mean()),
         "spearman": spearman(oof_gbm, y),
         "linear_spearman": spearman(oof_linear, y),
     }
-    return RegressionResult(y, oof_gbm, oof_linear, metrics, fit_lightgbm(x, y, seed))
+    metrics["lightgbm_minus_mean_mae"] = metrics["lightgbm_mae"] - metrics["mean_baseline_mae"]
+    metrics["lightgbm_minus_linear_mae"] = metrics["lightgbm_mae"] - metrics["linear_mae"]
+    gain_over_mean = errors["lightgbm"] - errors["mean_baseline"]
+    gain_over_linear = errors["lightgbm"] - errors["linear"]
+    statistics = {
+        **{f"{name}_mae": (lambda i, e=e: e[i].mean()) for name, e in errors.items()},
+        "lightgbm_minus_mean_mae": lambda i: gain_over_mean[i].mean(),
+        "lightgbm_minus_linear_mae": lambda i: gain_over_linear[i].mean(),
+        "spearman": lambda i: spearman(oof_gbm[i], y[i]),
+    }
+    intervals = {
+        name: list(bootstrap_ci(statistic, n, bootstrap, seed))
+        for name, statistic in statistics.items()
+    }
+    booster = fit_lightgbm(x, y, seed)
+    return RegressionResult(y, oof_gbm, oof_linear, oof_mean, metrics, intervals, booster)
 
 
 @dataclass

@@ -176,20 +176,27 @@ def sampling_function(r, lam, omega, eta, eps) -> np.ndarray:
 
 
 def uniform_draws(seed: int, keys: Sequence[str]) -> np.ndarray:
-    """One U[0,1) value per key from (seed, key) alone: independent of order and partitioning."""
+    """One U(0,1] value per key from (seed, key) alone: independent of order and partitioning.
+
+    Never 0, so that ``copy_counts`` gives no copy to a document whose S is 0.
+    """
     out = np.empty(len(keys), dtype=np.float64)
     prefix = f"{int(seed)}\x1f".encode()
     for i, key in enumerate(keys):
         digest = hashlib.blake2b(prefix + key.encode(), digest_size=8).digest()
-        out[i] = (int.from_bytes(digest, "big") >> 11) * 2.0**-53  # 53 random mantissa bits
+        out[i] = ((int.from_bytes(digest, "big") >> 11) + 1) * 2.0**-53  # 53 random bits
     return out
 
 
 def copy_counts(expected, uniforms) -> np.ndarray:
-    """⌊S⌋ copies, plus one more when the document's uniform draw falls below S − ⌊S⌋."""
+    """⌊S⌋ copies, plus one more when the document's uniform draw u ≤ S − ⌊S⌋.
+
+    Written ⌊S + 1 − u⌋: one formula, evaluated the same way by numpy and by Spark SQL
+    (``spark_jobs.quota``), and monotone in S for a fixed u — so scaling every S by c
+    (the quota, ``thresher.mixture_quota``) adds copies one document at a time.
+    """
     expected = np.asarray(expected, dtype=np.float64)
-    whole = np.floor(expected)
-    return (whole + (np.asarray(uniforms) < expected - whole)).astype(np.int64)
+    return np.floor(expected + 1.0 - np.asarray(uniforms, dtype=np.float64)).astype(np.int64)
 
 
 def weighted_percentile_rank(quality, tokens) -> np.ndarray:

@@ -354,8 +354,6 @@ SEARCH_FEATURES_SCHEMA = _schema(
     # σ per criterion: the rank-normalised score (smaller is better) the mixture merges.
     ("sigmas", "map<string,double>", False),
     ("text", "string", False),
-    # "train" or "validation": a fixed hash of doc_id, as in gold.corpus_<name>.
-    ("split", "string", False),
 )
 
 

@@ -2,23 +2,22 @@
 
 Entry point::
 
-    python -m models.mixture_search.choose --search-dir DIR [--parent-run-id ID] \
-        [--folds 5] [--candidates 100000] [--top-k 10]
+    python -m models.mixture_search.choose --search-dir DIR [--parent-run-id ID]
 
-Every finished proxy under ``<search-dir>/proxies/`` (those of earlier runs of the same
-search included) is one (parameters → loss) point. LightGBM and a ridge baseline are scored by
-out-of-fold MAE and Spearman's ρ, LightGBM refitted on all points scores ``--candidates``
-fresh draws of the paper's sampler, and the mean of the ``--top-k`` best is the choice:
-written as a new parameters version ``<search-dir>/choice/params/<version>.json`` and
-returned (with the JSON itself) for the Spark task that builds the final mixture. Two MLflow
-runs under the search's parent: ``regression`` (metrics, predicted-vs-actual plot) and
-``choice`` (the chosen parameters).
+Every finished seed-1 proxy of a sampled set under ``<search-dir>/proxies/`` (those of earlier
+runs of the same search included) is one (parameters → bits per byte) point. LightGBM is
+scored against the mean predictor and a ridge baseline by out-of-fold MAE (with bootstrap
+intervals) and Spearman's ρ; refitted on all points it scores ``candidates`` fresh draws of
+the paper's sampler, and the mean of the ``top_k`` best is the choice (``mixture_search``
+settings): written as a new parameters version ``<search-dir>/choice/params/<version>.json``
+and returned (with the JSON itself, and the best proxy's parameters: the confirm step's
+control). Two MLflow runs under the search's parent: ``regression`` (metrics, intervals,
+predicted-vs-actual plot) and ``choice`` (the chosen parameters).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,20 +32,25 @@ from thresher.quadmix import QuadMixParams
 from thresher.report_page import ReportPage, write_page
 
 
-def finished_proxies(search: Path) -> tuple[list[QuadMixParams], np.ndarray, int]:
-    """Parameters and losses of every proxy with a loss; and how many had too little data."""
-    params, losses, too_small = [], [], 0
-    for record in sorted((search / "proxies").glob(f"*/{FINISHED}")):
+def finished_proxies(search: Path) -> tuple[list[QuadMixParams], np.ndarray, list[str], int]:
+    """Parameters, losses and parameter files of every sampled set's seed-1 proxy with a loss;
+    and how many had too little data. Seed repeats and confirmations are not points."""
+    params, losses, files, too_small = [], [], [], 0
+    for record in sorted((search / "proxies").glob(f"*/seed-1/{FINISHED}")):
         result = json.loads(record.read_text())
+        if result.get("index") is None:
+            continue
         if result["loss"] is None:
             too_small += 1
             continue
-        params.append(QuadMixParams.from_json((record.parent / "params.json").read_text()))
+        file = record.parent.parent / "params.json"
+        params.append(QuadMixParams.from_json(file.read_text()))
         losses.append(float(result["loss"]))
+        files.append(str(file))
     shapes = {(p.criteria, p.domains) for p in params}
     if len(shapes) > 1:
         raise BadInput(f"{search} mixes proxies over different criteria/domains: {shapes}")
-    return params, np.asarray(losses), too_small
+    return params, np.asarray(losses), files, too_small
 
 
 def plot_predictions(fit: mixture_regression.RegressionResult, path: Path) -> Path:
@@ -64,9 +68,10 @@ def plot_predictions(fit: mixture_regression.RegressionResult, path: Path) -> Pa
     low = float(min(fit.actual.min(), fit.lightgbm.min(), fit.linear.min()))
     high = float(max(fit.actual.max(), fit.lightgbm.max(), fit.linear.max()))
     ax.plot([low, high], [low, high], color="black", linewidth=0.8)
-    ax.set_xlabel("proxy validation loss (actual)")
+    ax.set_xlabel("proxy held-out bits per byte (actual)")
     ax.set_ylabel("predicted, out of fold")
-    ax.set_title(f"{len(fit.actual)} proxies, {int(m['folds'])}-fold cross-validation")
+    ax.set_title(f"{len(fit.actual)} proxies, {int(m['folds'])}-fold cross-validation; "
+                 f"mean predictor MAE {m['mean_baseline_mae']:.4f}", fontsize=9)  # fmt: skip
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -74,23 +79,11 @@ def plot_predictions(fit: mixture_regression.RegressionResult, path: Path) -> Pa
     return path
 
 
-def parse_args(argv: Sequence[str], settings: Settings) -> argparse.Namespace:
-    search = settings.mixture_search
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m models.mixture_search.choose")
-    parser.add_argument(
-        "--search-dir", required=True, help="the search's folder (relative: under checkpoints)"
-    )
-    parser.add_argument("--folds", type=int, default=search.folds)
-    parser.add_argument("--candidates", type=int, default=search.candidates)
-    parser.add_argument("--top-k", type=int, default=search.top_k)
-    parser.add_argument("--sample-seed", type=int, default=search.sample_seed)
-    parser.add_argument("--lambda-scale", default=settings.mixture.lambda_scale)
+    parser.add_argument("--search-dir", required=True, help="relative: under the checkpoints")
     parser.add_argument("--parent-run-id", default="", help="MLflow run of the whole search")
-    parser.add_argument("--experiment", default=search.experiment)
-    args = parser.parse_args(argv)
-    if args.folds < 2 or args.top_k < 1 or args.candidates < args.top_k:
-        raise BadInput("--folds must be >= 2, --top-k >= 1 and --candidates >= --top-k")
-    return args
+    return parser.parse_args(argv)
 
 
 def result_page(
@@ -120,32 +113,34 @@ def result_page(
 
 
 def main(argv: Sequence[str]) -> dict:
-    settings = Settings.from_env()
-    args = parse_args(argv, settings)
-    settings = dataclasses.replace(
-        settings, tracking=dataclasses.replace(settings.tracking, experiment=args.experiment)
-    )
+    args = parse_args(argv)
+    settings = mixture_search.search_settings(Settings.from_env())
+    config = settings.mixture_search
     search = task_output(args.search_dir, settings)
-    params, losses, too_small = finished_proxies(search)
-    if len(params) < max(args.folds, 4):
+    params, losses, files, too_small = finished_proxies(search)
+    if len(params) < max(config.folds, 4):
         raise BadInput(
             f"{search} has {len(params)} proxies with a loss ({too_small} too small to train): "
-            f"at least {max(args.folds, 4)} are needed"
+            f"at least {max(config.folds, 4)} are needed"
         )
     criteria, domains = params[0].criteria, params[0].domains
     x = np.stack([mixture_search.param_vector(p) for p in params])
-    fit = mixture_regression.fit_regression(x, losses, args.folds, args.sample_seed)
-    fit.metrics.update(folds=float(args.folds), too_small=float(too_small))
+    fit = mixture_regression.fit_regression(
+        x, losses, config.folds, config.sample_seed, config.bootstrap
+    )
+    fit.metrics.update(folds=float(config.folds), too_small=float(too_small))
     out = search / "choice"
     out.mkdir(parents=True, exist_ok=True)
     regression = {
         **fit.metrics,
+        "intervals": fit.intervals,
         "features": mixture_search.feature_names(params[0]),
         "points": [
-            {"params_version": p.version, "actual": a, "lightgbm": g, "linear": r}
-            for p, a, g, r in zip(params, losses, fit.lightgbm, fit.linear, strict=True)
+            {"params_version": p.version, "actual": a, "lightgbm": g, "linear": r, "mean": m}
+            for p, a, g, r, m in zip(params, losses, fit.lightgbm, fit.linear, fit.mean,
+                                     strict=True)
         ],
-    }
+    }  # fmt: skip
     (out / "regression.json").write_text(json.dumps(regression, indent=2))
     plot = plot_predictions(fit, out / "predicted_vs_actual.png")
 
@@ -153,16 +148,16 @@ def main(argv: Sequence[str]) -> dict:
     tags = {"mlflow.parentRunId": parent} if parent else {}
     key = f"mixture_search/{parent or 'standalone'}"
     tracker = open_tracker(settings, f"{key}/regression/{search}", "regression", tags)
-    tracker.log_params({"folds": args.folds, "proxies": len(params), "model": "lightgbm",
-                        "baseline": "ridge"})  # fmt: skip
+    tracker.log_params({"folds": config.folds, "proxies": len(params), "model": "lightgbm",
+                        "baselines": "mean,ridge"})  # fmt: skip
     tracker.log_metrics({k: v for k, v in fit.metrics.items() if np.isfinite(v)}, step=0)
     tracker.log_artifact(out / "regression.json")
     tracker.log_artifact(plot)
     tracker.finish()
 
     choice = mixture_regression.choose(
-        fit.booster, criteria, domains, args.candidates, args.top_k, args.sample_seed,
-        args.lambda_scale,
+        fit.booster, criteria, domains, config.candidates, config.top_k, config.sample_seed,
+        settings.mixture.lambda_scale,
     )  # fmt: skip
     version = choice.params.version
     params_path = out / "params" / f"{version}.json"
@@ -176,14 +171,15 @@ def main(argv: Sequence[str]) -> dict:
         "predicted_loss": choice.predicted_loss,
         "top_predictions": choice.top_predictions,
         "candidates": choice.candidates,
-        "top_k": args.top_k,
+        "top_k": config.top_k,
         "best_proxy_loss": float(losses[best_proxy]),
         "best_proxy_params_version": params[best_proxy].version,
+        "best_proxy_params_path": files[best_proxy],
     }
     (out / "choice.json").write_text(json.dumps(summary, indent=2))
     chooser = open_tracker(settings, f"{key}/choice/{search}", "choice", tags)
-    chooser.log_params({"params_version": version, "candidates": args.candidates,
-                        "top_k": args.top_k})  # fmt: skip
+    chooser.log_params({"params_version": version, "candidates": config.candidates,
+                        "top_k": config.top_k})  # fmt: skip
     chooser.log_metrics({"predicted_loss": choice.predicted_loss,
                          "best_proxy_loss": summary["best_proxy_loss"]}, step=0)  # fmt: skip
     chooser.log_artifact(params_path, "params")
@@ -192,7 +188,8 @@ def main(argv: Sequence[str]) -> dict:
     chooser.finish()
     return {
         **summary,
-        **{k: fit.metrics[k] for k in ("lightgbm_mae", "linear_mae", "spearman")},
+        "metrics": fit.metrics,
+        "intervals": fit.intervals,
         "proxies": len(params),
         "too_small": too_small,
         "regression_run_id": tracker.run_id,

@@ -1,4 +1,4 @@
-"""The sampler inputs a proxy reads (``gold.search_features_<name>``) and its evaluation set.
+"""The sampler inputs a proxy or an arm reads: ``gold.search_features_<name>``.
 
 Read with ``deltalake`` (no JVM in a GPU pod). The table's last commit carries the recipe
 ``spark_jobs.search_features`` wrote: the fingerprint and the order of the criteria.
@@ -12,11 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.pretrain.corpus import corpus_from_table, read_corpus
 from thresher.entrypoint import BadInput
-
-BUILTIN_EVAL_SETS = ("ntrex", "xquad")
-HELDOUT = "heldout"
 
 
 @dataclass
@@ -30,7 +26,6 @@ class FeaturePool:
     tokens: np.ndarray
     sigmas: np.ndarray  # documents × criteria, in ``criteria`` order
     texts: list[str]
-    validation: np.ndarray  # bool per document
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -70,29 +65,4 @@ def read_features(path: str, storage_options: dict | None = None) -> FeaturePool
         tokens=data.column("tokens").to_numpy().astype(np.int64),
         sigmas=np.stack(columns, axis=1).astype(np.float64),
         texts=data.column("text").to_pylist(),
-        validation=np.asarray(data.column("split").to_pylist()) == "validation",
     )
-
-
-def eval_texts(
-    eval_set: str, pool: FeaturePool, languages: tuple[str, ...], data_root: Path | None = None
-) -> tuple[list[str], list[str]]:
-    """(texts, languages) of the evaluation set every proxy of a search is scored on.
-
-    ``heldout``: the pool's validation split (no proxy trains on it); ``ntrex``/``xquad``:
-    those corpora in ``languages``; anything else: a corpus path (every row is evaluated).
-    """
-    if eval_set == HELDOUT:
-        held = np.flatnonzero(pool.validation)
-        if len(held) == 0:
-            raise BadInput(f"{pool.path} has no validation documents to evaluate on")
-        return [pool.texts[i] for i in held], [pool.languages[i] for i in held]
-    if eval_set in BUILTIN_EVAL_SETS:
-        from thresher.corpora.sources import load_builtin
-
-        items = [i for i in load_builtin(eval_set, data_root) if i.language in languages]
-        if not items:
-            raise BadInput(f"eval set {eval_set!r} has no text in languages {languages}")
-        return [i.options[0] for i in items], [i.language for i in items]
-    corpus = corpus_from_table(read_corpus(eval_set))
-    return corpus.texts, corpus.languages

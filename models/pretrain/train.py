@@ -82,7 +82,11 @@ class TrainConfig:
         )  # fmt: skip
 
 
-def train(config: TrainConfig, corpus, tokenizer, output: Path, tracker: Tracker) -> dict:
+def train(
+    config: TrainConfig, corpus, tokenizer, output: Path, tracker: Tracker, on_step=None
+) -> dict:
+    """Train, validate on the corpus's held-out rows, save; ``on_step(step, model)`` (if given)
+    is called after every optimizer step (a learning curve's evaluation)."""
     import torch
     from transformers import LlamaForCausalLM
 
@@ -174,6 +178,8 @@ def train(config: TrainConfig, corpus, tokenizer, output: Path, tracker: Tracker
             tracker.log_metrics(last, step=done)
             print(json.dumps({"step": done, **last}), flush=True)
             window_start, window_steps, loss_sum = time.perf_counter(), 0, 0.0
+        if on_step is not None:
+            on_step(done, model)
         if done % config.checkpoint_every == 0 and done < config.max_steps:
             checkpoints.save(output / "checkpoints", done, model, optimizer, scheduler)
 
@@ -189,6 +195,8 @@ def train(config: TrainConfig, corpus, tokenizer, output: Path, tracker: Tracker
         "steps": config.max_steps,
         "resumed_from_step": start,
         "tokens": config.max_steps * tokens_per_step,
+        # passes over the packed training data the run made
+        "epochs": config.max_steps * config.batch_size / len(blocks),
         "val_loss": validation,
         **{k: v for k, v in last.items() if k != "learning_rate"},
     }

@@ -110,8 +110,11 @@ def test_later_gates_name_bad_scores_missing_domains_and_a_blown_budget(spark):
     mixture = spark.createDataFrame(
         [chosen("a", 600, 2), chosen("b", 100, 1)], mixture_table("default").schema
     ).withColumn("mixture_tokens", F.col("tokens") * F.col("copies"))
-    over = gate_suites.mixture_suite(quality_gate.MIXTURE_GATE, max_tokens=1000)
+    # 1,300 tokens: a budget of 1,000 is missed by more than the largest document (200)
+    over = gate_suites.mixture_suite(quality_gate.MIXTURE_GATE, 1000, largest_document=200)
     report = quality_gate.validate(mixture, over, DAY)
     assert [f.split("(")[0] for f in report.failures] == ["expect_column_sum_to_be_between"]
-    within = gate_suites.mixture_suite(quality_gate.MIXTURE_GATE, max_tokens=1300)
+    under = gate_suites.mixture_suite(quality_gate.MIXTURE_GATE, 1600, largest_document=200)
+    assert not quality_gate.validate(mixture, under, DAY).success
+    within = gate_suites.mixture_suite(quality_gate.MIXTURE_GATE, 1000, largest_document=600)
     assert quality_gate.validate(mixture, within, DAY).success

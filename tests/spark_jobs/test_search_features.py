@@ -13,6 +13,7 @@ from spark_jobs.delta_io import read_table
 from tests.conftest import make_settings
 from tests.corpus import write_scored_documents
 from thresher import mixture_search
+from thresher.mixture_quota import Quota
 from thresher.quadmix import QuadMixParams
 from thresher.tables import mixture_table
 
@@ -47,8 +48,10 @@ def test_features_hold_every_scored_document_once_with_its_sigmas(lake):
     # percent rank of the flipped score: the best document of each criterion has σ = 0, the
     # worst of the continuous one 1 (the rule share's worst value is shared: ties rank first)
     assert (pool.sigmas.min(axis=0) == 0).all() and pool.sigmas[:, 1].max() == 1
-    assert len(np.unique(pool.sigmas[:, 0])) <= 9
-    assert 0 < pool.validation.sum() < 60  # 5 % of the doc_id hashes, give or take
+    languages = np.asarray(pool.languages)
+    for lang in ("en", "de", "fr"):  # σ ranks within a language: 9 rule shares in each
+        assert len(np.unique(pool.sigmas[languages == lang, 0])) <= 9
+    assert sorted(set(pool.languages)) == ["de", "en", "fr"]
     assert all(t.endswith((".", "!")) for t in pool.texts)
 
 
@@ -62,9 +65,23 @@ def test_an_unchanged_recipe_is_not_rewritten_and_a_new_source_version_is(spark,
     assert changed["rewritten"] and changed["fingerprint"] != first["fingerprint"]
 
 
-@pytest.mark.parametrize("which", ["hand", "sampled"])
-def test_numpy_sampler_draws_the_copies_of_the_spark_mixture(spark, lake, which):
+QUOTAS = {
+    "none": Quota(),
+    "budget": Quota(20_000, "explicit", explicit={"en": 0.5, "de": 0.3, "fr": 0.2}),
+}
+
+
+@pytest.mark.parametrize(
+    ("which", "quota"),
+    [("hand", "none"), ("sampled", "none"), ("hand", "budget"), ("sampled", "budget")],
+)
+def test_numpy_sampler_draws_the_copies_of_the_spark_mixture(spark, lake, which, quota):
     settings, summary = lake
+    quota = QUOTAS[quota]
+    settings = dataclasses.replace(settings, mixture=dataclasses.replace(
+        settings.mixture, budget_tokens=quota.budget_tokens, language_policy=quota.policy,
+        language_shares={k: str(v) for k, v in (quota.explicit or {}).items()},
+    ))  # fmt: skip
     pool = read_features(summary["path"])
     domains = pool.domain_names
     if which == "hand":  # keeps most documents, several with 2+ copies
@@ -73,18 +90,19 @@ def test_numpy_sampler_draws_the_copies_of_the_spark_mixture(spark, lake, which)
             lam=(8.0, 20.0, 5.0), omega=(0.8, 0.6, 0.9), eta=(1.5, 1.0, 2.0),
             eps=(0.05, 0.0, 0.2),
         )  # fmt: skip
-    else:  # the paper's sampler: ω ≤ 0.1, only each domain's best tokens
+    else:  # the paper's sampler: ω ≤ 0.1, only each domain's best tokens (ε > 0 for the rest)
         params = mixture_search.sample_set(pool.criteria, domains, 7, 3, "linear")
 
-    mixture.run(spark, settings, params=params)
+    summary = mixture.run(spark, settings, params=params)
     table = read_table(spark, mixture_table(settings.mixture.name), settings)
     spark_rows = {
         f"{r['ingest_date']}/{r['doc_id']}": (r["copies"], r["rank"], r["quality"])
         for r in table.collect()
     }
     drawn = mixture_search.mixture_copies(
-        params, pool.sigmas, pool.domains, pool.tokens, pool.nodes, settings.mixture.seed
-    )
+        params, pool.sigmas, pool.languages, pool.domains, pool.tokens, pool.nodes,
+        settings.mixture.seed, Quota.of(settings.mixture),
+    )  # fmt: skip
     numpy_rows = {
         node: (int(c), r, q)
         for node, c, r, q in zip(
@@ -97,6 +115,10 @@ def test_numpy_sampler_draws_the_copies_of_the_spark_mixture(spark, lake, which)
     for node, (copies, rank, quality) in numpy_rows.items():
         assert spark_rows[node][0] == copies, node
         assert spark_rows[node][1:] == (rank, quality), node  # bit-identical, not just close
-    if which == "hand":
+    if which == "hand" and quota.budget_tokens == 0:
         assert max(c for c, _, _ in numpy_rows.values()) >= 2
     assert np.isfinite(drawn["expected_copies"]).all()
+    assert summary["quota"] == drawn["quota"] | {"largest_document_tokens": int(pool.tokens.max())}
+    if quota.budget_tokens:  # the quota, met within one document by both
+        assert abs(summary["mixture.tokens"] - quota.budget_tokens) <= pool.tokens.max()
+        assert summary["mixture.within_budget"]

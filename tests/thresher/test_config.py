@@ -88,7 +88,8 @@ def test_a_model_task_gets_every_setting_as_one_json_document(tmp_path):
     env = {
         "THRESHER_HOME": str(tmp_path),
         "THRESHER_LANGUAGE_MIX_ENGLISH_SHARES": "0.8,0.2",
-        "THRESHER_MIXTURE_SEARCH_MAX_STEPS": "77",
+        "THRESHER_PROXY_MAX_STEPS": "77",
+        "THRESHER_MIXTURE_LANGUAGE_SHARES": "en=0.6;de=0.4",
         "THRESHER_SPARK_CONF": "spark.ui.enabled=false;spark.hadoop.fs.s3a.secret.key=s3cr3t",
     }
     settings = Settings.from_env(env)
@@ -96,7 +97,8 @@ def test_a_model_task_gets_every_setting_as_one_json_document(tmp_path):
     assert "s3cr3t" not in document
     again = Settings.from_env({"THRESHER_SETTINGS": document})
     assert again.language_mix.english_shares == (0.8, 0.2)
-    assert again.mixture_search.max_steps == 77
+    assert again.proxy.max_steps == 77
+    assert again.mixture.explicit_shares == {"en": 0.6, "de": 0.4}
     assert again.home == settings.home and again.storage_root == settings.storage_root
     assert again.spark.conf == {"spark.ui.enabled": "false"}
     uri = "https://u:pw@mlflow.internal"
@@ -104,3 +106,27 @@ def test_a_model_task_gets_every_setting_as_one_json_document(tmp_path):
         {"THRESHER_SETTINGS": document, "THRESHER_TRACKING_TRACKING_URI": uri}
     )
     assert secret.tracking.tracking_uri == uri
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("THRESHER_MIXTURE_LANGUAGE_POLICY", "loud", "language_policy"),
+        ("THRESHER_MIXTURE_LANGUAGE_SHARES", "en=lots", "language_shares"),
+        ("THRESHER_MIXTURE_BUDGET_TOKENS", "-5", "budget_tokens"),
+        ("THRESHER_SELECTION_ARMS", "quality_only", "random"),
+        ("THRESHER_SELECTION_SEEDS", "1", "at least 2"),
+        ("THRESHER_HELDOUT_SETS", "ntrex", "heldout sets"),
+        ("THRESHER_PROXY_THREADS", "0", "threads"),
+    ],
+)  # fmt: skip
+def test_experiment_settings_refuse_what_cannot_run(variable, value, message):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({variable: value})
+
+
+def test_explicit_language_shares_must_sum_to_one():
+    env = {"THRESHER_MIXTURE_LANGUAGE_POLICY": "explicit",
+           "THRESHER_MIXTURE_LANGUAGE_SHARES": "en=0.5;de=0.2"}  # fmt: skip
+    with pytest.raises(ConfigError, match="sum to 1"):
+        Settings.from_env(env)

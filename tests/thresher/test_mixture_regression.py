@@ -24,12 +24,18 @@ def test_regression_and_search_find_a_known_optimum():
     noise = np.random.default_rng(0).normal(0, 0.01, len(sets))
     y = np.array([_synthetic_loss(p) for p in sets]) + noise
 
-    fit = mr.fit_regression(x, y, folds=5, seed=1)
+    fit = mr.fit_regression(x, y, folds=5, seed=1, bootstrap=200)
 
-    assert fit.lightgbm.shape == fit.linear.shape == y.shape
+    assert fit.lightgbm.shape == fit.linear.shape == fit.mean.shape == y.shape
     m = fit.metrics
     assert m["lightgbm_mae"] < m["linear_mae"] < m["mean_baseline_mae"]
     assert m["spearman"] > 0.9
+    # every interval holds its estimate; the gain over the mean predictor is beyond noise
+    for name, (low, high) in fit.intervals.items():
+        assert low <= m[name] <= high, name
+    assert fit.intervals["lightgbm_minus_mean_mae"][1] < 0
+    # the mean predictor is out of fold: each point predicted by the mean of the other folds
+    assert len(np.unique(fit.mean)) == 5 and not np.allclose(fit.mean, y.mean())
     choice = mr.choose(fit.booster, CRITERIA, DOMAINS, 5000, 10, 1, "linear")
     assert choice.params.omega[1] == pytest.approx(0.07, abs=0.01)
     assert choice.params.alpha[1][0] == pytest.approx(0.8, abs=0.1)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from thresher import mixture_search as ms
+from thresher.mixture_quota import Quota
 from thresher.quadmix import QuadMixParams
 
 CRITERIA = ("rules", "reference_classifier")
@@ -50,12 +51,14 @@ def test_mixture_copies_by_hand():
     # one criterion; tokens 10, 30, 20, 40; c and d tie: r̄ = b 0.3, c 0.9, d 0.9, a 1.0
     params = QuadMixParams(("q",), ("all",), ((1.0,),), (1000.0,), (0.5,), (1.0,), (0.0,))
     drawn = ms.mixture_copies(
-        params, np.array([[0.3], [0.1], [0.2], [0.2]]), ["all"] * 4, np.array([10, 30, 20, 40]),
-        ["a", "b", "c", "d"], seed=1,
+        params, np.array([[0.3], [0.1], [0.2], [0.2]]), ["en"] * 4, ["all"] * 4,
+        np.array([10, 30, 20, 40]), ["a", "b", "c", "d"], seed=1, quota=Quota(),
     )  # fmt: skip
     assert drawn["rank"].tolist() == pytest.approx([1.0, 0.3, 0.9, 0.9])
-    # S(0.3) = 2 / (1 + e^{-200}) = 2 copies; beyond ω only ε = 0
+    # S(0.3) = 2 / (1 + e^{-200}) = 2 copies; beyond ω only ε = 0; one language, no budget:
+    # its target is the unscaled size (60 tokens), met at scale 1
     assert drawn["copies"].tolist() == [0, 2, 0, 0]
+    assert drawn["quota"]["realised_tokens"] == 60
 
 
 def test_mixture_copies_rank_each_domain_with_its_own_weights():
@@ -64,21 +67,10 @@ def test_mixture_copies_rank_each_domain_with_its_own_weights():
         (1000.0, 1000.0), (0.6, 0.6), (1.0, 1.0), (0.0, 0.0),
     )  # fmt: skip
     sigmas = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
-    drawn = ms.mixture_copies(params, sigmas, ["p", "p", "q", "q"], np.ones(4), list("abcd"), 1)
+    drawn = ms.mixture_copies(
+        params, sigmas, ["en"] * 4, ["p", "p", "q", "q"], np.ones(4), list("abcd"), 1, Quota()
+    )
     # domain p weighs x (a is best), domain q weighs y (d is best); the best of two equal
     # documents has r̄ = 0.5 < ω, so S ≈ 2, the other r̄ = 1 > ω
     assert drawn["rank"].tolist() == [0.5, 1.0, 1.0, 0.5]
     assert drawn["copies"].tolist() == [2, 0, 0, 2]
-
-
-def test_a_search_folder_names_what_changes_a_proxys_loss():
-    from thresher.config import Settings
-
-    settings = Settings()
-    training = ms.ProxyTraining.from_settings(settings)
-    folder = ms.search_dir("default", "f" * 16, training)
-    assert folder.startswith("mixture_search/default/ffffffffffffffff-")
-    longer = ms.ProxyTraining.from_settings(
-        Settings.from_env({"THRESHER_MIXTURE_SEARCH_MAX_STEPS": "999"})
-    )
-    assert ms.search_dir("default", "f" * 16, longer) != folder

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from thresher.settings.errors import ConfigError
 
@@ -11,6 +12,8 @@ from thresher.text.html_extractors import DEFAULT_HTML_EXTRACTOR, HTML_EXTRACTOR
 
 # MinHash signature schemes (thresher.text.minhash): the first is the default.
 SIGNATURE_SCHEMES = ("one_permutation", "permutations")
+# How a mixture splits its tokens between languages (thresher.mixture_quota.language_shares).
+LANGUAGE_POLICIES = ("natural", "uniform", "temperature", "explicit")
 
 
 @dataclass(frozen=True)
@@ -187,5 +190,35 @@ class MixtureSettings:
     rank_mode: str = "auto"
     exact_max_documents: int = 1_000_000
     rank_bins: int = 10_000
-    # Most tokens (copies included) a mixture may hold; 0 = no budget. Checked by its gate.
-    max_tokens: int = 0
+    # QuaDMix's fixed training quota: the mixture's tokens (UTF-8 bytes, copies included) the
+    # sampler scales S to meet, within one document's tokens; 0 = no quota (the unscaled
+    # mixture's own size is then what the language shares split).
+    budget_tokens: int = 0
+    # Each language's share of the tokens: "natural" (its share of the pool), "uniform",
+    # "temperature" (∝ pool tokens^language_alpha, as mT5 samples) or "explicit"
+    # (language_shares, e.g. en=0.4;de=0.3;ja=0.3). σ and r̄ are ranked within a language.
+    language_policy: str = "natural"
+    language_alpha: float = 0.3
+    language_shares: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.language_policy not in LANGUAGE_POLICIES:
+            raise ConfigError(
+                f"mixture.language_policy must be one of {LANGUAGE_POLICIES}, "
+                f"got {self.language_policy!r}"
+            )
+        if self.budget_tokens < 0 or not 0 <= self.language_alpha <= 1:
+            raise ConfigError("mixture: budget_tokens >= 0 and language_alpha in [0, 1]")
+        shares = self.explicit_shares  # parsed once here, so a typo fails at load
+        if self.language_policy == "explicit" and abs(sum(shares.values()) - 1) > 1e-6:
+            raise ConfigError(f"mixture.language_shares must sum to 1, got {shares}")
+
+    @property
+    def explicit_shares(self) -> dict[str, float]:
+        try:
+            shares = {lang: float(v) for lang, v in self.language_shares.items()}
+        except ValueError as exc:
+            raise ConfigError(f"mixture.language_shares: {exc}") from None
+        if any(v < 0 for v in shares.values()):
+            raise ConfigError(f"mixture.language_shares must be >= 0, got {shares}")
+        return shares

@@ -1,5 +1,6 @@
-"""Experiment settings: the QuaDMix mixture search, MuBench's language-mix study, POSO and
-MuRating (PAPERS.md)."""
+"""Experiment settings: the proxy and the held-out text mixture experiments share, the QuaDMix
+mixture search, the selection study, MuBench's language-mix study, POSO and MuRating
+(PAPERS.md)."""
 
 from __future__ import annotations
 
@@ -9,36 +10,95 @@ from thresher.settings.errors import ConfigError
 
 
 @dataclass(frozen=True)
+class ProxySettings:
+    """The small model every mixture experiment trains: each proxy of a mixture search and each
+    arm of the selection study. One size, one run length, one tokenizer and one quota, so their
+    results compare (``models.mixture_search.training``)."""
+
+    # A named size (models.pretrain.sizes): tiny (~0.4M at a 4k vocabulary) learns on CPU in
+    # minutes; proxy_5m / proxy_20m are the GPU proxies (scripts/mixture_study_gpu.sh).
+    size: str = "tiny"
+    max_steps: int = 300
+    sequence_length: int = 128
+    batch_size: int = 16
+    learning_rate: float = 3e-3
+    # The BPE every proxy and arm of an experiment shares, trained once on the pool.
+    vocab_size: int = 4096
+    # The quota: tokens (UTF-8 bytes, copies included) of every mixture trained on, split
+    # between languages by THRESHER_MIXTURE_LANGUAGE_POLICY.
+    budget_tokens: int = 2_000_000
+    # torch threads per training process. On a shared 2-core machine one thread trained the
+    # tiny model 6x faster than two (3,362 vs 567 tokens/s at load 28): run two processes.
+    threads: int = 1
+    device: str = "auto"
+    checkpoint_every: int = 100
+    # Held-out bits per byte at this many evenly spaced steps of a learning-curve run.
+    curve_points: int = 6
+
+    def __post_init__(self) -> None:
+        if min(self.max_steps, self.sequence_length, self.batch_size, self.threads) < 1:
+            raise ConfigError("proxy: max_steps, sequence_length, batch_size, threads >= 1")
+        if self.budget_tokens < 1 or self.vocab_size < 300:
+            raise ConfigError("proxy: budget_tokens >= 1 and vocab_size >= 300")
+
+
+HELDOUT_SETS = ("flores", "udhr", "xcopa_premises", "tatoeba")
+HELDOUT_CHOICE_SETS = ("flores_cloze", "xcopa")
+
+
+@dataclass(frozen=True)
+class HeldOutSettings:
+    """The text experiments are scored on, which no scorer, classifier or selection step has
+    seen (``thresher.corpora.heldout``): bits per byte per language, and aligned choice tasks
+    for accuracy and MLC. A fixed half of every set is the search's, the other the study's."""
+
+    sets: tuple[str, ...] = HELDOUT_SETS
+    choice_sets: tuple[str, ...] = HELDOUT_CHOICE_SETS
+    # ../shared/data when empty.
+    data_path: str = ""
+    # Items per set and language at most (0 = all): bounds the cost of scoring a proxy.
+    limit: int = 64
+    # Accuracy and MLC of this prediction (models.mubench.metrics.VARIANTS).
+    variant: str = "acc_norm"
+    batch_size: int = 16
+
+    def __post_init__(self) -> None:
+        unknown = set(self.sets) - set(HELDOUT_SETS)
+        unknown |= set(self.choice_sets) - set(HELDOUT_CHOICE_SETS)
+        if unknown or not self.sets:
+            raise ConfigError(
+                f"heldout sets must be among {HELDOUT_SETS} (choice: {HELDOUT_CHOICE_SETS}), "
+                f"got {sorted(unknown) or 'none'}"
+            )
+        if self.variant not in ("acc", "acc_norm", "acc_norm_token"):
+            raise ConfigError("heldout.variant must be acc, acc_norm or acc_norm_token")
+
+
+@dataclass(frozen=True)
 class MixtureSearchSettings:
     """QuaDMix parameter search (PAPERS.md: QuaDMix, RegMix): proxies → regression → choice.
 
-    K parameter sets are drawn with the paper's sampler, a proxy LM is trained on the mixture
-    each one selects, LightGBM maps parameters to the proxies' validation loss, and the best
-    of ``candidates`` fresh draws (the mean of the ``top_k`` predicted best) is chosen.
+    K parameter sets are drawn with the paper's sampler; a proxy (``ProxySettings``) trains on
+    the mixture each one selects under the quota and is scored by its bits per byte on the
+    ``search`` half of the held-out text; LightGBM maps parameters to that score, and the mean
+    of the ``top_k`` best of ``candidates`` fresh draws is chosen, then confirmed with seeds.
     """
 
     # K: parameter sets drawn, one proxy model each (the paper: 3,000). The DAG maps one task
     # per set, so the count is fixed when the DAG file is parsed.
-    proxies: int = 32
+    proxies: int = 64
     # Set k is the draw of numpy's rng seeded [sample_seed, k]: any proxy can be redone alone.
     sample_seed: int = 1
+    # Seed noise: the first noise_sets sets are trained again with seeds 2..seeds (a proxy's
+    # seed draws its copies and initialises and orders its training).
+    noise_sets: int = 3
+    seeds: int = 3
     # Airflow pool that caps how many proxies train at once.
     proxy_pool: str = "default_pool"
-    # The proxy (models.pretrain.train): a named size and a short run.
-    size: str = "tiny"
-    max_steps: int = 200
-    sequence_length: int = 128
-    batch_size: int = 16
-    learning_rate: float = 3e-3
-    vocab_size: int = 4096
-    seed: int = 1
-    # Share of documents (a fixed hash of doc_id) no proxy trains on: the "heldout" set.
-    holdout: float = 0.05
-    # The target: proxy loss on "heldout" (those documents), "ntrex" or "xquad"
-    # (../shared/data, the configured languages), or a corpus path (Delta, Parquet, JSONL).
-    eval_set: str = "heldout"
-    # Held-out MAE and Spearman come from out-of-fold predictions over this many folds.
+    # Held-out MAE and Spearman come from out-of-fold predictions over this many folds; their
+    # intervals from this many bootstrap resamples of the proxies.
     folds: int = 5
+    bootstrap: int = 2000
     # Fresh draws the regressor scores (paper: 100,000) and how many best are averaged (10).
     candidates: int = 100_000
     top_k: int = 10
@@ -51,8 +111,38 @@ class MixtureSearchSettings:
             raise ConfigError("mixture_search: proxies, top_k >= 1 and candidates >= top_k")
         if self.folds < 2:
             raise ConfigError(f"mixture_search.folds must be at least 2, got {self.folds}")
-        if not 0 < self.holdout < 1:
-            raise ConfigError(f"mixture_search.holdout must be in (0, 1), got {self.holdout}")
+        if self.seeds < 1 or not 0 <= self.noise_sets <= self.proxies:
+            raise ConfigError("mixture_search: seeds >= 1 and noise_sets in [0, proxies]")
+
+
+SELECTION_ARMS = (
+    "random", "quality_only", "domain_balanced", "quadmix_default", "quadmix_searched", "murating",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SelectionStudySettings:
+    """Controlled selection runs (``thresher.selection``): one pool, one quota, one tokenizer,
+    one proxy; each arm selects its mixture, a proxy trains on it per seed, and the ``test``
+    half of the held-out text scores it against ``random``."""
+
+    arms: tuple[str, ...] = SELECTION_ARMS
+    seeds: int = 3
+    # The quadmix_searched arm's parameters (a QuaDMix JSON: a mixture search's choice); the
+    # arm is skipped, and says so, when this is empty.
+    searched_params: str = ""
+    # The murating arm draws from gold.mixture_<murating_mixture> when that table exists.
+    murating_mixture: str = "murating"
+    # Airflow pool capping how many arms train at once.
+    pool: str = "default_pool"
+    experiment: str = "thresher-selection"
+
+    def __post_init__(self) -> None:
+        unknown = set(self.arms) - set(SELECTION_ARMS)
+        if unknown or "random" not in self.arms:
+            raise ConfigError(f"selection.arms must include random, among {SELECTION_ARMS}")
+        if self.seeds < 2:
+            raise ConfigError("selection.seeds must be at least 2 (an interval needs them)")
 
 
 @dataclass(frozen=True)

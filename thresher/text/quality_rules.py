@@ -26,6 +26,7 @@ import numpy as np
 
 from thresher.config import QualitySettings
 from thresher.languages import CHARACTER_LANGUAGES
+from thresher.text.size import byte_tokens
 from thresher.text.stopwords import STOP_WORDS
 
 # Bump when a rule's definition changes: the version of the stored scores changes with it.
@@ -89,9 +90,10 @@ def tokens(text: str, language: str) -> list[str]:
     return text.split()
 
 
-def token_count(text: str, language: str) -> int:
-    """The document's size in tokens, as the sampler weighs it."""
-    return len(tokens(text, language))
+def token_count(text: str, language: str | None = None) -> int:
+    """The document's size as the sampler weighs it: ``thresher.text.size.byte_tokens``
+    (UTF-8 bytes, whatever the language; ``language`` is accepted for older callers)."""
+    return byte_tokens(text)
 
 
 def _share(part: int, whole: int) -> float:

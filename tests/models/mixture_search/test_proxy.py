@@ -1,5 +1,5 @@
-"""A proxy: its sampled mixture, one short training run, its loss; finished and interrupted
-proxies resume instead of starting over."""
+"""A proxy: its mixture under the quota, one short training run, held-out bits per byte;
+finished and interrupted proxies resume instead of starting over."""
 
 from __future__ import annotations
 
@@ -21,7 +21,21 @@ from thresher.config import Settings
 from thresher.entrypoint import BadInput
 from thresher.quadmix import QuadMixParams
 
-TRAINING = ["--sequence-length", "32", "--batch-size", "4", "--tokenizer", "search/tokenizer"]
+BUDGET = 20_000
+PROXY = {"MAX_STEPS": "2", "SEQUENCE_LENGTH": "32", "BATCH_SIZE": "4", "VOCAB_SIZE": "300",
+         "BUDGET_TOKENS": str(BUDGET), "CURVE_POINTS": "2"}  # fmt: skip
+HELDOUT = {"SETS": "flores,udhr", "CHOICE_SETS": "flores_cloze", "LIMIT": "3"}
+
+
+@pytest.fixture
+def proxy_env(search_env, shared_data, monkeypatch):
+    """The search lake, a tiny proxy, equal language shares and a few held-out items."""
+    for name, value in PROXY.items():
+        monkeypatch.setenv(f"THRESHER_PROXY_{name}", value)
+    for name, value in HELDOUT.items():
+        monkeypatch.setenv(f"THRESHER_HELDOUT_{name}", value)
+    monkeypatch.setenv("THRESHER_MIXTURE_LANGUAGE_POLICY", "uniform")
+    return search_env
 
 
 def _params_file(tmp_path: Path, summary: dict, omega: float, eps: float = 0.0) -> Path:
@@ -39,68 +53,83 @@ def _parent_run(home: Path) -> str:
     return tracking.open_run(settings, f"tests/parent/{time.time_ns()}", "parent")
 
 
-def test_one_proxy_trains_on_its_mixture_and_reports_its_loss(search_env, tmp_path):
-    home, summary = search_env
+def _base(summary: dict, folder: str) -> list[str]:
+    return ["--features", summary["path"], "--search-dir", folder,
+            "--tokenizer", "search/tokenizer"]  # fmt: skip
+
+
+def test_one_proxy_meets_the_quota_and_reports_held_out_bits_per_byte(proxy_env, tmp_path):
+    home, summary = proxy_env
     parent = _parent_run(home)
-    args = ["--features", summary["path"], "--search-dir", "search/one", *TRAINING,
-            "--params", str(_params_file(tmp_path, summary, omega=0.5)),
-            "--max-steps", "2", "--parent-run-id", parent]  # fmt: skip
+    params = _params_file(tmp_path, summary, omega=0.5)
+    args = [*_base(summary, "search/one"), "--params", str(params), "--parent-run-id", parent]
 
     result = proxy.main(args)
 
-    assert result["status"] == "finished" and not result["resumed"]
-    assert math.isfinite(result["loss"]) and result["loss"] > 0
-    assert result["steps"] == 2
-    # the mixture keeps about half of the training tokens (up to twice each), never held-out text
-    mixture = result["mixture"]
-    assert 0 < mixture["documents"] < summary["documents"] - summary["validation_documents"]
-    assert mixture["tokens"] == sum(mixture["tokens_per_domain"].values())
+    assert result["status"] == "finished" and not result["resumed"] and result["steps"] == 2
+    assert math.isfinite(result["loss"]) and result["loss"] == result["bpb_mean"] > 0
+    assert set(result["bpb_by_language"]) == {"en", "de", "fr"}
+    assert set(result["bpb_by_set"]) == {"flores", "udhr"}
+    cloze = result["choice"]["flores_cloze"]
+    assert 0 <= cloze["accuracy"] <= 1 and cloze["chance"] == 0.25
+    # the quota: 20,000 bytes within one document, a third for each language
+    quota = result["mixture"]["quota"]
+    assert abs(quota["realised_tokens"] - BUDGET) <= 2000
+    for row in quota["languages"].values():
+        assert row["realised_share"] == pytest.approx(1 / 3, abs=0.05)
     folder = Path(result["proxy_dir"])
-    assert folder.parent == home / "checkpoints" / "search" / "one" / "proxies"
+    assert (
+        folder
+        == home / "checkpoints" / "search" / "one" / "proxies" / result["params_version"] / "seed-1"
+    )
     assert json.loads((folder / proxy.FINISHED).read_text())["loss"] == result["loss"]
-    settings = Settings(home=home)
-    run = tracking.client(settings).get_run(result["mlflow_run_id"])
+    run = tracking.client(Settings(home=home)).get_run(result["mlflow_run_id"])
     assert run.data.tags["mlflow.parentRunId"] == parent
-    assert run.data.metrics["proxy_loss"] == pytest.approx(result["loss"])
+    assert run.data.metrics["proxy_bpb"] == pytest.approx(result["loss"])
     assert run.info.status == "FINISHED"
 
     again = proxy.main(args)  # a finished proxy is returned, not trained again
     assert again["resumed"] and again["loss"] == result["loss"]
     assert again["mlflow_run_id"] == result["mlflow_run_id"]  # same parent: same child run
+    other = proxy.main([*args, "--seed", "2"])  # another seed: other draws, another proxy
+    assert Path(other["proxy_dir"]).name == "seed-2" and not other["resumed"]
 
 
-def test_a_sampled_index_is_the_papers_draw_and_too_little_text_is_a_result(search_env, tmp_path):
-    home, summary = search_env
+def test_a_sampled_index_is_the_papers_draw_and_too_little_text_is_a_result(proxy_env, monkeypatch):
+    _, summary = proxy_env
     from thresher.mixture_search import sample_set
 
-    base = ["--features", summary["path"], "--search-dir", "search/sampled", *TRAINING,
-            "--max-steps", "1"]  # fmt: skip
-    result = proxy.main([*base, "--index", "3", "--sample-seed", "9"])
+    monkeypatch.setenv("THRESHER_MIXTURE_SEARCH_SAMPLE_SEED", "9")
+    result = proxy.main([*_base(summary, "search/sampled"), "--index", "3", "--curve"])
     expected = sample_set(summary["criteria"], summary["domains"], 9, 3, "linear")
-    assert result["params_version"] == expected.version
-    assert result["status"] in ("finished", "too_small")
+    assert result["params_version"] == expected.version and result["status"] == "finished"
+    # the learning curve: held-out bits per byte at steps 1 and 2, beside the unigram level
+    curve = result["curve"]
+    assert [step for step, _ in curve["held_out_bpb"]] == [1, 2]
+    assert curve["held_out_bpb"][-1][1] == result["loss"]
+    assert math.isfinite(curve["unigram_bpb"]) and len(curve["train_loss"]) == 2
 
-    nothing = _params_file(tmp_path, summary, omega=0.0)  # S = ε = 0 everywhere
-    empty = proxy.main([*base, "--params", str(nothing)])
+    monkeypatch.setenv("THRESHER_PROXY_BUDGET_TOKENS", "300")  # not one batch of 4 × 33 tokens
+    empty = proxy.main([*_base(summary, "search/tiny-quota"), "--index", "3"])
     assert empty["status"] == "too_small" and empty["loss"] is None
-    assert empty["mixture"]["documents"] == 0
 
 
-def test_a_search_folder_refuses_proxies_trained_differently(search_env, tmp_path):
-    _, summary = search_env
-    params = str(_params_file(tmp_path, summary, omega=0.5))
-    base = ["--features", summary["path"], "--search-dir", "search/strict", *TRAINING,
-            "--params", params]  # fmt: skip
-    proxy.main([*base, "--max-steps", "1"])
+def test_a_search_folder_refuses_proxies_trained_differently(proxy_env, tmp_path, monkeypatch):
+    _, summary = proxy_env
+    args = [*_base(summary, "search/strict"), "--params",
+            str(_params_file(tmp_path, summary, omega=0.5))]  # fmt: skip
+    proxy.main(args)
+    monkeypatch.setenv("THRESHER_PROXY_MAX_STEPS", "3")
     with pytest.raises(BadInput, match="belongs to another search"):
-        proxy.main([*base, "--max-steps", "2"])
+        proxy.main(args)
 
 
-def test_an_interrupted_proxy_resumes_from_its_last_checkpoint(search_env, tmp_path):
-    home, summary = search_env
-    args = ["--features", summary["path"], "--search-dir", "search/interrupted", *TRAINING,
-            "--params", str(_params_file(tmp_path, summary, omega=0.5)),
-            "--max-steps", "300", "--checkpoint-every", "10"]  # fmt: skip
+def test_an_interrupted_proxy_resumes_from_its_last_checkpoint(proxy_env, tmp_path, monkeypatch):
+    home, summary = proxy_env
+    monkeypatch.setenv("THRESHER_PROXY_MAX_STEPS", "300")
+    monkeypatch.setenv("THRESHER_PROXY_CHECKPOINT_EVERY", "10")
+    args = [*_base(summary, "search/interrupted"), "--params",
+            str(_params_file(tmp_path, summary, omega=0.5))]  # fmt: skip
     env = {**os.environ, "THRESHER_TRACKING_TRACKING_URI": "off", "PYTHONPATH": str(REPO)}
     child = subprocess.Popen([sys.executable, "-m", "models.mixture_search.proxy", *args],
                              env=env, cwd=REPO, stdout=subprocess.DEVNULL,
@@ -108,14 +137,14 @@ def test_an_interrupted_proxy_resumes_from_its_last_checkpoint(search_env, tmp_p
     proxies = home / "checkpoints" / "search" / "interrupted" / "proxies"
     try:
         deadline = time.monotonic() + 300
-        while not list(proxies.glob("*/checkpoints/step_*.pt")):
+        while not list(proxies.glob("*/seed-1/checkpoints/step_*.pt")):
             assert child.poll() is None, "the proxy ended before its first checkpoint"
             assert time.monotonic() < deadline, "no checkpoint within 300 s"
             time.sleep(0.05)
     finally:
         os.killpg(child.pid, signal.SIGKILL)  # as a preempted pod would be
         child.wait()
-    (folder,) = proxies.iterdir()
+    (folder,) = proxies.glob("*/seed-1")
     assert not (folder / proxy.FINISHED).exists()
 
     result = proxy.main(args)

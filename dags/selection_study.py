@@ -1,0 +1,56 @@
+"""Selection study: does a selection beat random? Controlled runs on one pool and one quota.
+
+Triggered by hand (no schedule). The tasks are the steps of
+``thresher.experiments.SELECTION_STUDY``, wired as declared (``thresher_tasks.experiments``)::
+
+    features ─┬─ tokenizer ─┐
+              └─ open ──────┴─ arm[arm × seed] ─ summary
+
+- ``features`` (Spark): the pool — σ per criterion within each language, language, domain,
+  tokens and text of every scored document of the mixture's sources.
+- ``open``: the study's parent MLflow run.
+- ``arm``: one model task per arm and seed (``models.selection.arm``): ``random``,
+  ``quality_only``, ``domain_balanced``, ``quadmix_default``, ``quadmix_searched`` (the
+  parameters at ``THRESHER_SELECTION_SEARCHED_PARAMS``) and ``murating`` (where
+  ``gold.mixture_murating`` exists) select under the same quota and language shares; the
+  same proxy trains on each; the test half of the held-out text scores it. One MLflow child
+  run each.
+- ``summary``: every arm against ``random`` (means over seeds, 95 % intervals, paired
+  differences), the plot of bits per byte per language per arm; closes the parent run.
+
+Arms, seeds and hyperparameters come from the settings (``THRESHER_SELECTION_*``,
+``THRESHER_PROXY_*``, ``THRESHER_HELDOUT_*``, ``THRESHER_MIXTURE_LANGUAGE_POLICY``) when this
+file is parsed. ``make bench-selection`` runs the same steps without Airflow.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import dag
+
+from thresher.config import Settings
+from thresher.experiments import SELECTION_STUDY
+from thresher_tasks.dag_arguments import dag_arguments, mixture_param
+from thresher_tasks.experiments import experiment_tasks, fail_parent_run
+
+SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
+
+
+@dag(
+    **dag_arguments(
+        SELECTION_STUDY.name,
+        SETTINGS,
+        description="Controlled selection runs: each arm under one quota, a proxy per seed, "
+        "held-out bits per byte against random with 95 % intervals.",
+        tags=["quadmix", "selection", "gpu", "mlflow"],
+        doc_md=__doc__,
+        params={
+            "mixture": mixture_param(SETTINGS, "the mixture whose scored sources are the pool"),
+        },
+        on_failure_callback=fail_parent_run(SELECTION_STUDY),
+    )
+)
+def selection_study():
+    experiment_tasks(SELECTION_STUDY, SETTINGS)
+
+
+selection_study()

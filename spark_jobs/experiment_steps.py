@@ -1,0 +1,43 @@
+"""The Spark steps of the mixture experiments (``thresher.experiments``).
+
+Each takes a ``StepContext`` and returns a small JSON-able summary (what XCom carries); the
+experiment's executors (its DAG, its benchmark) call them by name.
+"""
+
+from __future__ import annotations
+
+import json
+
+from thresher.experiments import StepContext, experiment_dir
+
+
+def features(ctx: StepContext) -> dict:
+    """``gold.search_features_<mixture>`` (rewritten only when its sources change) and the
+    experiment's folder, named by the features' fingerprint and the experiment's settings."""
+    from spark_jobs import search_features
+    from spark_jobs.session import get_spark
+
+    settings = ctx.settings
+    mixture = ctx.param("mixture", settings.mixture.name)
+    spark = get_spark(settings, f"thresher-{ctx.experiment}-features")
+    summary = search_features.build(spark, settings, mixture)
+    folder = experiment_dir(ctx.experiment, settings, mixture, summary["fingerprint"])
+    return {**summary, "dir": folder}
+
+
+def final_mixture(ctx: StepContext) -> dict:
+    """``gold.mixture_<final_mixture>`` from the chosen parameters (the Spark mixture, under the
+    mixture's own quota); logs the search's findings and closes its parent run."""
+    from spark_jobs import mixture
+    from spark_jobs.session import get_spark
+    from thresher import mixture_search
+    from thresher.quadmix import QuadMixParams
+
+    name = ctx.param("final_mixture", ctx.settings.mixture_search.final_mixture)
+    settings = mixture_search.search_settings(ctx.settings, name)
+    chosen = QuadMixParams.from_json(json.dumps(ctx.outputs["choose"]["params"]))
+    summary = mixture.run(get_spark(settings, "thresher-final-mixture"), settings, params=chosen)
+    mixture_search.close_search_run(
+        settings, ctx.outputs["open"]["run_id"], ctx.outputs["report"], summary
+    )
+    return summary

@@ -1,0 +1,75 @@
+"""The experiments' declarations: valid order, importable entries, the mapped tasks they make."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+import pytest
+
+from thresher import experiments as ex
+from thresher.config import Settings
+
+
+def ref(step: str, key: str) -> str:
+    return f"<{step}.{key}>"
+
+
+@pytest.mark.parametrize("experiment", [ex.MIXTURE_SEARCH, ex.SELECTION_STUDY])
+def test_every_step_names_an_entry_that_exists(experiment):
+    for step in experiment.steps:
+        if step.kind == ex.MODEL:
+            assert importlib.util.find_spec(step.entry) is not None, step.entry
+            assert callable(ex.import_entry(step.arguments))
+        else:
+            module, _, function = step.entry.partition(":")
+            assert hasattr(importlib.import_module(module), function), step.entry
+
+
+def test_the_search_maps_its_proxies_seed_repeats_and_confirmations():
+    settings = Settings.from_env({"THRESHER_MIXTURE_SEARCH_PROXIES": "5",
+                                  "THRESHER_MIXTURE_SEARCH_NOISE_SETS": "2",
+                                  "THRESHER_MIXTURE_SEARCH_SEEDS": "3"})  # fmt: skip
+    proxies = ex.MIXTURE_SEARCH.step("proxy").argument_lists(settings, ref)
+    runs = [(a[a.index("--index") + 1], a[a.index("--seed") + 1]) for a in proxies]
+    assert runs == [(str(k), "1") for k in range(5)] + [("0", "2"), ("0", "3"), ("1", "2"),
+                                                        ("1", "3")]  # fmt: skip
+    assert sum("--curve" in a for a in proxies) == 1 and "--curve" in proxies[0]
+    assert all(a[a.index("--features") + 1] == "<features.path>" for a in proxies)
+    confirm = ex.MIXTURE_SEARCH.step("confirm").argument_lists(settings, ref)
+    assert [a[a.index("--params") + 1] for a in confirm] == (
+        ["<choose.params_path>"] * 3 + ["<choose.best_proxy_params_path>"] * 3
+    )
+    (tokenizer,) = ex.MIXTURE_SEARCH.step("tokenizer").argument_lists(settings, ref)
+    assert tokenizer[tokenizer.index("--vocab-size") + 1] == str(settings.proxy.vocab_size)
+
+
+def test_the_study_maps_every_arm_and_seed():
+    settings = Settings.from_env({"THRESHER_SELECTION_ARMS": "random,quality_only",
+                                  "THRESHER_SELECTION_SEEDS": "3"})  # fmt: skip
+    arms = ex.SELECTION_STUDY.step("arm").argument_lists(settings, ref)
+    assert [(a[a.index("--arm") + 1], a[a.index("--seed") + 1]) for a in arms] == [
+        ("random", "1"), ("random", "2"), ("random", "3"),
+        ("quality_only", "1"), ("quality_only", "2"), ("quality_only", "3"),
+    ]  # fmt: skip
+    assert ex.SELECTION_STUDY.step("arm").pool_name(settings) == "default_pool"
+
+
+def test_the_folder_of_an_experiment_changes_with_what_changes_its_results():
+    base = Settings()
+    folder = ex.experiment_dir("mixture_search", base, "default", "f" * 16)
+    assert folder.startswith("mixture_search/default/ffffffffffffffff-")
+    for changed in ({"THRESHER_PROXY_MAX_STEPS": "999"}, {"THRESHER_HELDOUT_LIMIT": "5"},
+                    {"THRESHER_MIXTURE_LANGUAGE_POLICY": "uniform"},
+                    {"THRESHER_LANGUAGES": "en,de"}):  # fmt: skip
+        assert ex.experiment_dir("mixture_search", Settings.from_env(changed), "default",
+                                 "f" * 16) != folder  # fmt: skip
+    same = Settings.from_env({"THRESHER_SELECTION_SEEDS": "5"})  # more seeds: the same arms
+    assert ex.experiment_dir("mixture_search", same, "default", "f" * 16) == folder
+
+
+def test_a_declaration_out_of_order_is_refused():
+    with pytest.raises(ValueError, match="after"):
+        ex.Experiment("bad", (ex.Step("b", ex.DRIVER, "m:f", "", after=("a",)),))
+    with pytest.raises(ValueError, match="arguments"):
+        ex.Experiment("bad", (ex.Step("m", ex.MODEL, "models.x", ""),))

@@ -1,0 +1,310 @@
+"""The mixture experiments, declared once: each step's kind, entry point, inputs and order.
+
+An experiment is data, like the curation pipeline (``thresher.jobs``). Its executors — the
+Airflow DAGs ``mixture_search`` and ``selection_study`` (``thresher_tasks.experiments``) and
+the benchmarks ``make bench-mixsearch`` / ``make bench-selection`` (``bench.experiments``) —
+walk the same steps in the same order and decide only where each runs:
+
+- ``spark`` and ``driver`` steps are a ``module:function`` called with a ``StepContext``
+  (Spark in the task's process; light Python in the scheduler's or the benchmark's);
+- ``model`` steps are ``python -m <module> <arguments>``: a GPU pod or a local process (the
+  model-task factory), a subprocess in a benchmark. Their hyperparameters come from the
+  settings every model task receives (``THRESHER_SETTINGS``); their arguments carry only
+  what earlier steps produced (paths, run ids) and which item of a mapped step they are.
+
+A step's ``arguments`` is a ``module:function`` ``(settings, ref) -> list[list[str]]``: one
+argument list per task (several: a mapped step). ``ref(step, key)`` stands for ``key`` of an
+earlier step's result — an XCom template in a DAG, the value itself in a benchmark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from thresher.config import Settings
+
+SPARK, DRIVER, MODEL = "spark", "driver", "model"
+Ref = Callable[[str, str], str]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    kind: str  # SPARK, DRIVER or MODEL
+    entry: str  # "module:function" (spark, driver) or the module a model step runs
+    description: str
+    after: tuple[str, ...] = ()  # steps whose results this one reads (and waits for)
+    arguments: str = ""  # model steps: "module:function" (settings, ref) -> argument lists
+    mapped: bool = False  # one task per argument list; its result is the list of theirs
+    gpus: int = 0
+    cpu: str = "2"
+    memory: str = "8Gi"
+    pool: str = ""  # a settings path ("mixture_search.proxy_pool") naming the Airflow pool
+
+    def argument_lists(self, settings: Settings, ref: Ref) -> list[list[str]]:
+        return import_entry(self.arguments)(settings, ref)
+
+    def pool_name(self, settings: Settings) -> str | None:
+        if not self.pool:
+            return None
+        section, name = self.pool.split(".")
+        return getattr(getattr(settings, section), name)
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a spark or driver step is given: the settings, every earlier step's result by
+    name (a mapped model step's: the list of its tasks' results), the run's key (its MLflow
+    parent run is found again by it) and the run's parameters."""
+
+    settings: Settings
+    experiment: str
+    run_key: str
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)  # on the parent MLflow run
+
+    def param(self, name: str, default: str) -> str:
+        return self.params.get(name) or default
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    steps: tuple[Step, ...]
+    params: tuple[str, ...] = ("mixture",)
+    # The settings path of the MLflow experiment its runs log to.
+    tracking: str = ""
+
+    def tracking_settings(self, settings: Settings) -> Settings:
+        """``settings`` logging to the experiment's own MLflow experiment."""
+        import dataclasses
+
+        section, name = self.tracking.split(".")
+        experiment = getattr(getattr(settings, section), name)
+        tracking = dataclasses.replace(settings.tracking, experiment=experiment)
+        return dataclasses.replace(settings, tracking=tracking)
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for step in self.steps:
+            if step.kind not in (SPARK, DRIVER, MODEL):
+                raise ValueError(f"{self.name}.{step.name}: unknown kind {step.kind!r}")
+            unknown = [a for a in step.after if a not in seen]
+            if unknown or step.name in seen:
+                raise ValueError(f"{self.name}.{step.name}: after {unknown}, or declared twice")
+            if (step.kind == MODEL) != bool(step.arguments) or (step.mapped and not step.arguments):
+                raise ValueError(f"{self.name}.{step.name}: model steps (only) take arguments")
+            seen.add(step.name)
+
+    def step(self, name: str) -> Step:
+        for step in self.steps:
+            if step.name == name:
+                return step
+        raise KeyError(f"{self.name} has no step {name!r}")
+
+
+def experiment_key(settings: Settings) -> str:
+    """What changes a proxy's or an arm's result besides its own parameters and seed: the
+    proxy, the quota's language policy, the languages, the held-out text, the sampler's
+    λ scale and the search's sample seed. Results live in a folder named by it."""
+    import hashlib
+    import json
+
+    from thresher.settings.loading import as_data
+
+    mixture = settings.mixture
+    parts = {
+        "proxy": as_data(settings.proxy),
+        "heldout": as_data(settings.heldout),
+        "languages": list(settings.languages),
+        "tatoeba_start": settings.murating.tatoeba_lines,
+        "quota": [mixture.language_policy, mixture.language_alpha, mixture.explicit_shares],
+        "lambda_scale": mixture.lambda_scale,
+        "sample_seed": settings.mixture_search.sample_seed,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:8]
+
+
+def experiment_dir(experiment: str, settings: Settings, mixture: str, fingerprint: str) -> str:
+    """Relative folder (under the checkpoint root) of one experiment over one pool: a re-run,
+    or a larger K, finds every finished proxy or arm of earlier runs there."""
+    return f"{experiment}/{mixture}/{fingerprint}-{experiment_key(settings)}"
+
+
+def import_entry(entry: str):
+    import importlib
+
+    module, _, function = entry.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+# ── argument builders (what a model step is told; everything else is in its settings) ──
+
+
+def tokenizer_arguments(settings: Settings, ref: Ref) -> list[list[str]]:
+    return [["--corpus", ref("features", "path"), "--output", f"{ref('features', 'dir')}/tokenizer",
+             "--vocab-size", str(settings.proxy.vocab_size)]]  # fmt: skip
+
+
+def _common(ref: Ref, folder_flag: str) -> list[str]:
+    return ["--features", ref("features", "path"), folder_flag, ref("features", "dir"),
+            "--tokenizer", f"{ref('features', 'dir')}/tokenizer",
+            "--parent-run-id", ref("open", "run_id")]  # fmt: skip
+
+
+def proxy_arguments(settings: Settings, ref: Ref) -> list[list[str]]:
+    """Set k = 0..K-1 at seed 1 (set 0 also measures its learning curve), then the first
+    ``noise_sets`` sets again at seeds 2..``seeds``: the seed noise."""
+    search = settings.mixture_search
+    base = _common(ref, "--search-dir")
+    runs = [[*base, "--index", str(k), "--seed", "1", *(["--curve"] if k == 0 else [])]
+            for k in range(search.proxies)]  # fmt: skip
+    runs += [
+        [*base, "--index", str(k), "--seed", str(seed)]
+        for k in range(search.noise_sets)
+        for seed in range(2, search.seeds + 1)
+    ]
+    return runs
+
+
+def choose_arguments(settings: Settings, ref: Ref) -> list[list[str]]:
+    return [["--search-dir", ref("features", "dir"), "--parent-run-id", ref("open", "run_id")]]
+
+
+def confirm_arguments(settings: Settings, ref: Ref) -> list[list[str]]:
+    """The chosen parameters and the best random draw, each at seeds 1..``seeds``."""
+    base = _common(ref, "--search-dir")
+    return [
+        [*base, "--params", ref("choose", key), "--seed", str(seed), "--role", role]
+        for role, key in (("chosen", "params_path"), ("best_random", "best_proxy_params_path"))
+        for seed in range(1, settings.mixture_search.seeds + 1)
+    ]
+
+
+def arm_arguments(settings: Settings, ref: Ref) -> list[list[str]]:
+    base = _common(ref, "--study-dir")
+    study = settings.selection
+    return [[*base, "--arm", arm, "--seed", str(seed)]
+            for arm in study.arms for seed in range(1, study.seeds + 1)]  # fmt: skip
+
+
+_HERE = "thresher.experiments"
+FEATURES = Step(
+    "features", SPARK, "spark_jobs.experiment_steps:features",
+    "σ per criterion (within each language), domain, language, tokens and text of every "
+    "scored document: gold.search_features_<mixture>, and the experiment's folder",
+)  # fmt: skip
+TOKENIZER = Step(
+    "tokenizer", MODEL, "models.pretrain.tokenizer", "the BPE every proxy of the experiment "
+    "shares, trained on the pool", after=("features",), arguments=f"{_HERE}:tokenizer_arguments",
+    cpu="4",
+)  # fmt: skip
+
+MIXTURE_SEARCH = Experiment(
+    "mixture_search",
+    (
+        FEATURES,
+        TOKENIZER,
+        Step(
+            "open",
+            DRIVER,
+            "thresher.mixture_search:open_search_run",
+            "the parent MLflow run, with the K sampled parameter sets",
+            after=("features",),
+        ),
+        Step(
+            "proxy",
+            MODEL,
+            "models.mixture_search.proxy",
+            "one proxy per parameter set (and the seed-noise repeats): its mixture under the "
+            "quota, a small LM, bits per byte on the search half of the held-out text",
+            after=("tokenizer", "open"),
+            arguments=f"{_HERE}:proxy_arguments",
+            mapped=True,
+            gpus=1,
+            cpu="4",
+            memory="16Gi",
+            pool="mixture_search.proxy_pool",
+        ),
+        Step(
+            "choose",
+            MODEL,
+            "models.mixture_search.choose",
+            "LightGBM against the mean and ridge, with intervals; the chosen parameters",
+            after=("proxy",),
+            arguments=f"{_HERE}:choose_arguments",
+            cpu="4",
+        ),
+        Step(
+            "confirm",
+            MODEL,
+            "models.mixture_search.proxy",
+            "the chosen parameters and the best random draw, trained with every seed",
+            after=("choose",),
+            arguments=f"{_HERE}:confirm_arguments",
+            mapped=True,
+            gpus=1,
+            cpu="4",
+            memory="16Gi",
+            pool="mixture_search.proxy_pool",
+        ),
+        Step(
+            "report",
+            DRIVER,
+            "thresher.mixture_search_report:report",
+            "regression, seed noise, learning curve and confirmation, on the parent run",
+            after=("features", "open", "proxy", "choose", "confirm"),
+        ),
+        Step(
+            "final_mixture",
+            SPARK,
+            "spark_jobs.experiment_steps:final_mixture",
+            "gold.mixture_<final_mixture> from the chosen parameters; closes the parent run",
+            after=("open", "choose", "report"),
+        ),
+    ),
+    params=("mixture", "final_mixture"),
+    tracking="mixture_search.experiment",
+)
+
+SELECTION_STUDY = Experiment(
+    "selection_study",
+    (
+        FEATURES,
+        TOKENIZER,
+        Step(
+            "open",
+            DRIVER,
+            "thresher.selection_study:open_study",
+            "the parent MLflow run of the study",
+            after=("features",),
+        ),
+        Step(
+            "arm",
+            MODEL,
+            "models.selection.arm",
+            "one arm and seed: its selection under the quota, the proxy trained on it, bits "
+            "per byte and choice accuracy on the test half of the held-out text",
+            after=("tokenizer", "open"),
+            arguments=f"{_HERE}:arm_arguments",
+            mapped=True,
+            gpus=1,
+            cpu="4",
+            memory="16Gi",
+            pool="selection.pool",
+        ),
+        Step(
+            "summary",
+            DRIVER,
+            "thresher.selection_study:summarise",
+            "every arm against random with 95 % intervals, the plot; closes the parent run",
+            after=("features", "open", "arm"),
+        ),
+    ),
+    tracking="selection.experiment",
+)
+
+EXPERIMENTS = {e.name: e for e in (MIXTURE_SEARCH, SELECTION_STUDY)}
