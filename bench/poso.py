@@ -1,133 +1,226 @@
-"""POSO grid on MovieLens-100K: every model × seed, GAUC overall / new / regular users.
+"""POSO grid on MovieLens-100K: the DAG's grid, each POSO variant against its plain twin on
+new, regular and all users, with 95 % intervals over paired seeds.
 
-Runs the pipeline's own code in a throwaway home (``bench/.work/poso``): the Spark job
-(``spark_jobs.movielens``) on the ML-100K files inside the ``recbole`` package, then
-``models.poso.train`` for each model and seed (fresh outputs, tracking off, in this
-process, ``--threads`` torch threads), then ``models.poso.summary``. Writes
-``bench/results/poso.json``: per model the mean, spread and 95 % CI over seeds of test
-GAUC overall, for new and for regular users, epochs and wall time; each POSO variant's
-paired gain over the baseline (and over its plain twin) with its verdict; the sample
-imbalance between groups; and the wall time of the whole grid.
+Runs the poso DAG's steps in a throwaway home (``bench/.work/poso``), each through the code
+its task calls (no Airflow):
 
-    .venv/bin/python -m bench.poso [--seeds 3] [--models baseline,poso_mlp,...] [--threads 1]
+1. ``spark_jobs.movielens`` (its CLI, so its JVM ends with it) on the ML-100K files inside
+   the ``recbole`` package: the held-out-user / time split of ``PosoSettings``;
+2. the grid's parent MLflow run (``models.poso.experiment``; SQLite under the home);
+3. ``models.poso.train`` for every cell of ``models.poso.grid`` with the DAG's arguments
+   (``grid.training_arguments``), ``--workers`` cells at a time (as the DAG's local executor
+   runs parallel tasks), one torch thread each;
+4. ``close_experiment_run``: the summary and the comparison plot on the parent run.
+
+Writes ``bench/results/poso.json`` — how many new and regular users and events each split
+scores, GAUC per model and group, every variant's paired difference to its twin (and every
+model's to the baseline) with its interval and verdict, the wall time, and what else loaded
+the machine — and ``bench/results/poso_comparison.png`` (the plot logged to MLflow).
+
+    .venv/bin/python -m bench.poso [--seeds N] [--models a,b] [--max-epochs N] [--workers 2]
+                                   [--events PATH]
+
+Settings come from ``PosoSettings`` (``THRESHER_POSO_*``); the flags override the grid.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "poso.json"
 WORK = REPO / "bench" / ".work" / "poso"
+PARTITION = "2026-11-20"
 
 
-def prepare_events(home: Path, partition: str) -> tuple[str, dict, float]:
-    """Run the Spark job (its CLI, so its JVM ends with it) into ``home``'s lake; return the
-    export path, the job's summary and its seconds."""
-    env = {**os.environ, "THRESHER_HOME": str(home)}
-    command = [sys.executable, "-m", "spark_jobs.movielens", "--date", partition]
+def prepare_events(home: Path) -> tuple[dict, float]:
+    """Run the Spark job (its CLI, so its JVM ends with it) into ``home``'s lake; return its
+    summary and its seconds."""
+    command = [sys.executable, "-m", "spark_jobs.movielens", "--date", PARTITION]
     started = time.perf_counter()
-    done = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True)
+    done = subprocess.run(command, env=os.environ, cwd=REPO, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
     summary = json.loads(done.stdout[done.stdout.index("{") :])
-    return summary["export_path"], summary, time.perf_counter() - started
+    return summary, time.perf_counter() - started
 
 
-def run(
-    models: list[str], seeds: int, max_epochs: int, patience: int, threads: int,
-    events: str | None = None, device: str = "auto", plot_path: Path | None = None,
-) -> dict:  # fmt: skip
+def busiest_processes(count: int = 6) -> list[str]:
+    """The processes using most CPU now (the machine is shared): ``%cpu command``."""
+    done = subprocess.run(["ps", "-eo", "pcpu,comm", "--sort=-pcpu", "--no-headers"],
+                          capture_output=True, text=True)  # fmt: skip
+    return [" ".join(line.split()) for line in done.stdout.splitlines()[:count]]
+
+
+def machine_load() -> dict:
+    return {"load_average": [round(v, 2) for v in os.getloadavg()],
+            "busiest_processes": busiest_processes()}  # fmt: skip
+
+
+def item_rate_reference(events: str) -> dict:
+    """Test GAUC per group of a score with no model and no seed: each item's positive rate in
+    the training split (the global rate for an item never trained on). A constant scores 0.5."""
+    import numpy as np
+
+    from models.poso import data, metrics
+
+    splits = data.encode(data.read_events(events)).splits
+    train, test = splits["train"], splits["test"]
+    items = train["item"].numpy()
+    size = int(max(items.max(), test["item"].numpy().max())) + 1
+    seen = np.bincount(items, minlength=size)
+    liked = np.bincount(items, weights=train["label"].numpy(), minlength=size)
+    rate = np.where(seen > 0, liked / np.maximum(seen, 1), train["label"].numpy().mean())
+    found = metrics.group_metrics(test["label"].numpy(), rate[test["item"].numpy()],
+                                  test["user_key"].numpy(), test["is_new"].numpy())  # fmt: skip
+    return {group: found[group]["gauc"] for group in metrics.GROUPS}
+
+
+def train_cells(arguments: list[list[str]], workers: int) -> None:
+    """``models.poso.train`` on every argument list, ``workers`` processes at a time."""
+    from models.poso import train
+
+    if workers <= 1:
+        for cell in arguments:
+            train.main(cell)
+        return
+    # spawn, not fork: a forked child would inherit this process's torch and MLflow state.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        list(pool.map(train.main, arguments))
+
+
+def run(events: str | None, threads: int, workers: int, plot_path: Path) -> dict:
     import torch
 
-    from models.poso import summary as poso_summary
-    from models.poso.train import TrainConfig, train
+    from models.poso import experiment, grid, train
+    from thresher.config import Settings
 
+    settings = Settings.from_env()
+    poso = settings.poso
     data, data_s = {"stages": None, "splits": None}, 0.0
+    before = machine_load()
     if events is None:
-        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-        events, data, data_s = prepare_events(WORK / "home", "2026-11-20")
-    load_before = os.getloadavg()[0]  # the machine is shared: say how busy it was
+        data, data_s = prepare_events(Path(os.environ["THRESHER_HOME"]))
+        events = data["export_path"]
+    opened = experiment.open_experiment_run(
+        settings, f"bench/poso/{time.time_ns()}", "bench poso", events=data,
+        tags={"thresher.via": "bench"},
+    )  # fmt: skip
+    arguments = [
+        grid.training_arguments(
+            cell,
+            poso,
+            events=events,
+            output=f"poso/bench/{cell.name}",
+            run_key=f"bench/poso/{opened['run_id']}/{cell.name}",
+            parent_run_id=opened["run_id"],
+            date=PARTITION,
+            threads=threads,
+        )  # fmt: skip
+        for cell in grid.cells(poso)
+    ]
     grid_started = time.perf_counter()
-    results = []
-    for model in models:
-        for seed in range(1, seeds + 1):
-            output = WORK / "runs" / f"{model}_s{seed}"
-            shutil.rmtree(output, ignore_errors=True)  # measure whole runs, not resumptions
-            config = TrainConfig(
-                events=events, model=model, seed=seed, output=str(output),
-                max_epochs=max_epochs, patience=patience, threads=threads, device=device,
-            )  # fmt: skip
-            results.append(train(config))
+    train_cells(arguments, workers)
     grid_s = time.perf_counter() - grid_started
-    summary = poso_summary.summarise(results)
-    table = poso_summary.markdown_table(summary)
-    poso_summary.plot(summary, plot_path or RESULTS.with_name("poso_gain.png"))
-    print(table)
+    closed = experiment.close_experiment_run(settings, opened["run_id"])
+    reference = item_rate_reference(events)
+    found = closed["summary"]
+    from models.poso import summary as poso_summary
+
+    poso_summary.plot(found, plot_path)
+    print(closed["table"])
+    twins = {c["variant"]: {g: c[g] for g in ("reference", *poso_summary.GROUPS)}
+             for c in found["improvements"].values() if c["role"] == "twin"}  # fmt: skip
     return {
-        "dataset": "MovieLens-100K (recbole 1.2.1 atomic files)",
-        "task": "rating >= 4 (Satisfied); time-ordered split 80/10/10; new user = "
-        "< 10 interactions before the event",
+        "dataset": f"{poso.dataset}: {poso.input_path or 'MovieLens-100K inside recbole 1.2.1'}",
+        "task": (
+            f"rating >= {poso.positive_rating:g} (Satisfied); new user = fewer than "
+            f"{poso.new_user_threshold} interactions before the event; split {poso.split}: "
+            f"{poso.held_out_valid_users:g} / {poso.held_out_test_users:g} of users held out "
+            f"(their first {poso.new_user_threshold} events = valid / test new users), the "
+            f"other users' events split by time {1 - poso.valid_fraction - poso.test_fraction:g}"
+            f"/{poso.valid_fraction:g}/{poso.test_fraction:g}"
+        ),
         "events_job": {
             "stages": data["stages"],
             "splits": data["splits"],
             "wall_s": round(data_s, 1),
-        },
-        "settings": {
-            "models": models,
-            "seeds": list(range(1, seeds + 1)),
-            "max_epochs": max_epochs,
-            "patience": patience,
-            "torch_threads": threads,
-            "batch_size": 512,
-            "embedding_dim": 16,
-            "hidden": [64, 32],
-            "gate_scale": 2.0,
-            "monitor": "valid overall GAUC",
         },  # fmt: skip
-        "models": summary["models"],
-        "improvements": summary["improvements"],
-        "groups": summary["groups"],
-        "table": table,
+        "scored": found["scored"],
+        "settings": {
+            "models": list(poso.models),
+            "seeds": list(range(1, poso.seeds + 1)),
+            "split": poso.split,
+            "held_out_valid_users": poso.held_out_valid_users,
+            "held_out_test_users": poso.held_out_test_users,
+            "new_user_threshold": poso.new_user_threshold,
+            "max_epochs": poso.max_epochs,
+            "patience": poso.patience,
+            "learning_rate": poso.learning_rate,
+            "gate_scale": poso.gate_scale,
+            "torch_threads": threads,
+            "workers": workers,
+            "batch_size": train.TrainConfig.batch_size,
+            "monitor": train.MONITOR,
+        },
+        "paired_vs_twin": twins,
+        "reference_test_gauc": {"item_positive_rate": reference, "constant": 0.5},
+        "verdicts": found["verdicts"],
+        "models": found["models"],
+        "improvements": found["improvements"],
+        "groups": found["groups"],
+        "table": closed["table"],
+        "mlflow": {
+            "parent_run_id": closed["run_id"],
+            "child_runs": closed["runs"],
+            "experiment": poso.experiment,
+        },  # fmt: skip
         "grid_wall_s": round(grid_s, 1),
         "total_wall_s": round(grid_s + data_s, 1),
         "machine": {
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
             "torch": torch.__version__,
-            "device": results[0]["device"],
-            "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        },  # fmt: skip
+            "nice": os.nice(0),
+            "before": before,
+            "after": machine_load(),
+        },
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.poso")
-    parser.add_argument("--models", default="baseline,mmoe,poso_mlp,poso_mmoe,poso_mha")
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--max-epochs", type=int, default=20)
-    parser.add_argument("--patience", type=int, default=3)
+    parser.add_argument("--models", help="comma-separated (default: THRESHER_POSO_MODELS)")
+    parser.add_argument("--seeds", type=int, help="default: THRESHER_POSO_SEEDS")
+    parser.add_argument("--max-epochs", type=int, help="default: THRESHER_POSO_MAX_EPOCHS")
     # One torch thread: on a shared 2-core machine two threads measured 5-20x slower per epoch.
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2, help="cells trained at once")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--events", help="an existing events export: skip the Spark job")
-    parser.add_argument("--device", default="auto", help="torch device (auto: cuda if present)")
     args = parser.parse_args(argv)
-    os.environ["THRESHER_TRACKING_TRACKING_URI"] = "off"
-    result = run(args.models.split(","), args.seeds, args.max_epochs, args.patience,
-                 args.threads, args.events, args.device,
-                 args.output.with_name("poso_gain.png"))  # fmt: skip
+    shutil.rmtree(WORK, ignore_errors=True)  # measure whole runs, not resumptions
+    os.environ["THRESHER_HOME"] = str(WORK / "home")  # the entry points read their settings
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    for flag, name in (("models", "MODELS"), ("seeds", "SEEDS"), ("max_epochs", "MAX_EPOCHS")):
+        if getattr(args, flag) is not None:
+            os.environ[f"THRESHER_POSO_{name}"] = str(getattr(args, flag))
+    plot = args.output.with_name(args.output.stem + "_comparison.png")
+    result = run(args.events, args.threads, args.workers, plot)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.output} (grid {result['grid_wall_s']} s)")
+    print(f"wrote {args.output} and {plot} (grid {result['grid_wall_s']} s)")
     return 0
 
 

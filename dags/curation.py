@@ -14,14 +14,12 @@ imports no Spark, MLflow or pandas.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
-from thresher import names
+from thresher import names, object_store
 from thresher.config import Settings
 from thresher.jobs import CURATION, Job
+from thresher_tasks.dag_arguments import dag_arguments, path_param
 
 DAG_ID = "curation"
 SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
@@ -33,7 +31,7 @@ RUN_KEY = DAG_ID + "/{{ run_id }}"
 def _context():
     from thresher.jobs import JobContext
     from thresher.partitions import partition_from_context
-    from thresher_tasks.secrets import settings_with_masked_secrets
+    from thresher_tasks.secret_masking import settings_with_masked_secrets
 
     context = get_current_context()
     return context, partition_from_context(context), settings_with_masked_secrets(), JobContext
@@ -107,37 +105,32 @@ def submitted(job: Job, gate: bool = False):
 
 
 @dag(
-    dag_id=DAG_ID,
-    description="Ingest, deduplicate, score, classify and sample multilingual pages; "
-    "a Great Expectations gate after every stage.",
-    schedule="@daily",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["thresher", "curation", "spark", "delta", "dedup", "quadmix"],
-    default_args={
-        "owner": "thresher",
-        "retries": SETTINGS.airflow.task_retries,
-        "retry_delay": timedelta(seconds=SETTINGS.airflow.retry_delay_seconds),
-        "retry_exponential_backoff": True,
-        "on_failure_callback": _fail_tracking_run,
-    },
-    params={
-        "input_path": Param(
-            SETTINGS.input_path,
-            type="string",
-            pattern=names.PATH_PATTERN,
-            description="File or folder of HTML / Mallard / JSONL / WARC / Parquet input.",
-        ),
-        "source": Param(
-            "",
-            type="string",
-            pattern=r"^$|" + names.LABEL_PATTERN,
-            description="Source label stored with every document (letters, digits, . _ -); "
-            "empty: the folder's name.",
-        ),
-    },
-    doc_md=__doc__,
+    **dag_arguments(
+        DAG_ID,
+        SETTINGS,
+        description="Ingest, deduplicate, score, classify and sample multilingual pages; "
+        "a Great Expectations gate after every stage.",
+        schedule="@daily",
+        tags=["curation", "spark", "delta", "dedup", "quadmix"],
+        doc_md=__doc__,
+        params={
+            "input_path": path_param(
+                SETTINGS.input_path,
+                "File or folder of HTML / Mallard / JSONL / WARC / Parquet input.",
+            ),
+            "source": Param(
+                "",
+                type="string",
+                pattern=r"^$|" + names.LABEL_PATTERN,
+                description="Source label stored with every document (letters, digits, . _ -); "
+                "empty: the folder's name.",
+            ),
+        },
+        # On S3 without a multi-driver log store, one Spark driver commits at a time.
+        max_active_tasks=1 if object_store.single_writer(SETTINGS) else None,
+        retry_exponential_backoff=True,
+        on_failure_callback=_fail_tracking_run,
+    )
 )
 def curation():
     mlflow_run_id = open_tracking_run()

@@ -26,21 +26,17 @@ from one JSON document (``THRESHER_SETTINGS``).
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import Param, dag, get_current_context, task
 
-from thresher import names
 from thresher.config import Settings
 from thresher_tasks import Resources, model_task
+from thresher_tasks.dag_arguments import RUN_FOLDER, dag_arguments, path_param
 
 DAG_ID = "murating"
 SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
 MURATING = SETTINGS.murating
 
-RUN_FOLDER = "{{ run_id | replace(':', '-') | replace('+', '-') }}"
 PAIRS = "{{ ti.xcom_pull(task_ids='pairs')['pairs_path'] }}"
 ENGLISH = "{{ ti.xcom_pull(task_ids='export_english')['path'] }}"
 CANDIDATE = "{{ ti.xcom_pull(task_ids='train_rater')['model_version'] }}"
@@ -56,33 +52,25 @@ def run_folder() -> str:
 
 
 @dag(
-    dag_id=DAG_ID,
-    description="MuRating: a multilingual quality rater trained on English judgments; "
-    "the champion version rates each day.",
-    schedule="@daily",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["thresher", "quality", "murating", "gpu", "mlflow"],
-    default_args={
-        "owner": "thresher",
-        "retries": SETTINGS.airflow.task_retries,
-        "retry_delay": timedelta(seconds=SETTINGS.airflow.retry_delay_seconds),
-    },
-    params={
-        "backend": Param(MURATING.backend, enum=["embedding_head", "finetune"]),
-        "encoder_path": Param(
-            MURATING.encoder_path,
-            type="string",
-            pattern=r"^$|" + names.PATH_PATTERN,
-            description="finetune: a transformers checkpoint folder",
-        ),
-        "epochs": Param(MURATING.epochs, type="integer", minimum=1),
-        "force_training": Param(
-            False, type="boolean", description="train a new version even if nothing changed"
-        ),
-    },  # fmt: skip
-    doc_md=__doc__,
+    **dag_arguments(
+        DAG_ID,
+        SETTINGS,
+        description="MuRating: a multilingual quality rater trained on English judgments; "
+        "the champion version rates each day.",
+        schedule="@daily",
+        tags=["quality", "murating", "gpu", "mlflow"],
+        doc_md=__doc__,
+        params={
+            "backend": Param(MURATING.backend, enum=["embedding_head", "finetune"]),
+            "encoder_path": path_param(
+                MURATING.encoder_path, "finetune: a transformers checkpoint folder", optional=True
+            ),
+            "epochs": Param(MURATING.epochs, type="integer", minimum=1),
+            "force_training": Param(
+                False, type="boolean", description="train a new version even if nothing changed"
+            ),
+        },
+    )
 )
 def murating():
     @task

@@ -16,14 +16,12 @@ that one version; ``rate`` (Spark, mapped) writes each date's rows; ``select`` r
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
 from thresher.config import Settings
 from thresher.murating.lifecycle import RERATE_DAG
 from thresher_tasks import Resources, model_task
+from thresher_tasks.dag_arguments import dag_arguments
 
 SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
 MURATING = SETTINGS.murating
@@ -31,45 +29,42 @@ DATE_OR_EMPTY = r"^$|^\d{4}-\d{2}-\d{2}$"
 
 
 @dag(
-    dag_id=RERATE_DAG,
-    description="MuRating backfill: re-rate dates with one rater version, then select.",
-    schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["thresher", "quality", "murating", "backfill", "gpu"],
-    default_args={
-        "owner": "thresher",
-        "retries": SETTINGS.airflow.task_retries,
-        "retry_delay": timedelta(seconds=SETTINGS.airflow.retry_delay_seconds),
-    },
-    params={
-        "version": Param(
-            "",
-            type="string",
-            pattern=r"^$|^[0-9]{1,9}$",
-            description="registry version; empty = the champion",
-        ),
-        "from_date": Param(
-            "",
-            type="string",
-            pattern=DATE_OR_EMPTY,
-            description="with to_date: rate every curated date in the range",
-        ),
-        "to_date": Param("", type="string", pattern=DATE_OR_EMPTY),
-    },  # fmt: skip
-    doc_md=__doc__,
+    **dag_arguments(
+        RERATE_DAG,
+        SETTINGS,
+        description="MuRating backfill: re-rate dates with one rater version, then select.",
+        tags=["quality", "murating", "backfill", "gpu"],
+        doc_md=__doc__,
+        params={
+            "version": Param(
+                "",
+                type="string",
+                pattern=r"^$|^[0-9]{1,9}$",
+                description="registry version; empty = the champion",
+            ),
+            "from_date": Param(
+                "",
+                type="string",
+                pattern=DATE_OR_EMPTY,
+                description="with to_date: rate every curated date in the range",
+            ),
+            "to_date": Param("", type="string", pattern=DATE_OR_EMPTY),
+        },
+    )
 )
 def murating_rerate():
-    @task(multiple_outputs=True)
-    def dates_to_rate() -> dict:
-        """Spark: the version (default: the champion) and the dates it has not rated."""
+    @task
+    def dates_to_rate() -> list[list[str]]:
+        """Spark: the version (default: the champion, pushed as XCom ``version``) and one
+        ``rate_documents`` argument list per date it has not rated (mapping needs the return
+        value itself)."""
         from spark_jobs import murating as job
         from spark_jobs.session import get_spark
         from thresher import model_registry
         from thresher.partitions import parse_partition
 
-        params = get_current_context()["params"]
+        context = get_current_context()
+        params = context["params"]
         settings = Settings.from_env()
         config = settings.murating
         version = params.get("version") or model_registry.alias_version(
@@ -82,16 +77,16 @@ def murating_rerate():
         spark = get_spark(settings, "thresher-murating-rerate")
         dates = job.stale_dates(spark, settings, version, *bounds)
         folder = f"murating/{config.pair_set}/scores"
-        return {"version": version, "dates": dates,
-                "arguments": [["--version", version, "--partition", d, "--output", f"{folder}/{d}"]
-                              for d in dates]}  # fmt: skip
+        context["ti"].xcom_push(key="version", value=version)
+        return [["--version", version, "--partition", d, "--output", f"{folder}/{d}"]
+                for d in dates]  # fmt: skip
 
     plan = dates_to_rate()
     scored = model_task(
         task_id="rate_documents",
         module="models.murating.rate",
         settings=SETTINGS,
-        expand_arguments=plan["arguments"],
+        expand_arguments=plan,
         resources=Resources(gpus=1, cpu="4", memory="16Gi"),
     )
 
@@ -108,16 +103,18 @@ def murating_rerate():
                         scored["model_version"], scores_path=scored["scores_path"])  # fmt: skip
 
     @task(trigger_rule="none_failed")  # also when there was nothing to re-rate
-    def select(version: str) -> dict:
+    def select() -> dict:
         """Spark: every rated date's murating@version → gold.mixture_<selection_name>."""
         from spark_jobs import murating as job
         from spark_jobs.session import get_spark
 
+        ti = get_current_context()["ti"]
+        version = ti.xcom_pull(task_ids="dates_to_rate", key="version")
         settings = Settings.from_env()
         return job.select(get_spark(settings, "thresher-murating-select"), settings, version)
 
     rated = rate.expand(scored=scored.output)
-    rated >> select(plan["version"])
+    rated >> select()
 
 
 murating_rerate()

@@ -1,84 +1,80 @@
 """POSO experiments: MovieLens-format events → baseline and POSO variants × seeds → summary.
 
-Triggered by hand (no schedule). ``prepare_events`` is a Spark job (``spark_jobs.movielens``):
-the dataset's events, users and items as Delta tables plus the Parquet export the trainers
-read. One model task per (model, seed) in ``THRESHER_POSO_MODELS`` × 1..``THRESHER_POSO_SEEDS``
-runs ``python -m models.poso.train`` — a GPU pod on Kubernetes, a local process otherwise —
-each its own MLflow run (experiment ``THRESHER_POSO_EXPERIMENT``) tagged with this DAG run's
-grid. ``summarise`` reads those runs back and logs the table and the plot of each variant's
-gain on new vs regular users, with 95 % confidence intervals over seeds, to a summary run.
+Triggered by hand (no schedule)::
+
+    prepare_events ─ open_experiment ─ train_<model>_s<seed> … ─ summarise
+
+- ``prepare_events`` (Spark, ``spark_jobs.movielens``): the dataset's events, users and items
+  as Delta tables, with the held-out-user / time split, plus the Parquet export the trainers
+  read.
+- ``open_experiment``: this DAG run's parent MLflow run (experiment
+  ``THRESHER_POSO_EXPERIMENT``) with the grid and the events' counts per split and group.
+- one model task per cell of ``models.poso.grid`` (``THRESHER_POSO_MODELS`` × seeds
+  1..``THRESHER_POSO_SEEDS``, the grid ``make bench-poso`` runs too): ``python -m
+  models.poso.train`` — a GPU pod on Kubernetes, a local process otherwise — a child run of
+  the parent.
+- ``summarise``: the children's results → the table, each POSO variant's paired difference to
+  its plain twin on new, regular and all users with 95 % intervals, and the comparison plot,
+  on the parent run (``models.poso.experiment``).
+
 Outputs live under the checkpoint root, one folder per DAG run, so a retried task resumes
 from its last epoch.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
+from models.poso import grid
 from thresher import names
 from thresher.config import Settings
 from thresher_tasks import Resources, model_task
+from thresher_tasks.dag_arguments import RUN_FOLDER, dag_arguments, path_param
 
 DAG_ID = "poso"
 SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
 
-GRID = "poso/{{ run_id }}"
-RUN_FOLDER = "{{ run_id | replace(':', '-') | replace('+', '-') }}"
 # The export prepare_events wrote (thresher.config.poso_events_export of the dataset).
 EVENTS = "{{ ti.xcom_pull(task_ids='prepare_events')['export_path'] }}"
+PARENT_RUN = "{{ ti.xcom_pull(task_ids='open_experiment')['run_id'] }}"
 
 
-def training_arguments(model: str, seed: int) -> list[str]:
-    poso = SETTINGS.poso
-    return [
-        "--events", EVENTS,
-        "--model", model,
-        "--seed", str(seed),
-        "--output", f"poso/{RUN_FOLDER}/{model}_s{seed}",
-        "--max-epochs", str(poso.max_epochs),
-        "--patience", str(poso.patience),
-        "--gate-scale", str(poso.gate_scale),
-        "--date", "{{ ds }}",
-        "--run-key", f"{GRID}/{model}/s{seed}",
-        "--group", GRID,
-        "--experiment", poso.experiment,
+def training_arguments(cell: grid.Cell) -> list[str]:
+    return grid.training_arguments(
+        cell,
+        SETTINGS.poso,
+        events=EVENTS,
+        output=f"poso/{RUN_FOLDER}/{cell.name}",
+        run_key=f"{DAG_ID}/{{{{ run_id }}}}/{cell.model}/s{cell.seed}",
+        parent_run_id=PARENT_RUN,
+        date="{{ ds }}",
         # Local processes share the worker's cores (measured: 2 threads on 2 busy cores ran an
         # epoch 5-20x slower than 1); a pod has its own.
-        *(["--threads", "1"] if SETTINGS.executor == "local" else []),
-    ]  # fmt: skip
+        threads=1 if SETTINGS.executor == "local" else None,
+    )
 
 
 @dag(
-    dag_id=DAG_ID,
-    description="POSO cold-start experiments: baseline vs POSO(MLP/MMoE/MHA) over seeds.",
-    schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["thresher", "poso", "recsys", "gpu", "mlflow"],
-    default_args={
-        "owner": "thresher",
-        "retries": SETTINGS.airflow.task_retries,
-        "retry_delay": timedelta(seconds=SETTINGS.airflow.retry_delay_seconds),
-    },
-    params={
-        "dataset": Param(
-            SETTINGS.poso.dataset,
-            type="string",
-            pattern=names.LABEL_PATTERN,
-            description="partition of silver.poso_* and of the export",
-        ),
-        "input_path": Param(
-            SETTINGS.poso.input_path,
-            type="string",
-            pattern=r"^$|" + names.PATH_PATTERN,
-            description="MovieLens-format folder; empty: ML-100K from recbole",
-        ),
-    },  # fmt: skip
-    doc_md=__doc__,
+    **dag_arguments(
+        DAG_ID,
+        SETTINGS,
+        description="POSO cold-start experiments: baseline vs POSO(MLP/MMoE/MHA) over seeds.",
+        tags=["poso", "recsys", "gpu", "mlflow"],
+        doc_md=__doc__,
+        params={
+            "dataset": Param(
+                SETTINGS.poso.dataset,
+                type="string",
+                pattern=names.LABEL_PATTERN,
+                description="partition of silver.poso_* and of the export",
+            ),
+            "input_path": path_param(
+                SETTINGS.poso.input_path,
+                "MovieLens-format folder; empty: ML-100K from recbole",
+                optional=True,
+            ),
+        },
+    )
 )
 def poso():
     @task
@@ -94,30 +90,45 @@ def poso():
         summary = movielens.run(
             spark, settings, partition, params["input_path"] or None, params["dataset"]
         )
-        return {"export_path": summary["export_path"], "stages": summary["stages"]}
+        return {key: summary[key] for key in ("dataset", "export_path", "stages", "splits")}
 
     @task
-    def summarise() -> dict:
-        """Every finished training run of this grid → table + plot in an MLflow summary run."""
-        from models.poso import summary
+    def open_experiment(events: dict) -> dict:
+        """The parent MLflow run of this DAG run: the grid and the events' split counts."""
+        from models.poso import experiment
 
-        run_id = get_current_context()["run_id"]
-        return summary.main(["--group", f"poso/{run_id}", "--experiment",
-                             SETTINGS.poso.experiment])  # fmt: skip
+        dag_run = get_current_context()["dag_run"]
+        return experiment.open_experiment_run(
+            Settings.from_env(),
+            run_key=f"{DAG_ID}/{dag_run.run_id}",
+            run_name=f"{DAG_ID} {dag_run.run_id}",
+            events=events,
+            tags={"thresher.via": "airflow", "airflow.dag_id": DAG_ID,
+                  "airflow.run_id": dag_run.run_id},
+        )  # fmt: skip
+
+    @task
+    def summarise(opened: dict) -> dict:
+        """The children's results → table, paired differences and plot on the parent run."""
+        from models.poso import experiment
+
+        closed = experiment.close_experiment_run(Settings.from_env(), opened["run_id"])
+        return {"run_id": closed["run_id"], "runs": closed["runs"],
+                "verdicts": closed["summary"]["verdicts"]}  # fmt: skip
 
     events = prepare_events()
+    opened = open_experiment(events)
     trained = [
         model_task(
-            task_id=f"train_{model}_s{seed}",
+            task_id=f"train_{cell.name}",
             module="models.poso.train",
             settings=SETTINGS,
-            arguments=training_arguments(model, seed),
+            arguments=training_arguments(cell),
             resources=Resources(gpus=1, cpu="4", memory="16Gi"),
         )
-        for model in SETTINGS.poso.models
-        for seed in range(1, SETTINGS.poso.seeds + 1)
+        for cell in grid.cells(SETTINGS.poso)
     ]
-    events >> trained >> summarise()
+    opened >> trained >> summarise(opened)
 
 
 poso()

@@ -9,15 +9,12 @@ the task runs; re-running the DAG resumes training from the last checkpoint.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pendulum
 from airflow.sdk import Param, dag, task
 
 from models.pretrain.sizes import SIZES
-from thresher import names
 from thresher.config import Settings
 from thresher_tasks import Resources, model_task
+from thresher_tasks.dag_arguments import RUN_FOLDER, dag_arguments, mixture_param
 
 DAG_ID = "pretraining"
 SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
@@ -25,38 +22,26 @@ SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
 CORPUS_PATH = "{{ ti.xcom_pull(task_ids='training_corpus')['path'] }}"
 MIXTURE_VERSION = "{{ ti.xcom_pull(task_ids='training_corpus')['corpus.mixture_version'] }}"
 TOKENIZER = f"tokenizers/{{{{ params.mixture }}}}/v{MIXTURE_VERSION}"
-RUN_FOLDER = "{{ run_id | replace(':', '-') | replace('+', '-') }}"
 
 
 @dag(
-    dag_id=DAG_ID,
-    description="Train a tokenizer and a LLaMA-architecture model on a curated mixture.",
-    schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["thresher", "pretraining", "gpu", "mlflow"],
-    default_args={
-        "owner": "thresher",
-        "retries": SETTINGS.airflow.task_retries,
-        "retry_delay": timedelta(seconds=SETTINGS.airflow.retry_delay_seconds),
-    },
-    params={
-        "mixture": Param(
-            SETTINGS.mixture.name,
-            type="string",
-            pattern=names.TABLE_NAME_PATTERN,
-            description="gold.mixture_<name>",
-        ),
-        "size": Param("tiny", enum=list(SIZES), description="named model size"),
-        "max_steps": Param(200, type="integer", minimum=1),
-        "sequence_length": Param(256, type="integer", minimum=8),
-        "batch_size": Param(16, type="integer", minimum=1),
-        "vocab_size": Param(8192, type="integer", minimum=300),
-        "holdout": Param(0.05, type="number", minimum=0, maximum=0.5),
-        "seed": Param(1, type="integer"),
-    },
-    doc_md=__doc__,
+    **dag_arguments(
+        DAG_ID,
+        SETTINGS,
+        description="Train a tokenizer and a LLaMA-architecture model on a curated mixture.",
+        tags=["pretraining", "gpu", "mlflow"],
+        doc_md=__doc__,
+        params={
+            "mixture": mixture_param(SETTINGS, "gold.mixture_<name>"),
+            "size": Param("tiny", enum=list(SIZES), description="named model size"),
+            "max_steps": Param(200, type="integer", minimum=1),
+            "sequence_length": Param(256, type="integer", minimum=8),
+            "batch_size": Param(16, type="integer", minimum=1),
+            "vocab_size": Param(8192, type="integer", minimum=300),
+            "holdout": Param(0.05, type="number", minimum=0, maximum=0.5),
+            "seed": Param(1, type="integer"),
+        },
+    )
 )
 def pretraining():
     @task

@@ -23,9 +23,10 @@ import uuid
 from thresher import names
 from thresher.config import ConfigError, Settings
 from thresher.jobs import CURATION, JobContext
+from thresher.object_store import ObjectStoreError
 from thresher.partitions import parse_partition
 
-GATES = tuple(job.gate.suite for job in CURATION.jobs if job.gate)
+GATES = CURATION.gates
 ALIASES = {"stage_statistics": ["stats"]}
 
 
@@ -96,11 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = _parser().parse_args(argv)
     try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        print(f"thresher: configuration: {exc}", file=sys.stderr)
+        return _command(args, Settings.from_env())
+    except (ConfigError, ObjectStoreError) as exc:  # a setting, Java, a bucket, a credential
+        print(f"thresher: {args.command}: {exc}", file=sys.stderr)
         return 2
 
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "config":
         print(json.dumps(settings.as_params(), indent=2))
         return 0
@@ -145,7 +148,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     except GateFailed as failed:
         print(f"thresher: {failed}", file=sys.stderr)
         return 3
-    except (IngestError, ReconciliationError, ConfigError, names.InvalidName) as exc:
+    except (
+        IngestError,
+        ReconciliationError,
+        ConfigError,
+        ObjectStoreError,
+        names.InvalidName,
+    ) as exc:
         tracking.finish_run(settings, run_id, status="FAILED")
         print(f"thresher: {args.command}: {exc}", file=sys.stderr)
         return 2

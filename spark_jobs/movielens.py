@@ -26,9 +26,11 @@ Dropped by policy: ``duplicate_event`` (the same user, item and timestamp again)
 ``duplicate_record`` (a user or item listed twice); the first line is kept.
 
 Kept events get a label (``label > 0`` where the log has one, else
-``rating >= poso.positive_rating``), a time-ordered split (cut at the quantiles of event
-time), and the personalisation code: the user's earlier interactions (ties in time ordered
-by item), their log2 bucket, and the group (``new`` below ``poso.new_user_threshold``).
+``rating >= poso.positive_rating``), a split (``poso.split``: by default a hashed draw of
+held-out users whose first events are the validation / test new users, the other users'
+events cut by time; or the time cut alone), and the personalisation code: the user's earlier
+interactions (ties in time ordered by item), their log2 bucket, and the group (``new`` below
+``poso.new_user_threshold``).
 Each table's dataset partition is replaced whole, so a re-run leaves the same tables. The
 events joined with user and item features are also written as Parquet
 (``thresher.config.poso_events_export``): what the trainers read, with no JVM in a GPU pod.
@@ -41,7 +43,7 @@ import datetime as dt
 import json
 import logging
 
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from spark_jobs.delta_io import replace_rows, rows_where
@@ -61,7 +63,7 @@ from spark_jobs.movielens_files import (
     with_dispositions,
 )
 from thresher.accounting import StageCounts
-from thresher.config import Settings, poso_events_export
+from thresher.config import PosoSettings, Settings, poso_events_export
 from thresher.tables import (
     QUARANTINE,
     SILVER_POSO_EVENTS,
@@ -118,17 +120,50 @@ def store_accounting(
                  predicate)  # fmt: skip
 
 
+HELD_OUT = "held_out"  # a held-out user's events after their first window: used by nothing
+# silver.poso_events' columns after ``dataset``, in order.
+EVENT_COLUMNS = tuple(f.name for f in SILVER_POSO_EVENTS.schema.fields[1:])
+
+
+def user_draw(salt: str) -> Column:
+    """Each user's draw, uniform on [0, 1): the first 32 bits of sha256(salt NUL user_id).
+    A hash, not a random generator, so a re-run (or another engine) draws the same users."""
+    digest = F.sha2(F.concat_ws("\x00", F.lit(salt), F.col("user_id").cast("string")), 256)
+    return F.conv(F.substring(digest, 1, 8), 16, 10).cast("double") / float(2**32)
+
+
+def held_out_role(poso: PosoSettings) -> Column:
+    """The role of a held-out user ("valid" or "test"); null for a user who trains."""
+    if poso.split == "time":
+        return F.lit(None).cast("string")
+    draw = user_draw(poso.split_salt)
+    test_below = poso.held_out_valid_users + poso.held_out_test_users
+    return F.when(draw < poso.held_out_valid_users, "valid").when(draw < test_below, "test")
+
+
 def label_split_and_code(events: DataFrame, settings: Settings) -> DataFrame:
-    """Pure transform: kept events → label, split, activity, user group and history."""
+    """Pure transform: kept events → label, split, activity, user group and history.
+
+    Split (``poso.split``): users who train have their events cut by time at the quantiles
+    of *their* events' time; a held-out user's first ``new_user_threshold`` events are
+    validation or test new-user events, the rest ``held_out``.
+    """
     poso = settings.poso
     label = F.when(F.col("label").isNotNull(), (F.col("label") > 0).cast("int")).otherwise(
         (F.col("rating") >= poso.positive_rating).cast("int")
     )
+    events = events.withColumn("held_out_as", held_out_role(poso))
     test_from = 1.0 - poso.test_fraction
     valid_from = test_from - poso.valid_fraction
-    cuts = events.select(F.percentile("timestamp", F.array(F.lit(valid_from), F.lit(test_from))))
-    (valid_cut, test_cut), *_ = cuts.first()
-    split = (
+    trainers = events.where(F.col("held_out_as").isNull())
+    cuts = trainers.select(F.percentile("timestamp", F.array(F.lit(valid_from), F.lit(test_from))))
+    found = cuts.first()[0]
+    if found is None:
+        raise MovieLensError(
+            "every user is held out: lower poso.held_out_valid_users / held_out_test_users"
+        )
+    valid_cut, test_cut = found
+    time_split = (
         F.when(F.col("timestamp") >= F.lit(test_cut), "test")
         .when(F.col("timestamp") >= F.lit(valid_cut), "valid")
         .otherwise("train")
@@ -140,6 +175,11 @@ def label_split_and_code(events: DataFrame, settings: Settings) -> DataFrame:
         F.least(F.floor(F.log2("activity_count")).cast("int") + 1, F.lit(poso.activity_buckets - 1))
     )
     is_new = F.col("activity_count") < poso.new_user_threshold
+    split = (
+        F.when(F.col("held_out_as").isNull(), time_split)
+        .when(is_new, F.col("held_out_as"))
+        .otherwise(F.lit(HELD_OUT))
+    )
     return (
         events.select(
             "event_id",
@@ -147,15 +187,17 @@ def label_split_and_code(events: DataFrame, settings: Settings) -> DataFrame:
             "item_id",
             "timestamp",
             "rating",
+            "held_out_as",
             label.alias("label"),
-            split.alias("split"),
             activity.cast("long").alias("activity_count"),
             F.collect_list("item_id").over(before).alias("history_items"),
             F.collect_list(label).over(before).alias("history_labels"),
         )  # fmt: skip
+        .withColumn("split", split)
         .withColumn("activity_bucket", bucket.cast("int"))
         .withColumn("is_new_user", is_new)
         .withColumn("user_group", F.when(is_new, "new").otherwise("regular"))
+        .select(*EVENT_COLUMNS)
     )
 
 
@@ -197,12 +239,15 @@ def run(
         replace_rows(spark, spec, settings, frame, in_dataset)
     export = export_events(settings, dataset, events, users, items)
     groups = events.groupBy("split", "user_group").agg(
-        F.count("*").alias("events"), F.avg("label").alias("positive_rate")
+        F.count("*").alias("events"),
+        F.countDistinct("user_id").alias("users"),
+        F.avg("label").alias("positive_rate"),
     )
     splits: dict[str, dict] = {}
     for row in groups.collect():
         splits.setdefault(row["split"], {})[row["user_group"]] = {
             "events": row["events"],
+            "users": row["users"],
             "positive_rate": round(row["positive_rate"], 4),
         }
     for frame in (*sides.values(), events, users, items):

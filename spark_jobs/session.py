@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import sys
 from importlib import metadata
+from pathlib import Path
 
+from thresher import object_store
 from thresher.config import Settings
+from thresher.prerequisites import check_java
 
 DELTA_EXTENSIONS = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
@@ -24,6 +27,62 @@ def delta_package() -> str:
     return f"io.delta:delta-spark_{spark_minor}_2.13:{metadata.version('delta-spark')}"
 
 
+# hadoop-aws depends on the AWS SDK's 690 MB "bundle"; S3A needs only its S3 client and transfer
+# manager, of the version hadoop-aws was built with (hadoop-project's aws-java-sdk-v2.version).
+AWS_SDK_FOR_HADOOP = {"3.5.0": "2.35.4"}
+AWS_SDK_MODULES = ("s3", "s3-transfer-manager")
+# Left out of the resolution: the bundle, and the Netty the SDK's async client would bring
+# beside the netty-all that Spark ships.
+S3A_EXCLUDES = ("software.amazon.awssdk:bundle",) + tuple(
+    f"io.netty:netty-{name}"
+    for name in (
+        "buffer", "codec", "codec-http", "codec-http2", "common", "handler", "resolver",
+        "transport", "transport-classes-epoll", "transport-native-unix-common",
+    )
+)  # fmt: skip
+
+
+def hadoop_version() -> str:
+    """The Hadoop version pyspark ships (its hadoop-client-api jar)."""
+    import pyspark
+
+    jars = Path(pyspark.__file__).parent / "jars"
+    for jar in jars.glob("hadoop-client-api-*.jar"):
+        return jar.stem.removeprefix("hadoop-client-api-")
+    raise RuntimeError(f"no hadoop-client-api jar in {jars}")
+
+
+def s3a_packages() -> list[str]:
+    """Maven coordinates of the S3A connector for pyspark's Hadoop, with a slim AWS SDK."""
+    hadoop = hadoop_version()
+    sdk = AWS_SDK_FOR_HADOOP.get(hadoop)
+    if sdk is None:
+        raise RuntimeError(
+            f"no AWS SDK version known for Hadoop {hadoop}: add it to AWS_SDK_FOR_HADOOP "
+            "(hadoop-project's aws-java-sdk-v2.version)"
+        )
+    modules = [f"software.amazon.awssdk:{name}:{sdk}" for name in AWS_SDK_MODULES]
+    return [f"org.apache.hadoop:hadoop-aws:{hadoop}", *modules]
+
+
+def object_store_conf(settings: Settings) -> dict[str, str]:
+    """S3A and Delta's S3 log store when the lake is an ``s3a://`` URI; empty otherwise.
+
+    Delta's single-cluster mode (its docs, "Storage configuration"): S3 has no put-if-absent,
+    so commits to one table must come from one Spark driver at a time, which
+    ``S3SingleDriverLogStore`` then serialises. Several writers at once need
+    ``io.delta.storage.S3DynamoDBLogStore`` (``THRESHER_SPARK_CONF`` overrides this).
+    """
+    if not object_store.is_object_store(settings.storage_root):
+        return {}
+    return {
+        "spark.jars.packages": ",".join(s3a_packages()),
+        "spark.jars.excludes": ",".join(S3A_EXCLUDES),
+        "spark.delta.logStore.s3a.impl": "io.delta.storage.S3SingleDriverLogStore",
+        **object_store.hadoop_properties(),
+    }
+
+
 def session_conf(settings: Settings) -> dict[str, str]:
     """Every Spark property of a Thresher session except its master.
 
@@ -39,10 +98,14 @@ def session_conf(settings: Settings) -> dict[str, str]:
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={settings.home}",
         # Delta's log replay is tiny here; the default 50 partitions only add task overhead.
         "spark.databricks.delta.snapshotPartitions": "2",
+        # The console progress bar goes to stderr, which Airflow's task log shows as ERROR lines.
+        "spark.ui.showConsoleProgress": "false",
     }
+    store = object_store_conf(settings)
+    conf.update({k: v for k, v in store.items() if k != "spark.jars.packages"})
     conf.update(settings.spark.conf)
-    extra = conf.get("spark.jars.packages", "")
-    conf["spark.jars.packages"] = ",".join(p for p in (delta_package(), extra) if p)
+    extra = (store.get("spark.jars.packages", ""), conf.get("spark.jars.packages", ""))
+    conf["spark.jars.packages"] = ",".join(p for p in (delta_package(), *extra) if p)
     return conf
 
 
@@ -50,14 +113,19 @@ def get_spark(settings: Settings, app_name: str = "thresher"):
     """Return the active session, or build one from ``settings``.
 
     An existing session (spark-submit's, or a test's) is reused as is: its master and
-    packages were fixed when its JVM started.
+    packages were fixed when its JVM started. Before a new one starts, a missing or too old
+    Java raises ``thresher.config.ConfigError`` (one line naming the package to install).
     """
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
+    if object_store.is_object_store(settings.storage_root):
+        object_store.check_bucket(settings.storage_root)  # one clear line, before a JVM starts
 
+    # Without a usable Java, PySpark fails later with a JVM launch trace; say what to install.
+    check_java()
     if settings.spark.master.startswith("local"):
         # Bind to loopback and run Python workers on this interpreter (the venv's).
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")

@@ -88,14 +88,15 @@ def dedup(ctx: JobContext) -> dict:
 
 def stage_statistics(ctx: JobContext) -> dict:
     from spark_jobs import stage_stats
+    from spark_jobs.partition_report import log_partition_report
     from spark_jobs.session import get_spark
 
     settings, partition, mlflow_run_id = ctx.settings, ctx.partition, ctx.mlflow_run_id
-    stats = stage_stats.partition_statistics(
-        get_spark(settings, "thresher-stats"), settings, partition
-    )
+    spark = get_spark(settings, "thresher-stats")
+    stats = stage_stats.partition_statistics(spark, settings, partition)
     tracking.log_metrics(settings, mlflow_run_id, stage_stats.statistics_metrics(stats))
     tracking.log_json(settings, mlflow_run_id, stats, "stage_statistics.json")
+    log_partition_report(spark, settings, partition, mlflow_run_id, stats)
     tracking.finish_run(settings, mlflow_run_id)
     log.info("partition %s: %s", partition, stats["bronze"])
     return stats

@@ -61,6 +61,8 @@ DEFAULT_LANGUAGES = (
     "en", "zh", "es", "fr", "de", "ru", "ja", "pt", "it",
     "ar", "ko", "nl", "pl", "vi", "tr", "id", "th", "hi",
 )  # fmt: skip
+# Where the path settings point when left empty: these folders of ``home``.
+HOME_FOLDERS = {"storage_root": "lake", "input_path": "input", "checkpoint_root": "checkpoints"}
 # The resolved settings of a model task, as one JSON document (Settings.to_json).
 SETTINGS_ENV = "THRESHER_SETTINGS"
 
@@ -95,12 +97,9 @@ class Settings:
         # Derived defaults live under home, so pointing THRESHER_HOME elsewhere moves all of them.
         home = Path(self.home).expanduser().resolve()
         object.__setattr__(self, "home", home)
-        if not self.storage_root:
-            object.__setattr__(self, "storage_root", str(home / "lake"))
-        if not self.input_path:
-            object.__setattr__(self, "input_path", str(home / "input"))
-        if not self.checkpoint_root:
-            object.__setattr__(self, "checkpoint_root", str(home / "checkpoints"))
+        for name, folder in HOME_FOLDERS.items():
+            if not getattr(self, name):
+                object.__setattr__(self, name, str(home / folder))
         if not self.tracking.tracking_uri or not self.tracking.artifact_root:
             tracking = dataclasses.replace(
                 self.tracking,

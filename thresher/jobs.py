@@ -91,6 +91,11 @@ class Pipeline:
         return [job for job in self.jobs if job.name in after and job.trains]
 
     @property
+    def gates(self) -> tuple[str, ...]:
+        """The suites of the pipeline's gates, in order."""
+        return tuple(job.gate.suite for job in self.jobs if job.gate)
+
+    @property
     def params(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(p for job in self.jobs for p in job.params))
 

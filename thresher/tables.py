@@ -119,6 +119,28 @@ def _schema(*fields: tuple[str, str, bool]) -> tuple[tuple[str, str, bool], ...]
     return fields
 
 
+@dataclass(frozen=True)
+class TableFamily:
+    """One table per name (a mixture's): ``gold.<prefix><name>``, declared once for all."""
+
+    prefix: str
+    columns: tuple[tuple[str, str, bool], ...]
+    keys: tuple[str, ...]
+    comment: str  # "{name}" is the table's name
+    partition_by: tuple[str, ...] = ()
+
+    def __call__(self, name: str) -> TableSpec:
+        names.table_name("mixture name", name)  # every family is named after a mixture
+        return TableSpec(
+            layer="gold",
+            name=f"{self.prefix}{name}",
+            columns=self.columns,
+            keys=self.keys,
+            partition_by=self.partition_by,
+            comment=self.comment.format(name=repr(name)),
+        )
+
+
 BRONZE_DOCUMENTS = TableSpec(
     layer="bronze",
     name="documents",
@@ -286,21 +308,15 @@ MIXTURE_SCHEMA = _schema(
 )
 
 
-def mixture_table(name: str) -> TableSpec:
-    """``gold.mixture_<name>``: the documents one QuaDMix mixture selects, with copy counts.
-
-    Declared per mixture name (``TABLE_FAMILIES``): each name is its own table.
-    """
-    names.table_name("mixture name", name)
-    return TableSpec(
-        layer="gold",
-        name=f"mixture_{name}",
-        columns=MIXTURE_SCHEMA,
-        keys=("ingest_date", "doc_id"),
-        partition_by=("ingest_date",),
-        comment=f"QuaDMix mixture {name!r}: selected documents and their copy counts; each "
-        "run replaces the whole table, its commit's userMetadata holds the recipe.",
-    )
+# gold.mixture_<name>: the documents one QuaDMix mixture selects, with copy counts.
+mixture_table = TableFamily(
+    "mixture_",
+    MIXTURE_SCHEMA,
+    keys=("ingest_date", "doc_id"),
+    partition_by=("ingest_date",),
+    comment="QuaDMix mixture {name}: selected documents and their copy counts; each run "
+    "replaces the whole table, its commit's userMetadata holds the recipe.",
+)
 
 
 CORPUS_SCHEMA = _schema(
@@ -316,21 +332,15 @@ CORPUS_SCHEMA = _schema(
 )
 
 
-def corpus_table(name: str) -> TableSpec:
-    """``gold.corpus_<name>``: mixture ``name``'s documents with their text, ready to train on.
-
-    What a pretraining task reads (without Spark: the GPU image reads Delta with deltalake).
-    """
-    mixture = mixture_table(name)  # validates the name
-    return TableSpec(
-        layer="gold",
-        name=f"corpus_{name}",
-        columns=CORPUS_SCHEMA,
-        keys=mixture.keys,
-        partition_by=(),
-        comment=f"Training text of mixture {name!r} (copies and a held-out split); each run "
-        "replaces the whole table, its commit's userMetadata names the mixture version.",
-    )
+# gold.corpus_<name>: mixture <name>'s documents with their text, ready to train on — what a
+# pretraining task reads (without Spark: the GPU image reads Delta with deltalake).
+corpus_table = TableFamily(
+    "corpus_",
+    CORPUS_SCHEMA,
+    keys=("ingest_date", "doc_id"),
+    comment="Training text of mixture {name} (copies and a held-out split); each run "
+    "replaces the whole table, its commit's userMetadata names the mixture version.",
+)
 
 
 SEARCH_FEATURES_SCHEMA = _schema(
@@ -349,22 +359,16 @@ SEARCH_FEATURES_SCHEMA = _schema(
 )
 
 
-def search_features_table(name: str) -> TableSpec:
-    """``gold.search_features_<name>``: what a QuaDMix sampler needs per document, with text.
-
-    Computed once per mixture search by Spark; each proxy applies the numpy sampler
-    (``thresher.mixture_search``) to it and gets the copies mixture ``name`` would draw.
-    """
-    mixture = mixture_table(name)  # validates the name
-    return TableSpec(
-        layer="gold",
-        name=f"search_features_{name}",
-        columns=SEARCH_FEATURES_SCHEMA,
-        keys=mixture.keys,
-        partition_by=(),
-        comment=f"Sampler inputs of mixture {name!r} (σ per criterion, domain, tokens) and "
-        "text; rewritten only when its sources change, the commit's userMetadata holds them.",
-    )
+# gold.search_features_<name>: what a QuaDMix sampler needs per document, with text; computed
+# once per mixture search by Spark, each proxy applies the numpy sampler
+# (thresher.mixture_search) to it and gets the copies mixture <name> would draw.
+search_features_table = TableFamily(
+    "search_features_",
+    SEARCH_FEATURES_SCHEMA,
+    keys=("ingest_date", "doc_id"),
+    comment="Sampler inputs of mixture {name} (σ per criterion, domain, tokens) and text; "
+    "rewritten only when its sources change, the commit's userMetadata holds them.",
+)
 
 
 LANGUAGE_MIX_POOL_SCHEMA = _schema(
@@ -382,23 +386,17 @@ LANGUAGE_MIX_POOL_SCHEMA = _schema(
 )
 
 
-def language_mix_pool_table(name: str) -> TableSpec:
-    """``gold.language_mix_pool_<name>``: what MuBench's language-mix cells draw from.
-
-    Mixture ``name``'s English and second-language documents, and English–second-language
-    parallel pairs of silver.murating_documents; each cell of the experiment draws its
-    corpus from it by token shares (``models.language_mix.cell``).
-    """
-    mixture = mixture_table(name)  # validates the name
-    return TableSpec(
-        layer="gold",
-        name=f"language_mix_pool_{name}",
-        columns=LANGUAGE_MIX_POOL_SCHEMA,
-        keys=("doc_id",),
-        partition_by=(),
-        comment=f"Monolingual documents of mixture {mixture.name!r} and parallel pairs for the "
-        "language-mix experiment; rewritten only when its sources change (userMetadata).",
-    )
+# gold.language_mix_pool_<name>: what MuBench's language-mix cells draw from — mixture
+# <name>'s English and second-language documents and English–second-language parallel pairs
+# of silver.murating_documents; each cell draws its corpus from it by token shares
+# (models.language_mix.cell).
+language_mix_pool_table = TableFamily(
+    "language_mix_pool_",
+    LANGUAGE_MIX_POOL_SCHEMA,
+    keys=("doc_id",),
+    comment="Monolingual documents of mixture {name} and parallel pairs for the "
+    "language-mix experiment; rewritten only when its sources change (userMetadata).",
+)
 
 
 SILVER_DOMAINS = TableSpec(
@@ -461,7 +459,8 @@ SILVER_POSO_EVENTS = TableSpec(
         ("rating", "double", True),
         # 1 when rating >= poso.positive_rating (or the log's label is positive), else 0.
         ("label", "int", False),
-        # "train", "valid" or "test": a time-ordered split over all events.
+        # "train", "valid", "test" or "held_out" (poso.split): the training users' events cut
+        # by time; a held-out user's first events valid or test, the rest "held_out".
         ("split", "string", False),
         # Personalisation code: the user's interactions before this event (ties in time
         # ordered by item_id), its log2 bucket, and the group it puts the event in.
@@ -475,7 +474,7 @@ SILVER_POSO_EVENTS = TableSpec(
     ),
     keys=("dataset", "event_id"),
     partition_by=("dataset",),
-    comment="User-item interactions with a binary label, a time-ordered split and the "
+    comment="User-item interactions with a binary label, a split (held-out users / time) and the "
     "personalisation code (activity before the event, new/regular user group).",
 )
 
@@ -595,10 +594,8 @@ ALL_TABLES = (
 PARTITIONED_TABLES = tuple(spec for spec in ALL_TABLES if "ingest_date" in spec.partition_by)
 # Tables declared once per name (a mixture's): "gold.<prefix><name>" → its declaration.
 TABLE_FAMILIES = {
-    "mixture_": mixture_table,
-    "corpus_": corpus_table,
-    "search_features_": search_features_table,
-    "language_mix_pool_": language_mix_pool_table,
+    family.prefix: family
+    for family in (mixture_table, corpus_table, search_features_table, language_mix_pool_table)
 }
 
 

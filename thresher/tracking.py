@@ -23,6 +23,13 @@ RUN_KEY_TAG = "thresher.run_key"
 # sha256 of the run key: what runs are searched by, so a key with any character (a path with
 # a quote in it) never reaches MLflow's filter syntax.
 RUN_KEY_ID_TAG = "thresher.run_key_id"
+# MLflow's UI opens an experiment in the view its kind names (the tag its "experiment type"
+# selector writes); untagged, MLflow 3 opens the GenAI view (traces, evaluation runs).
+# Thresher's runs are pipeline and training runs, compared by metrics and plots.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+MODEL_TRAINING_KIND = "custom_model_development"
+# The UI's own switch between those views, for links: a fresh browser starts in GenAI.
+UI_VIEW = "workflowType=machine_learning"
 
 
 def client(settings: Settings):
@@ -36,11 +43,17 @@ def experiment_id(settings: Settings, name: str | None = None) -> str:
     mlflow = client(settings)
     found = mlflow.get_experiment_by_name(name)
     if found is not None:
+        if EXPERIMENT_KIND_TAG not in found.tags:  # made before Thresher tagged its experiments
+            mlflow.set_experiment_tag(found.experiment_id, EXPERIMENT_KIND_TAG, MODEL_TRAINING_KIND)
         return found.experiment_id
     root = settings.tracking.artifact_root
     # A URI (s3://…, mlflow-artifacts:/…) as given; a plain path as a file: URI.
     location = root if urlparse(root).scheme else Path(root).resolve().as_uri()
-    return mlflow.create_experiment(name, artifact_location=f"{location.rstrip('/')}/{name}")
+    return mlflow.create_experiment(
+        name,
+        artifact_location=f"{location.rstrip('/')}/{name}",
+        tags={EXPERIMENT_KIND_TAG: MODEL_TRAINING_KIND},
+    )
 
 
 def open_run(
@@ -136,6 +149,20 @@ def finish_run(settings: Settings, run_id: str, status: str = "FINISHED") -> Non
     client(settings).set_terminated(run_id, status=status)
 
 
+def experiment_url(settings: Settings, ui: str = "http://127.0.0.1:5000") -> str:
+    """The experiment's runs in MLflow's model-training view."""
+    return f"{ui}/#/experiments/{experiment_id(settings)}?{UI_VIEW}"
+
+
 def run_url(settings: Settings, run_id: str, ui: str = "http://127.0.0.1:5000") -> str:
     run = client(settings).get_run(run_id)
-    return f"{ui}/#/experiments/{run.info.experiment_id}/runs/{run_id}"
+    return f"{ui}/#/experiments/{run.info.experiment_id}/runs/{run_id}?{UI_VIEW}"
+
+
+def log_report(settings: Settings, run_id: str, page, artifact_file: str | None = None) -> str:
+    """Log a ``thresher.report_page.ReportPage`` as one HTML artifact (MLflow previews it)."""
+    from thresher.report_page import ARTIFACT
+
+    artifact_file = artifact_file or ARTIFACT
+    client(settings).log_text(run_id, page.render(), artifact_file)
+    return artifact_file

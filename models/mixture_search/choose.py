@@ -30,6 +30,7 @@ from thresher import mixture_regression, mixture_search
 from thresher.config import Settings
 from thresher.entrypoint import BadInput, open_tracker, run_entry_point, task_output
 from thresher.quadmix import QuadMixParams
+from thresher.report_page import ReportPage, write_page
 
 
 def finished_proxies(search: Path) -> tuple[list[QuadMixParams], np.ndarray, int]:
@@ -90,6 +91,32 @@ def parse_args(argv: Sequence[str], settings: Settings) -> argparse.Namespace:
     if args.folds < 2 or args.top_k < 1 or args.candidates < args.top_k:
         raise BadInput("--folds must be >= 2, --top-k >= 1 and --candidates >= --top-k")
     return args
+
+
+def result_page(
+    fit: mixture_regression.RegressionResult, summary: dict, too_small: int
+) -> ReportPage:
+    """The search's one page: the regressor against its baselines, then the choice."""
+    m = fit.metrics
+    page = ReportPage(
+        f"Mixture search: parameters {summary['params_version']}",
+        f"{len(fit.actual)} proxies with a loss ({too_small} too small to train); "
+        f"{int(m['folds'])}-fold out-of-fold predictions.",
+    )
+    page.section("Regression", "Mean absolute error of the predicted proxy loss; lower is better.")
+    page.table(
+        ("model", "MAE", "Spearman ρ"),
+        [("LightGBM", m["lightgbm_mae"], m["spearman"]),
+         ("ridge (linear baseline)", m["linear_mae"], m["linear_spearman"]),
+         ("mean predictor (baseline)", m["mean_baseline_mae"], float("nan"))],
+    )  # fmt: skip
+    page.section("Choice", f"Mean of the {summary['top_k']} best of {summary['candidates']:,} "
+                 "sampled parameter sets, as LightGBM predicts them.")  # fmt: skip
+    page.facts({"predicted loss": summary["predicted_loss"],
+                "best proxy's loss": summary["best_proxy_loss"],
+                "best proxy's parameters": summary["best_proxy_params_version"]})  # fmt: skip
+    page.table(("rank", "predicted loss"), enumerate(summary["top_predictions"], start=1))
+    return page
 
 
 def main(argv: Sequence[str]) -> dict:
@@ -161,6 +188,7 @@ def main(argv: Sequence[str]) -> dict:
                          "best_proxy_loss": summary["best_proxy_loss"]}, step=0)  # fmt: skip
     chooser.log_artifact(params_path, "params")
     chooser.log_artifact(out / "choice.json")
+    chooser.log_artifact(write_page(result_page(fit, summary, too_small), out))
     chooser.finish()
     return {
         **summary,

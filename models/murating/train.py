@@ -30,6 +30,7 @@ from thresher.murating import lifecycle
 from thresher.murating.bradley_terry import pairwise_loss
 from thresher.murating.embeddings import EmbeddingCache, cache_folder
 from thresher.murating.lifecycle import TrainConfig
+from thresher.report_page import ReportPage, write_page
 
 log = logging.getLogger(__name__)
 CHECKPOINT = "checkpoint.pt"
@@ -143,8 +144,41 @@ def train(
         tracker.log_metrics(flat_metrics(report), step=config.epochs)
     metrics = json_safe({"history": history, "eval": report})
     (output / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    tracker.log_artifact(write_page(result_page(config, history, report), output))
     return {"model_path": str(output / "model"), "epochs": config.epochs, "history": history,
             "eval": report}  # fmt: skip
+
+
+def result_page(config: TrainConfig, history: list[dict], report: dict) -> ReportPage:
+    """The rater's one page: held-out pairwise accuracy against chance, parallel agreement."""
+    page = ReportPage(
+        f"MuRating rater ({config.backend})",
+        f"{config.epochs} epochs; held-out pairs with |label − 0.5| ≥ {config.margin} counted.",
+    )
+    if report:
+        page.section("Pairwise accuracy on held-out pairs",
+                     "Share of pairs ordered as the English judgments order them; "
+                     "chance (a random rater) is 0.5.")  # fmt: skip
+        by_language = report["pairwise_accuracy_by_language"]
+        page.bars({k: {"rater": v, "chance": 0.5} for k, v in by_language.items()},
+                  ("rater", "chance"))  # fmt: skip
+        page.table(("pair type", "accuracy"),
+                   sorted(report["pairwise_accuracy_by_pair_type"].items()))  # fmt: skip
+        page.table(("source", "accuracy"),
+                   sorted(report["pairwise_accuracy_by_source"].items()))  # fmt: skip
+        page.table(("length (characters)", "accuracy"),
+                   sorted(report["pairwise_accuracy_by_length"].items()))  # fmt: skip
+        page.facts({"overall": report["pairwise_accuracy_overall"],
+                    "pairs": report["pairwise_pairs"]})  # fmt: skip
+        page.section("Parallel agreement",
+                     "Spearman ρ between a unit's English and translated scores.")  # fmt: skip
+        page.table(("language", "ρ"), sorted(report["parallel_spearman_by_language"].items()))
+    else:
+        page.text("No held-out pairs: nothing was evaluated.")
+    page.section("Training")
+    page.table(("epoch", "train loss", "held-out loss"),
+               [(h["epoch"], h["train_loss"], h["held_out_loss"]) for h in history])  # fmt: skip
+    return page
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:

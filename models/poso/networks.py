@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from models.poso.grid import TWINS
 from models.poso.modules import GatedMLP, MMoE, TargetAttention
 
 
@@ -61,9 +62,9 @@ class ModelSpec:
 MODELS = {
     "baseline": ModelSpec("mlp", frozenset(), None),
     "mmoe": ModelSpec("mmoe", frozenset(), None),
-    "poso_mlp": ModelSpec("mlp", frozenset({"mlp"}), "baseline"),
-    "poso_mmoe": ModelSpec("mmoe", frozenset({"mmoe"}), "mmoe"),
-    "poso_mha": ModelSpec("mlp", frozenset({"mha"}), "baseline"),
+    "poso_mlp": ModelSpec("mlp", frozenset({"mlp"}), TWINS["poso_mlp"]),
+    "poso_mmoe": ModelSpec("mmoe", frozenset({"mmoe"}), TWINS["poso_mmoe"]),
+    "poso_mha": ModelSpec("mlp", frozenset({"mha"}), TWINS["poso_mha"]),
 }
 
 

@@ -1,24 +1,25 @@
-"""Summary of a POSO grid: GAUC per model and user group over seeds, and each variant's
-improvement with a 95 % confidence interval.
+"""Summary of a POSO grid: GAUC per model and user group over seeds, and each POSO variant
+against its plain twin (and every model against the baseline) with a 95 % confidence interval.
 
-Improvements are paired by seed: a variant and its reference trained with the same seed
-share the initial weights of every common layer and the order of batches, so the per-seed
+Differences are paired by seed: a variant and its reference trained with the same seed share
+the initial weights of every common layer and the order of batches, so the per-seed
 difference removes most of the seed's own effect. The interval is Student's t over those
 differences (n - 1 degrees of freedom); "improves" / "worse" mean the interval excludes 0,
-"within noise" that it does not.
+"within noise" that it does not. The interval is over training seeds on one fixed test set:
+it says how sure the gain is for these users, not for another draw of users.
 
-    python -m models.poso.summary --group GROUP [--output DIR]   # from MLflow runs
+The verdict the experiment exists for (the paper's direction): a variant *helps new users*
+when its new-user difference to its twin improves and its regular-user difference is not
+worse. ``models.poso.experiment`` logs this summary to the grid's MLflow run.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
 from collections import defaultdict
 from pathlib import Path
 
-from models.poso.networks import MODELS
+from models.poso.grid import TWINS
 
 GROUPS = ("overall", "new", "regular")
 BASELINE = "baseline"
@@ -49,6 +50,28 @@ def _gauc(result: dict, group: str) -> float | None:
     return result["test"][group]["gauc"]
 
 
+def paired(by_model: dict, variant: str, reference: str, role: str) -> dict:
+    """``variant`` − ``reference`` test GAUC per group, over the seeds both trained."""
+    seeds = sorted(set(by_model[variant]) & set(by_model[reference]))
+    entry: dict = {"variant": variant, "reference": reference, "role": role, "seeds": seeds}
+    for group in GROUPS:
+        pairs = [(_gauc(by_model[variant][s], group), _gauc(by_model[reference][s], group))
+                 for s in seeds]  # fmt: skip
+        diffs = [a - b for a, b in pairs if a is not None and b is not None]
+        entry[group] = spread(diffs) if diffs else None
+        if entry[group] is not None:
+            entry[group]["verdict"] = verdict(entry[group])
+    return entry
+
+
+def helps_new_users(comparison: dict) -> bool:
+    """The paper's direction: new users gain beyond the interval, regular users lose nothing
+    beyond it."""
+    new, regular = comparison["new"], comparison["regular"]
+    return bool(new and new["verdict"] == "improves" and regular
+                and regular["verdict"] != "worse")  # fmt: skip
+
+
 def summarise(results: list[dict]) -> dict:
     """``results``: train.py's result dicts (one per model and seed) → the grid's summary."""
     by_model: dict[str, dict[int, dict]] = defaultdict(dict)
@@ -56,7 +79,7 @@ def summarise(results: list[dict]) -> dict:
         by_model[result["model"]][result["seed"]] = result
     models = {}
     for model, runs in sorted(by_model.items()):
-        entry = {"seeds": sorted(runs)}
+        entry: dict = {"seeds": sorted(runs)}
         for group in GROUPS:
             values = [_gauc(r, group) for r in runs.values() if _gauc(r, group) is not None]
             entry[f"gauc_{group}"] = spread(values) if values else None
@@ -67,26 +90,45 @@ def summarise(results: list[dict]) -> dict:
         entry["wall_s"] = spread([r["wall_s"] for r in runs.values()])
         models[model] = entry
     improvements = {}
+    for variant, twin in TWINS.items():
+        if variant in by_model and twin in by_model:
+            improvements[f"{variant}_vs_{twin}"] = paired(by_model, variant, twin, "twin")
     for model in by_model:
-        references = [BASELINE]
-        twin = MODELS[model].twin
-        if twin and twin != BASELINE:
-            references.append(twin)
-        for reference in references:
-            if model == reference or reference not in by_model:
-                continue
-            seeds = sorted(set(by_model[model]) & set(by_model[reference]))
-            entry = {"seeds": seeds}
-            for group in GROUPS:
-                pairs = [(_gauc(by_model[model][s], group), _gauc(by_model[reference][s], group))
-                         for s in seeds]  # fmt: skip
-                diffs = [a - b for a, b in pairs if a is not None and b is not None]
-                entry[group] = spread(diffs) if diffs else None
-                if entry[group] is not None:
-                    entry[group]["verdict"] = verdict(entry[group])
-            improvements[f"{model}_vs_{reference}"] = entry
+        name = f"{model}_vs_{BASELINE}"
+        if model != BASELINE and BASELINE in by_model and name not in improvements:
+            improvements[name] = paired(by_model, model, BASELINE, "baseline")
+    verdicts = {
+        c["variant"]: {
+            "twin": c["reference"],
+            "new": c["new"]["verdict"] if c["new"] else None,
+            "regular": c["regular"]["verdict"] if c["regular"] else None,
+            "helps_new_users": helps_new_users(c),
+        }
+        for c in improvements.values()
+        if c["role"] == "twin"
+    }
     first = results[0] if results else {}
-    return {"models": models, "improvements": improvements, "groups": first.get("groups")}
+    return {"models": models, "improvements": improvements, "verdicts": verdicts,
+            "groups": first.get("groups"), "scored": scored(first)}  # fmt: skip
+
+
+def scored(result: dict) -> dict:
+    """What the evaluation splits score, per group: events, users, and users GAUC counts
+    (both classes present). Labels alone decide these, so every run of a grid agrees."""
+    out = {}
+    for split in ("valid", "test"):
+        if split not in result:
+            continue
+        users = result.get("groups", {}).get(split, {})
+        out[split] = {
+            group: {
+                "events": result[split][group]["events"],
+                "users": users.get(group, {}).get("users") if group != "overall" else None,
+                "gauc_users": result[split][group]["gauc_users"],
+            }
+            for group in GROUPS
+        }
+    return out
 
 
 def _fmt(s: dict | None, signed: bool = False) -> str:
@@ -104,96 +146,54 @@ def markdown_table(summary: dict) -> str:
         lines.append(f"| {model} | {_fmt(m['gauc_overall'])} | {_fmt(m['gauc_new'])} | "
                      f"{_fmt(m['gauc_regular'])} | {m['epochs']['mean']:.1f} | "
                      f"{m['wall_s']['mean']:.0f} |")  # fmt: skip
-    lines += ["", "| improvement (paired by seed, 95 % CI) | overall | new users | regular users |",
-              "|---|---|---|---|"]  # fmt: skip
-    for name, imp in summary["improvements"].items():
+    lines += ["", "| Δ GAUC (paired by seed, 95 % CI) | against | overall | new users | "
+              "regular users |", "|---|---|---|---|---|"]  # fmt: skip
+    ordered = sorted(summary["improvements"].values(), key=lambda c: c["role"] != "twin")
+    for imp in ordered:
         cells = [f"{_fmt(imp[g], signed=True)} ({imp[g]['verdict']})" if imp[g] else "–"
                  for g in GROUPS]  # fmt: skip
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        against = f"{imp['reference']} ({imp['role']})"
+        lines.append(f"| {imp['variant']} | {against} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
 def plot(summary: dict, path: Path) -> Path:
-    """Bars of each variant's GAUC gain over the baseline, new vs regular users, with CIs."""
+    """Left: test GAUC per model and user group (mean over seeds, 95 % CI). Right: each POSO
+    variant's paired difference to its plain twin per group, with its 95 % CI."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [n for n in summary["improvements"] if n.endswith(f"_vs_{BASELINE}")]
-    fig, ax = plt.subplots(figsize=(1.6 * max(len(names), 2) + 2, 3.6))
-    width = 0.38
-    for offset, group in ((-width / 2, "new"), (width / 2, "regular")):
-        rows = [summary["improvements"][n][group] for n in names]
-        means = [r["mean"] if r else 0.0 for r in rows]
-        errors = [r["ci95"] or 0.0 if r else 0.0 for r in rows]
-        ax.bar([i + offset for i in range(len(names))], means, width, yerr=errors, capsize=4,
-               label=f"{group} users")  # fmt: skip
-    ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_xticks(range(len(names)), [n.removesuffix(f"_vs_{BASELINE}") for n in names])
-    ax.set_ylabel("Δ test GAUC vs baseline")
-    ax.set_title("POSO gain per user group (mean over seeds, 95 % CI)")
-    ax.legend()
+    models = list(summary["models"])
+    twins = [c for c in summary["improvements"].values() if c["role"] == "twin"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(4 + 1.3 * len(models) + 1.6 * len(twins), 4))
+    width = 0.26
+    for k, group in enumerate(GROUPS):
+        offset = (k - 1) * width
+        rows = [summary["models"][m][f"gauc_{group}"] for m in models]
+        left.bar([i + offset for i in range(len(models))], [r["mean"] if r else 0.0 for r in rows],
+                 width, yerr=[(r["ci95"] or 0.0) if r else 0.0 for r in rows], capsize=3,
+                 label=f"{group} users" if group != "overall" else "all users")  # fmt: skip
+        diffs = [c[group] for c in twins]
+        right.bar([i + offset for i in range(len(twins))], [d["mean"] if d else 0.0 for d in diffs],
+                  width, yerr=[(d["ci95"] or 0.0) if d else 0.0 for d in diffs], capsize=3,
+                  label=f"{group} users" if group != "overall" else "all users")  # fmt: skip
+    means = [summary["models"][m][f"gauc_{g}"]["mean"] for m in models for g in GROUPS
+             if summary["models"][m][f"gauc_{g}"]]  # fmt: skip
+    if means:
+        left.set_ylim(max(0.0, min(means) - 0.05), min(1.0, max(means) + 0.03))
+    left.set_xticks(range(len(models)), models, rotation=20)
+    left.set_ylabel("test GAUC")
+    left.set_title("GAUC per model and group (95 % CI over seeds)")
+    left.legend(fontsize=8)
+    right.axhline(0, color="black", linewidth=0.8)
+    right.set_xticks(range(len(twins)), [f"{c['variant']}\n− {c['reference']}" for c in twins])
+    right.set_ylabel("Δ test GAUC, paired by seed")
+    right.set_title("POSO variant − its plain twin (95 % CI)")
+    right.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
-
-
-def results_from_mlflow(settings, group: str) -> list[dict]:
-    """``result.json`` of every finished training run tagged with ``group``."""
-    import tempfile
-
-    from thresher import tracking
-
-    client = tracking.client(settings)
-    runs = client.search_runs(
-        [tracking.experiment_id(settings)],
-        f"tags.`thresher.poso.group` = '{group}' and attributes.status = 'FINISHED'",
-    )
-    results = []
-    with tempfile.TemporaryDirectory() as scratch:
-        for run in runs:
-            local = client.download_artifacts(run.info.run_id, "result.json", scratch)
-            results.append(json.loads(Path(local).read_text()))
-    return results
-
-
-def main(argv: list[str] | None = None) -> dict:
-    """Summarise the grid ``--group`` from MLflow into an MLflow run ``<group>/summary``."""
-    import dataclasses
-    import tempfile
-
-    from thresher import tracking
-    from thresher.config import Settings
-
-    parser = argparse.ArgumentParser(prog="python -m models.poso.summary")
-    parser.add_argument("--group", required=True)
-    parser.add_argument("--experiment", default="thresher-poso")
-    args = parser.parse_args(argv)
-    settings = Settings.from_env()
-    settings = dataclasses.replace(
-        settings, tracking=dataclasses.replace(settings.tracking, experiment=args.experiment)
-    )
-    results = results_from_mlflow(settings, args.group)
-    if not results:
-        raise RuntimeError(f"no finished training runs tagged thresher.poso.group={args.group}")
-    summary = summarise(results)
-    run_id = tracking.open_run(settings, f"{args.group}/summary", f"{args.group} summary",
-                               {"thresher.poso.summary_of": args.group})  # fmt: skip
-    client = tracking.client(settings)
-    with tempfile.TemporaryDirectory() as scratch:
-        png = plot(summary, Path(scratch) / "poso_gain.png")
-        client.log_artifact(run_id, str(png), "summary")
-    client.log_text(run_id, markdown_table(summary), "summary/poso_summary.md")
-    tracking.log_json(settings, run_id, summary, "summary/poso_summary.json")
-    headline = {f"{model}.gauc_{g}": m[f"gauc_{g}"]["mean"] for model, m in
-                summary["models"].items() for g in GROUPS if m[f"gauc_{g}"]}  # fmt: skip
-    tracking.log_metrics(settings, run_id, headline)
-    tracking.finish_run(settings, run_id)
-    return {"mlflow_run_id": run_id, "runs": len(results), "models": sorted(summary["models"])}
-
-
-if __name__ == "__main__":
-    print(json.dumps(main(), indent=2))

@@ -8,7 +8,8 @@ checkpoint in ``DIR`` (model, optimizer, every random generator, early-stopping 
 restarted run resumes from it and ends exactly where an uninterrupted one would. The best
 epoch's weights (``best.pt``) are evaluated on valid and test, overall and per user group,
 and written to ``DIR/result.json``. Reporting goes through a ``Tracker``: an MLflow run found
-by ``--run-key`` (``THRESHER_TRACKING_*``; ``THRESHER_TRACKING_TRACKING_URI=off`` for none);
+by ``--run-key``, the child of ``--parent-run-id`` (``THRESHER_TRACKING_*``;
+``THRESHER_TRACKING_TRACKING_URI=off`` for none);
 this loop never imports mlflow. Bad input exits with code 2 and a one-line message.
 """
 
@@ -230,7 +231,7 @@ def parse_args(argv) -> tuple[TrainConfig, argparse.Namespace]:
     add("--threads", type=int, default=0)
     add("--date", default="", help="the run's partition (recorded only)")
     add("--run-key", default="", help="MLflow run key (default: derived from --output)")
-    add("--group", default="", help="the grid this run belongs to (an MLflow tag)")
+    add("--parent-run-id", default="", help="the grid's MLflow run: this run becomes its child")
     add("--experiment", default="thresher-poso", help="MLflow experiment")
     args = parser.parse_args(argv)  # fmt: skip
     network = NetworkConfig(embedding_dim=args.embedding_dim, gate_scale=args.gate_scale)
@@ -260,7 +261,9 @@ def main(argv) -> dict:
     )
     run_key = args.run_key or f"poso/{Path(config.output).resolve()}"
     tags = {"thresher.poso.model": config.model, "thresher.poso.seed": str(config.seed),
-            "thresher.poso.group": args.group, "thresher.partition": args.date}  # fmt: skip
+            "thresher.partition": args.date}  # fmt: skip
+    if args.parent_run_id:
+        tags["mlflow.parentRunId"] = args.parent_run_id
     tracker = open_tracker(settings, run_key, f"{config.model} s{config.seed}", tags)
     try:
         result = train(config, tracker)

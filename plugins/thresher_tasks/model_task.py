@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from thresher import object_store
 from thresher.config import SETTINGS_ENV, Settings
 from thresher.entrypoint import RESULT_PATH_ENV
 from thresher_tasks.local_process import POD_RESULT_PATH, LocalProcessOperator
@@ -106,6 +107,9 @@ def _pod_kwargs(task_id: str, module: str, settings: Settings, resources: Resour
         limits["nvidia.com/gpu"] = str(resources.gpus)
     env = task_environment(settings, in_pod=True)
     env[RESULT_PATH_ENV] = POD_RESULT_PATH
+    # The scheduler's endpoint and region (an on-premises store, a region other than the
+    # default), so deltalake in the pod reads the lake the Spark jobs wrote.
+    env.update(object_store.location_environment())
     volumes = [
         k8s.V1Volume(
             name="checkpoints",

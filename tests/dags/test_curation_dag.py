@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 from pyspark.sql import functions as F
@@ -94,7 +95,13 @@ def test_a_dag_run_and_a_cli_run_curate_two_dates_into_one_lake(
         assert run.data.metrics.get("dedup.dropped.exact_duplicate", 0) == (0 if first_day else 3)
         assert run.data.params["config.spark.master"] == "local[2]"
         artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-        assert {"gates", "mixtures", "stage_statistics.json"} <= artifacts
+        assert {"gates", "mixtures", "stage_statistics.json", "report.html"} <= artifacts
+        page = client.download_artifacts(run.info.run_id, "report.html", str(tmp_path))
+        report = Path(page).read_text(encoding="utf-8")
+        assert f"Curation of {run.data.tags['thresher.partition']}" in report
+        assert "5 of 5 Great Expectations gates passed" in report and "FAILED" not in report
+        assert "invalid_utf8" in report  # the broken page's quarantine reason, in the funnel
+        assert ("exact_duplicate" in report) == (not first_day)  # day two re-crawls day one
         plots = {a.path for a in client.list_artifacts(run.info.run_id, "mixtures")}
         assert "mixtures/tokens_by_language.png" in plots
         assert run.data.metrics["mixture.documents"] == 3  # the three pages, scored once

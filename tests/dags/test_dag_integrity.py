@@ -160,3 +160,17 @@ def test_on_a_cluster_the_curation_jobs_are_spark_submits_of_the_same_jobs(monke
     gate = dag.get_task("bronze_gate")
     assert gate.application_args[:3] == ["gate", "--gate", "bronze_documents"]
     assert gate.retries == 0
+
+
+def test_on_s3_a_curation_run_commits_from_one_driver_at_a_time(tmp_path, monkeypatch):
+    """Delta's single-cluster S3 mode: quality_gate and domains_gate must not commit at once."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv("THRESHER_HOME", str(tmp_path))
+    monkeypatch.setenv("THRESHER_STORAGE_ROOT", "s3a://thresher-lake/prod")
+    on_s3 = DagBag(dag_folder=str(REPO / "dags" / "curation.py")).dags["curation"]
+    dynamodb = "spark.delta.logStore.s3a.impl=io.delta.storage.S3DynamoDBLogStore"
+    monkeypatch.setenv("THRESHER_SPARK_CONF", dynamodb)
+    with_dynamodb = DagBag(dag_folder=str(REPO / "dags" / "curation.py")).dags["curation"]
+    assert on_s3.max_active_tasks == 1
+    assert with_dynamodb.max_active_tasks > 1

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import REPO
 from tests.dags.conftest import airflow_cli
 from thresher import tracking
-from thresher.config import Settings, poso_events_export
+from thresher.config import POSO_MODELS, Settings, poso_events_export
 
 
 def parse_poso(monkeypatch, **env: str):
@@ -25,7 +25,7 @@ def parse_poso(monkeypatch, **env: str):
     return bag.dags["poso"]
 
 
-def test_one_training_task_per_model_and_seed_between_data_and_summary(monkeypatch, tmp_path):
+def test_one_training_task_per_cell_of_the_grid_under_one_parent_run(monkeypatch, tmp_path):
     dag = parse_poso(
         monkeypatch, THRESHER_HOME=str(tmp_path), THRESHER_POSO_SEEDS="2",
         THRESHER_POSO_MODELS="baseline,poso_mha", THRESHER_POSO_GATE_SCALE="3",
@@ -34,17 +34,24 @@ def test_one_training_task_per_model_and_seed_between_data_and_summary(monkeypat
     assert training == ["train_baseline_s1", "train_baseline_s2", "train_poso_mha_s1",
                         "train_poso_mha_s2"]  # fmt: skip
     assert dag.schedule is None and dag.catchup is False
-    summary = dag.get_task("summarise")
-    assert summary.upstream_task_ids == set(training)
+    assert dag.get_task("open_experiment").upstream_task_ids == {"prepare_events"}
+    assert dag.get_task("summarise").upstream_task_ids == {*training, "open_experiment"}
     task = dag.get_task("train_poso_mha_s2")
-    assert task.upstream_task_ids == {"prepare_events"}
+    assert task.upstream_task_ids == {"open_experiment"}
     assert type(task).__name__ == "LocalProcessOperator"  # THRESHER_EXECUTOR=local
     assert task.cmds == ["python", "-m", "models.poso.train"]
     args = dict(zip(task.arguments[::2], task.arguments[1::2], strict=True))
     assert (args["--model"], args["--seed"], args["--gate-scale"]) == ("poso_mha", "2", "3.0")
     assert "xcom_pull(task_ids='prepare_events')" in args["--events"]
-    assert args["--group"] == "poso/{{ run_id }}" and args["--date"] == "{{ ds }}"
+    assert "xcom_pull(task_ids='open_experiment')" in args["--parent-run-id"]
+    assert args["--date"] == "{{ ds }}" and args["--threads"] == "1"
     assert not args["--output"].startswith("/")  # under the checkpoint root, wherever it runs
+
+
+def test_the_default_grid_is_every_model_over_ten_seeds(monkeypatch, tmp_path):
+    dag = parse_poso(monkeypatch, THRESHER_HOME=str(tmp_path))
+    training = {t.task_id for t in dag.tasks if t.task_id.startswith("train_")}
+    assert training == {f"train_{m}_s{s}" for m in POSO_MODELS for s in range(1, 11)}
 
 
 def test_on_kubernetes_training_tasks_are_gpu_pods(monkeypatch, tmp_path):
@@ -93,25 +100,34 @@ def test_a_small_grid_runs_end_to_end(pipeline_env, tmp_path):
     assert result.returncode == 0, output[-4000:]
     settings = Settings.from_env(env)
     export = pq.read_table(poso_events_export(settings, "sample"))
-    assert export.num_rows == 24 * 18 and set(export["split"].to_pylist()) == {
-        "train", "valid", "test"}  # fmt: skip
-    # The grid's runs live in the POSO experiment (THRESHER_POSO_EXPERIMENT).
+    assert export.num_rows == 24 * 18
+    splits = export.group_by("split").aggregate([("user_id", "count_distinct")]).to_pylist()
+    users = {r["split"]: r["user_id_count_distinct"] for r in splits}
+    assert set(users) == {"train", "valid", "test", "held_out"}
+    # The grid is one parent run; each (model, seed) a finished child of it.
     settings = Settings.from_env(env | {"THRESHER_TRACKING_EXPERIMENT": "thresher-poso"})
     client = tracking.client(settings)
     experiment = tracking.experiment_id(settings)
+    (parent,) = client.search_runs([experiment], "tags.`airflow.dag_id` = 'poso'")
     runs = client.search_runs([experiment], "tags.`thresher.poso.model` != ''")
     assert sorted(r.data.tags["thresher.poso.model"] for r in runs) == ["baseline", "poso_mlp"]
     for run in runs:
         assert run.info.status == "FINISHED"
-        assert run.data.tags["thresher.poso.group"].startswith("poso/")
+        assert run.data.tags["mlflow.parentRunId"] == parent.info.run_id
         assert {"test.overall.auc", "test.new.events", "test.regular.events"} <= set(
             run.data.metrics)  # fmt: skip
         steps = [m.step for m in client.get_metric_history(run.info.run_id, "train.loss")]
         assert steps == [1, 2]
-    (summary,) = client.search_runs([experiment], "tags.`thresher.poso.summary_of` != ''")
-    artifacts = {a.path for a in client.list_artifacts(summary.info.run_id, "summary")}
-    assert artifacts == {"summary/poso_gain.png", "summary/poso_summary.md",
-                         "summary/poso_summary.json"}  # fmt: skip
-    table = client.download_artifacts(summary.info.run_id, "summary/poso_summary.json", tmp_path)
-    improvements = json.loads(Path(table).read_text())["improvements"]
-    assert set(improvements) == {"poso_mlp_vs_baseline"}
+    parent = client.get_run(parent.info.run_id)
+    assert parent.info.status == "FINISHED" and parent.data.metrics["runs"] == 2
+    assert parent.data.params["poso.grid.twins"] == "poso_mlp:baseline"
+    artifacts = {a.path for a in client.list_artifacts(parent.info.run_id, "poso")}
+    assert artifacts == {"poso/comparison.png", "poso/summary.md", "poso/summary.json",
+                         "poso/events.json"}  # fmt: skip
+    local = client.download_artifacts(parent.info.run_id, "poso/summary.json", tmp_path)
+    found = json.loads(Path(local).read_text())
+    assert set(found["improvements"]) == {"poso_mlp_vs_baseline"}
+    assert found["improvements"]["poso_mlp_vs_baseline"]["role"] == "twin"
+    assert found["scored"]["test"]["new"]["events"] > 0
+    local = client.download_artifacts(parent.info.run_id, "poso/events.json", tmp_path)
+    assert json.loads(Path(local).read_text())["splits"]["held_out"]["regular"]["events"] > 0

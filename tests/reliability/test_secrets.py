@@ -46,7 +46,7 @@ def test_task_logs_mask_the_settings_secrets(monkeypatch, caplog):
     # The masker airflow.sdk.log.mask_secret registers with (what task logs pass through).
     from airflow.sdk._shared.secrets_masker.secrets_masker import redact
 
-    from thresher_tasks.secrets import settings_with_masked_secrets
+    from thresher_tasks.secret_masking import settings_with_masked_secrets
 
     for name, value in SECRET_ENV.items():
         monkeypatch.setenv(name, value)

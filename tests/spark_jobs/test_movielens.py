@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 import importlib.util
 from pathlib import Path
 
@@ -23,7 +25,8 @@ from thresher.tables import (
 )
 
 DAY = dt.date(2026, 11, 20)
-POSO = PosoSettings(new_user_threshold=2, history_length=2, valid_fraction=0.2, test_fraction=0.2)
+POSO = PosoSettings(new_user_threshold=2, history_length=2, valid_fraction=0.2, test_fraction=0.2,
+                    split="time")  # fmt: skip
 
 # Ten valid events at t = 100 … 600; then a repeat of line 3 and three malformed lines.
 INTER = """user_id:token\titem_id:token\trating:float\ttimestamp:float
@@ -103,8 +106,8 @@ def test_events_are_labelled_split_grouped_and_accounted(spark, poso_settings, t
     assert [r["history_labels"] for r in u1] == [[], [1], [1, 0], [0, 1]]
     assert events[("u3", "i5")]["user_group"] == "new"
     assert summary["splits"]["train"] == {
-        "new": {"events": 4, "positive_rate": 0.75},
-        "regular": {"events": 2, "positive_rate": 0.5},
+        "new": {"events": 4, "users": 2, "positive_rate": 0.75},
+        "regular": {"events": 2, "users": 2, "positive_rate": 0.5},
     }
 
     quarantined = read_table(spark, QUARANTINE, poso_settings).collect()
@@ -144,6 +147,57 @@ def test_events_are_labelled_split_grouped_and_accounted(spark, poso_settings, t
         "F",
         ["Action", "Adventure", "Thriller"],
     )
+
+
+def draw(salt: str, user: str) -> float:
+    """The documented draw: the first 32 bits of sha256(salt NUL user_id), on [0, 1)."""
+    return int(hashlib.sha256(f"{salt}\x00{user}".encode()).hexdigest()[:8], 16) / 2**32
+
+
+def test_held_out_users_are_new_user_validation_and_test(spark, tmp_path):
+    # 40 users × 5 events. Held-out users' events all come after the others': were they part
+    # of the time cuts, the training users would have no test events at all.
+    held = {f"u{u}" for u in range(40) if draw("s1", f"u{u}") < 0.5}
+    start = {u: 10_000 if f"u{u}" in held else 0 for u in range(40)}
+    rows = [(f"e{u}-{k}", f"u{u}", f"i{(u + k) % 7}", start[u] + 100 * k + u,
+             float(1 + (u * k) % 5), None) for u in range(40) for k in range(5)]  # fmt: skip
+    events = spark.createDataFrame(
+        rows, "event_id string, user_id string, item_id string, timestamp long, rating double, "
+        "label double",
+    )  # fmt: skip
+    poso = PosoSettings(new_user_threshold=2, held_out_valid_users=0.25, held_out_test_users=0.25,
+                        valid_fraction=0.2, test_fraction=0.2, split_salt="s1")  # fmt: skip
+    settings = make_settings(tmp_path / "home", poso=poso)
+
+    coded = movielens.label_split_and_code(events, settings).collect()
+    again = movielens.label_split_and_code(events, settings).collect()
+
+    assert sorted(map(tuple, coded)) == sorted(map(tuple, again))  # a hash, not a generator
+    splits: dict[str, list] = {}
+    for row in sorted(coded, key=lambda r: r["timestamp"]):
+        splits.setdefault(row["user_id"], []).append((row["split"], row["timestamp"]))
+    roles = {u: draw("s1", u) for u in splits}
+    valid = {u for u, d in roles.items() if d < 0.25}
+    test = {u for u, d in roles.items() if 0.25 <= d < 0.5}
+    assert valid and test and valid | test == held and len(held) < 40
+    for user in valid | test:  # first two events scored as a new user's, the rest unused
+        role = "valid" if user in valid else "test"
+        assert [s for s, _ in splits[user]] == [role, role] + ["held_out"] * 3
+    trainers = [(s, t) for u, rows in splits.items() if u not in valid | test for s, t in rows]
+    assert {s for s, _ in trainers} == {"train", "valid", "test"}
+    # Cut by time over the training users' events alone: 60 / 20 / 20 %, in time order.
+    order = [s for s, _ in sorted(trainers, key=lambda r: r[1])]
+    n = len(order)
+    assert order == ["train"] * order.count("train") + ["valid"] * order.count("valid") + [
+        "test"] * order.count("test")  # fmt: skip
+    assert abs(order.count("test") - 0.2 * n) <= 1 and abs(order.count("valid") - 0.2 * n) <= 1
+    new = [r for r in coded if r["user_id"] in test and r["split"] == "test"]
+    assert all(r["is_new_user"] and r["activity_count"] < 2 for r in new)
+    # Another salt draws other users.
+    other = make_settings(tmp_path / "other", poso=dataclasses.replace(poso, split_salt="s2"))
+    held_out = {r["user_id"] for r in movielens.label_split_and_code(events, other).collect()
+                if r["split"] == "held_out"}  # fmt: skip
+    assert held_out != valid | test
 
 
 def test_movielens_csvs_and_a_labelled_log(spark, poso_settings, tmp_path):

@@ -57,6 +57,8 @@ def test_environment_overrides_every_section(tmp_path):
         ),
         ("THRESHER_LANGUAGE_MIX_PARALLEL_SHARES", "0,1.5", "distinct values in \\[0, 1\\]"),
         ("THRESHER_LANGUAGE_MIX_LANGUAGE", "en", "paired with English"),
+        ("THRESHER_POSO_SPLIT", "random", "poso.split must be one of"),
+        ("THRESHER_POSO_HELD_OUT_TEST_USERS", "0.95", "held_out_test_users must be >= 0, sum < 1"),
     ],
 )
 def test_bad_values_fail_with_the_variable_named(tmp_path, name, value, message):

@@ -45,7 +45,9 @@ def test_both_modes_run_one_command_with_the_same_settings(tmp_path):
     assert here.command()[0] == sys.executable  # the worker's interpreter, not PATH's python
 
 
-def test_gpu_pods_carry_limit_placement_and_no_literal_credentials(tmp_path):
+def test_gpu_pods_carry_limit_placement_and_no_literal_credentials(tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://store.internal:9000")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "never-a-literal")
     settings = Settings(home=tmp_path, executor="kubernetes")
     op = model_task(
         task_id="t", module="models.pretrain.train", settings=settings, arguments=[],
@@ -57,6 +59,9 @@ def test_gpu_pods_carry_limit_placement_and_no_literal_credentials(tmp_path):
     secrets = {e.name: e.value_from.secret_key_ref for e in op.env_vars if e.value_from}
     assert secrets["THRESHER_TRACKING_TRACKING_URI"].name == "thresher-mlflow"
     assert secrets["AWS_SECRET_ACCESS_KEY"].name == "thresher-object-store"
+    literals = {e.name: e.value for e in op.env_vars if not e.value_from}
+    assert literals["AWS_ENDPOINT_URL"] == "http://store.internal:9000"
+    assert "never-a-literal" not in repr(op.env_vars)
     assert op.reattach_on_restart is True
     assert op.on_finish_action.value == "delete_succeeded_pod"
     cpu_only = model_task(task_id="c", module="m.x", settings=settings, arguments=[])

@@ -21,11 +21,13 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from thresher.config import MuRatingSettings
 from thresher.model_registry import ModelVersion
+
+if TYPE_CHECKING:  # the DAG files import this module at parse time: no pandas there
+    import pandas as pd
 
 INPUTS_TAG = "thresher.training_inputs"
 PAIR_SET_TAG = "thresher.pair_set"

@@ -75,6 +75,10 @@ def test_the_choice_is_a_new_version_near_the_optimum_with_its_runs(home):
     assert regression_run.data.metrics["lightgbm_mae"] == pytest.approx(result["lightgbm_mae"])
     params_artifacts = client.list_artifacts(result["choice_run_id"], "params")
     assert [a.path for a in params_artifacts] == [f"params/{chosen.version}.json"]
+    page = client.download_artifacts(result["choice_run_id"], "report.html", str(home))
+    text = Path(page).read_text(encoding="utf-8")
+    assert f"Mixture search: parameters {chosen.version}" in text
+    assert "mean predictor (baseline)" in text and f"{result['lightgbm_mae']:.4g}" in text
 
 
 def test_too_few_finished_proxies_is_bad_input(home):

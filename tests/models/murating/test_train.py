@@ -25,6 +25,9 @@ def test_a_tiny_training_run_lowers_the_loss_and_ranks_held_out_pairs(
     assert report["pairwise_accuracy_by_pair_type"]["cross_lingual"] >= 0.7
     saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert len(saved["history"]) == 15
+    page = (tmp_path / "run" / "report.html").read_text()
+    assert "Pairwise accuracy on held-out pairs" in page and "chance" in page
+    assert page.count("<tr>") >= 15  # one row per epoch at least
 
 
 def test_training_resumes_from_its_checkpoint(pairs, quality_cache, tmp_path):

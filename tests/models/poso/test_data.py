@@ -22,8 +22,8 @@ def test_vocabularies_come_from_the_training_split(tmp_path):
     rows = [
         {"item_id": "a", "label": 1, "split": "train"},
         {"item_id": "b", "label": 0, "split": "train", "activity_count": 1,
-         "activity_bucket": 1, "history_items": ["a"], "history_labels": [1],
-         "genres": ["Drama", "Comedy"]},
+         "activity_bucket": 1, "is_new_user": False, "history_items": ["a"],
+         "history_labels": [1], "genres": ["Drama", "Comedy"]},
         # u2 and item c appear only after training: unknown to the model.
         {"user_id": "u2", "item_id": "c", "label": 1, "split": "valid", "age": None,
          "gender": None, "genres": ["Western"]},
@@ -33,7 +33,8 @@ def test_vocabularies_come_from_the_training_split(tmp_path):
     encoded = data.encode(data.read_events(str(write_events(tmp_path / "ev", _table(rows)))))
     train, valid, test = (encoded.splits[s] for s in data.SPLITS)
     assert encoded.vocab["users"] == ["u1"] and encoded.vocab["items"] == ["a", "b"]
-    assert train["user"].tolist() == [1, 1] and valid["user"].tolist() == [0]
+    # A new user's event carries the unknown user (0) in training too, as at test time.
+    assert train["user"].tolist() == [0, 1] and valid["user"].tolist() == [0]
     assert train["item"].tolist() == [2, 3] and valid["item"].tolist() == [1]  # 1 = unknown
     assert test["history_items"].tolist() == [[2, 3]]  # width = the longest history
     assert train["history_items"].tolist() == [[0, 0], [2, 0]]  # 0 = padding
@@ -44,13 +45,27 @@ def test_vocabularies_come_from_the_training_split(tmp_path):
     assert valid["gender"].tolist() == [0]
     # pc = [is_new, one-hot activity bucket of 0..2].
     assert test["pc"].tolist() == [[0.0, 0.0, 0.0, 1.0]]
-    assert train["pc"].tolist() == [[1.0, 1.0, 0.0, 0.0], [1.0, 0.0, 1.0, 0.0]]
+    assert train["pc"].tolist() == [[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]]
     assert encoded.summary["valid"]["new"]["events"] == 1
     assert encoded.summary["test"]["regular"] == {"events": 1, "users": 1, "positive_rate": 0.0}
 
 
+def test_users_known_only_from_new_user_events_stay_unknown(tmp_path):
+    rows = [
+        {"item_id": "a", "label": 1, "split": "train"},
+        {"user_id": "u2", "item_id": "a", "label": 1, "split": "train", "is_new_user": False},
+        {"item_id": "a", "label": 0, "split": "valid", "is_new_user": False,
+         "history_items": ["a"], "history_labels": [1]},
+        {"item_id": "a", "label": 0, "split": "test", "is_new_user": False},
+        {"user_id": "u2", "item_id": "a", "label": 0, "split": "test", "is_new_user": False},
+    ]  # fmt: skip
+    encoded = data.encode(data.read_events(str(write_events(tmp_path / "ev", _table(rows)))))
+    assert encoded.vocab["users"] == ["u2"]  # u1 trained only as a new user
+    assert encoded.splits["test"]["user"].tolist() == [0, 1]
+
+
 def test_user_key_identifies_users_the_model_does_not_know(tmp_path):
-    table = synthetic_events(users=20, events=6)
+    table = synthetic_events(users=20, events=12)  # the first 5 events of a user are new
     encoded = data.encode(table)
     test = encoded.splits["test"]
     # Late users are unknown to the model (index 0) yet remain distinct users for GAUC.

@@ -122,14 +122,16 @@ def test_main_logs_params_epochs_groups_and_the_model_to_mlflow(events, tmp_path
     monkeypatch.setenv("THRESHER_CHECKPOINT_ROOT", str(tmp_path))
     monkeypatch.setenv("THRESHER_TRACKING_TRACKING_URI", uri)
     monkeypatch.setenv("THRESHER_TRACKING_ARTIFACT_ROOT", str(tmp_path / "artifacts"))
+    client = MlflowClient(uri)
+    experiment = client.create_experiment("thresher-poso", (tmp_path / "artifacts").as_uri())
+    parent = client.create_run(experiment).info.run_id
     argv = ["--events", events, "--model", "poso_mmoe", "--seed", "2", "--output",
             str(tmp_path / "out"), "--max-epochs", "2", "--embedding-dim", "4", "--threads", "1",
-            "--group", "grid-1", "--run-key", "grid-1/poso_mmoe/s2"]  # fmt: skip
+            "--parent-run-id", parent, "--run-key", "grid-1/poso_mmoe/s2"]  # fmt: skip
     result = run_entry_point(train.main, argv)
-    client = MlflowClient(uri)
     run = client.get_run(result["mlflow_run_id"])
     assert run.info.status == "FINISHED"
-    assert run.data.tags["thresher.poso.group"] == "grid-1"
+    assert run.data.tags["mlflow.parentRunId"] == parent
     assert (
         run.data.params["model"] == "poso_mmoe" and run.data.params["network.gate_scale"] == "2.0"
     )
