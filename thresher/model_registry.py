@@ -50,8 +50,15 @@ def versions(settings: Settings, name: str) -> list[ModelVersion]:
     found = _client(settings).search_model_versions(
         f"name='{names.label('registered model', name)}'"
     )
+    if not found:
+        return []
+    # search_model_versions leaves a version's aliases empty: the registered model has them
+    aliases: dict[str, list[str]] = {}
+    for alias, version in (_client(settings).get_registered_model(name).aliases or {}).items():
+        aliases.setdefault(str(version), []).append(alias)
     out = [ModelVersion(str(v.version), v.run_id or "", int(v.creation_timestamp or 0),
-                        dict(v.tags or {}), tuple(v.aliases or ())) for v in found]  # fmt: skip
+                        dict(v.tags or {}), tuple(sorted(aliases.get(str(v.version), ()))))
+           for v in found]  # fmt: skip
     return sorted(out, key=lambda v: int(v.version))
 
 

@@ -61,3 +61,5 @@ def test_a_candidate_becomes_champion_only_if_it_is_not_worse(lake, quality_cach
 
     forced = promote.main(["--candidate", worse, "--pairs", pairs_path, "--force"])
     assert forced["promoted"] and champion(settings) == worse  # a rollback works the same way
+    aliases = {v.version: v.aliases for v in model_registry.versions(settings, "murating")}
+    assert aliases == {good: (), worse: ("champion",)}  # what the registry page shows
