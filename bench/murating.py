@@ -38,6 +38,7 @@ import json
 import os
 import platform
 import resource
+import sys
 import time
 from pathlib import Path
 
@@ -206,6 +207,11 @@ def read_cost(study: Study, reads: list[int]) -> dict:
     return out
 
 
+def progress(started: float, message: str) -> None:
+    """One line per step on stderr: the run takes long on shared cores."""
+    print(f"[{time.perf_counter() - started:7.0f} s] {message}", file=sys.stderr, flush=True)
+
+
 def run(settings, splits: int, reads: list[int], read_languages: tuple[str, ...],
         threads: int) -> dict:  # fmt: skip
     from thresher.murating.judgments import documents_frame
@@ -225,6 +231,7 @@ def run(settings, splits: int, reads: list[int], read_languages: tuple[str, ...]
         for seed in seeds:
             judged, pairs, agreement = study.split(teacher, seed, docs)
             reports.append(study.train_and_evaluate(judged, pairs, seed, legacy, output))
+            progress(started, f"teacher {teacher}, split {seed}: trained and evaluated")
             agreements.setdefault(teacher, []).append(
                 {k: v for k, v in agreement.items() if isinstance(v, float)}
             )
@@ -234,6 +241,7 @@ def run(settings, splits: int, reads: list[int], read_languages: tuple[str, ...]
     for read_tokens in reads:
         cache = study.student_cache(read_tokens)
         cache.embed(subset["text"].tolist())
+        progress(started, f"{cache.read.label}: {len(subset)} documents embedded")
         for teacher in TEACHERS:
             reports = [study.train_and_evaluate(*study.split(teacher, seed, subset)[:2], seed,
                                                 cache, output) for seed in seeds]  # fmt: skip
@@ -242,6 +250,7 @@ def run(settings, splits: int, reads: list[int], read_languages: tuple[str, ...]
                     "pairwise_accuracy_by_length", "parallel_spearman_mean")  # fmt: skip
             by_read.setdefault(cache.read.label, {})[teacher] = summarise_tree(
                 [{k: r[k] for k in keep} for r in reports])  # fmt: skip
+            progress(started, f"{cache.read.label}, teacher {teacher}: {len(seeds)} splits")
     cost = read_cost(study, reads)
     return {
         "teachers": teachers,
@@ -321,6 +330,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--output", default=str(RESULTS))
     parser.add_argument("--no-mlflow", action="store_true")
+    parser.add_argument("--note", default="", help="conditions of this run, kept in the JSON")
     args = parser.parse_args()
     settings = Settings.from_env()
     if "debian" not in settings.murating.sources and not os.environ.get(
@@ -335,6 +345,9 @@ def main() -> None:
             )
     reads = [int(r) for r in args.reads.split(",")]
     result = run(settings, args.splits, reads, tuple(args.read_languages.split(",")), args.threads)
+    result["conditions"] = {"splits": args.splits, "reads": reads,
+                            "read_languages": args.read_languages.split(","),
+                            "note": args.note}  # fmt: skip
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, indent=2, default=float) + "\n")
