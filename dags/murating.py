@@ -1,90 +1,130 @@
-"""MuRating: English raters → Bradley–Terry → multilingual rater → batch rating → selection.
+"""MuRating: English raters → Bradley–Terry → multilingual rater → the champion rates the day.
 
-Daily, for the run's partition (the data interval start). Spark tasks (``spark_jobs.murating``)
-judge the parallel units in English and build pairs; model tasks (``models.murating``:
-a GPU pod on Kubernetes, a local process otherwise) translate English documents without a
-counterpart (only when ``THRESHER_MURATING_TRANSLATION_MODELS`` names models) and train the
-rater, which registers itself in the MLflow model registry. The partition's kept documents are
-then rated by the ``models.murating.rate`` model task (a GPU pod on Kubernetes, a local process
-here) and its logits written by Spark into criterion ``murating`` of ``silver.quality_scores``
-(version = the registry version), and ``gold.mixture_<selection_name>`` is selected. Training
-writes under the checkpoint root, one folder per pair set and run, and resumes from its last
-epoch when retried.
+Daily, for the run's partition (the data interval start):
+
+1. ``judgments`` and ``pairs`` (Spark, ``spark_jobs.murating``): the parallel units (plus
+   translated English documents when ``THRESHER_MURATING_TRANSLATION_MODELS`` names models,
+   and a pairwise LLM judge's judgments when ``THRESHER_MURATING_JUDGE_MODEL`` names one)
+   are judged in English and become ``silver.murating_pairs``; ``pairs`` returns the pairs'
+   fingerprint.
+2. ``training_decision`` (a branch): training runs only when its inputs — the pairs' and the
+   training settings' fingerprint — match no registered version, when the newest version is
+   older than ``murating.retrain_days``, or when the run's ``force_training`` param is set.
+   Otherwise ``keep_champion`` runs and the training tasks show as skipped.
+3. ``train_rater`` → ``promote`` (model tasks, ``models.murating``): a new registry version
+   of ``murating.model_name``, tagged with its inputs; it takes the ``champion`` alias only
+   if its held-out pairwise accuracy is not below the champion's (logged either way).
+4. ``rate_documents`` (model task) scores the partition's kept documents with the champion,
+   ``rate`` (Spark) writes them as ``murating@<champion version>`` to ``silver.quality_scores``,
+   and ``select`` rebuilds ``gold.mixture_<selection_name>`` over every rated date.
+
+When a promotion changes the champion, dates rated by the old one are stale and ``select``
+fails naming the backfill: DAG ``murating_rerate`` (``dags/murating_rerate.py``) re-rates them.
+Model tasks are GPU pods on Kubernetes and local processes here; they read their settings
+from one JSON document (``THRESHER_SETTINGS``).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pendulum
+from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import Param, dag, get_current_context, task
 
-from thresher import names
 from thresher.config import Settings
 from thresher_tasks import Resources, model_task
+from thresher_tasks.dag_arguments import RUN_FOLDER, dag_arguments, path_param
 
 DAG_ID = "murating"
 SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
 MURATING = SETTINGS.murating
 
-RUN_FOLDER = "{{ run_id | replace(':', '-') | replace('+', '-') }}"
 PAIRS = "{{ ti.xcom_pull(task_ids='pairs')['pairs_path'] }}"
 ENGLISH = "{{ ti.xcom_pull(task_ids='export_english')['path'] }}"
-MODEL = "{{ ti.xcom_pull(task_ids='train_rater')['model_path'] }}"
-# Batch rating runs in a GPU pod where model tasks run in pods; in Spark otherwise.
+CANDIDATE = "{{ ti.xcom_pull(task_ids='train_rater')['model_version'] }}"
 TRANSLATIONS = f"murating/{MURATING.pair_set}/translations/{RUN_FOLDER}"
+JUDGMENTS = f"murating/{MURATING.pair_set}/judgments/{RUN_FOLDER}"
+SCORES = f"murating/{MURATING.pair_set}/scores/{{{{ ds }}}}"
+# What the training tasks are told to override; the branch decides on the same values.
+TRAINING_PARAMS = ("backend", "encoder_path", "epochs")
+
+
+def run_folder() -> str:
+    return get_current_context()["run_id"].replace(":", "-").replace("+", "-")
 
 
 @dag(
-    dag_id=DAG_ID,
-    description="MuRating: a multilingual quality rater trained on English judgments.",
-    schedule="@daily",
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["thresher", "quality", "murating", "gpu", "mlflow"],
-    default_args={
-        "owner": "thresher",
-        "retries": SETTINGS.airflow.task_retries,
-        "retry_delay": timedelta(seconds=SETTINGS.airflow.retry_delay_seconds),
-    },
-    params={
-        "backend": Param(MURATING.backend, enum=["embedding_head", "finetune"]),
-        "encoder_path": Param(
-            MURATING.encoder_path,
-            type="string",
-            pattern=r"^$|" + names.PATH_PATTERN,
-            description="finetune: a transformers checkpoint folder",
-        ),
-        "epochs": Param(MURATING.epochs, type="integer", minimum=1),
-    },  # fmt: skip
-    doc_md=__doc__,
+    **dag_arguments(
+        DAG_ID,
+        SETTINGS,
+        description="MuRating: a multilingual quality rater trained on English judgments; "
+        "the champion version rates each day.",
+        schedule="@daily",
+        tags=["quality", "murating", "gpu", "mlflow"],
+        doc_md=__doc__,
+        params={
+            "backend": Param(MURATING.backend, enum=["embedding_head", "finetune"]),
+            "encoder_path": path_param(
+                MURATING.encoder_path, "finetune: a transformers checkpoint folder", optional=True
+            ),
+            "epochs": Param(MURATING.epochs, type="integer", minimum=1),
+            "force_training": Param(
+                False, type="boolean", description="train a new version even if nothing changed"
+            ),
+        },
+    )
 )
 def murating():
     @task
     def judgments() -> dict:
-        """Spark: English raters + Bradley–Terry → silver.murating_documents."""
+        """Spark: English raters (+ judge) + Bradley–Terry → silver.murating_documents."""
         from spark_jobs import murating as job
         from spark_jobs.session import get_spark
         from thresher.entrypoint import task_path
 
         settings = Settings.from_env()
-        translations = ""
+        folder = run_folder()
+        translations = judged = ""
         if settings.murating.translation_models:
-            run_id = get_current_context()["run_id"]
-            folder = run_id.replace(":", "-").replace("+", "-")
             translations = str(task_path(TRANSLATIONS.replace(RUN_FOLDER, folder), settings))
+        if settings.murating.judge_model:
+            judged = get_current_context()["ti"].xcom_pull(task_ids="judge_english")
+            judged = judged["judgments_path"]
         spark = get_spark(settings, "thresher-murating-judgments")
-        return job.judgments(spark, settings, translations)
+        return job.judgments(spark, settings, translations, judged)
 
     @task
     def pairs() -> dict:
-        """Spark: silver.murating_documents → silver.murating_pairs."""
+        """Spark: silver.murating_documents → silver.murating_pairs and their fingerprint."""
         from spark_jobs import murating as job
         from spark_jobs.session import get_spark
 
         settings = Settings.from_env()
         return job.pairs(get_spark(settings, "thresher-murating-pairs"), settings)
+
+    @task.branch
+    def training_decision(built: dict) -> str:
+        """Train only when the inputs changed (or by age, or when forced): the reason is logged."""
+        import logging
+
+        from thresher import model_registry
+        from thresher.murating import lifecycle
+
+        context = get_current_context()
+        params = context["params"]
+        settings = Settings.from_env()
+        config = lifecycle.TrainConfig.from_settings(
+            settings.murating, **{k: params.get(k) for k in TRAINING_PARAMS}
+        )
+        inputs = lifecycle.training_inputs(built["pairs_fingerprint"], config)
+        registered = model_registry.versions(settings, settings.murating.model_name)
+        now = context.get("data_interval_end") or context["dag_run"].run_after
+        decision = lifecycle.decide_training(
+            inputs, registered, now_ms=int(now.timestamp() * 1000),
+            retrain_days=settings.murating.retrain_days,
+            force=bool(params.get("force_training")),
+        )  # fmt: skip
+        logging.getLogger(__name__).info("training: %s (%s)", decision.act, decision.reason)
+        context["ti"].xcom_push(key="reason", value=decision.reason)
+        return "train_rater" if decision.act else "keep_champion"
 
     train = model_task(
         task_id="train_rater",
@@ -103,44 +143,51 @@ def murating():
             "{{ params.encoder_path }}",
             "--epochs",
             "{{ params.epochs }}",
-            "--max-chars",
-            str(MURATING.max_chars),
-            "--batch-size",
-            str(MURATING.batch_size),
-            "--learning-rate",
-            str(MURATING.learning_rate),
-            "--hidden",
-            str(MURATING.hidden),
-            "--margin",
-            str(MURATING.margin),
-            "--seed",
-            str(MURATING.seed),
             "--run-key",
             "murating/{{ run_id }}",
-            "--register-name",
-            MURATING.model_name,
         ],  # fmt: skip
         resources=Resources(gpus=1, cpu="8", memory="32Gi", shared_memory="8Gi"),
+    )
+    promote = model_task(
+        task_id="promote",
+        module="models.murating.promote",
+        settings=SETTINGS,
+        arguments=["--candidate", CANDIDATE, "--pairs", PAIRS],
+        resources=Resources(gpus=1, cpu="4", memory="16Gi"),
+    )
+    keep = EmptyOperator(task_id="keep_champion")
+    scored = model_task(
+        task_id="rate_documents",
+        module="models.murating.rate",
+        settings=SETTINGS,
+        arguments=[
+            "--alias",
+            MURATING.champion_alias,
+            "--partition",
+            "{{ ds }}",
+            "--output",
+            SCORES,
+        ],  # fmt: skip
+        resources=Resources(gpus=1, cpu="4", memory="16Gi"),
+        trigger_rule="none_failed_min_one_success",  # after promote, or after keep_champion
     )
 
     @task
     def rate(scored: dict) -> dict:
-        """Spark: the rater's logits (the rate_documents task) → silver.quality_scores."""
+        """Spark: the champion's logits (the rate_documents task) → silver.quality_scores."""
         from spark_jobs import murating as job
         from spark_jobs.session import get_spark
         from thresher.partitions import partition_from_context
 
-        context = get_current_context()
-        trained = context["ti"].xcom_pull(task_ids="train_rater")
         settings = Settings.from_env()
         spark = get_spark(settings, "thresher-murating-rate")
-        version = str(trained.get("model_version") or trained["model_path"])
-        return job.rate(spark, settings, partition_from_context(context), version,
+        partition = partition_from_context(get_current_context())
+        return job.rate(spark, settings, partition, scored["model_version"],
                         scores_path=scored["scores_path"])  # fmt: skip
 
     @task
     def select(rated: dict) -> dict:
-        """Spark: murating scores → gold.mixture_<selection_name>."""
+        """Spark: every rated date's murating@champion → gold.mixture_<selection_name>."""
         from spark_jobs import murating as job
         from spark_jobs.session import get_spark
 
@@ -149,6 +196,7 @@ def murating():
                           rated["version"])  # fmt: skip
 
     judged = judgments()
+    translate = None
     if MURATING.translation_models:
 
         @task
@@ -177,22 +225,26 @@ def murating():
             resources=Resources(gpus=1, cpu="4", memory="16Gi"),
         )
         export_english() >> translate >> judged
-    judged >> pairs() >> train
-    scored = model_task(
-        task_id="rate_documents",
-        module="models.murating.rate",
-        settings=SETTINGS,
-        arguments=[
-            "--model",
-            MODEL,
-            "--partition",
-            "{{ ds }}",
-            "--output",
-            f"murating/{MURATING.pair_set}/scores/{{{{ ds }}}}",
-        ],  # fmt: skip
-        resources=Resources(gpus=1, cpu="4", memory="16Gi"),
-    )
-    train >> scored
+    if MURATING.judge_model:
+        judge = model_task(
+            task_id="judge_english",
+            module="models.murating.judge",
+            settings=SETTINGS,
+            arguments=[
+                "--output",
+                JUDGMENTS,
+                *(["--translations", TRANSLATIONS] if translate else []),
+            ],  # fmt: skip
+            resources=Resources(gpus=1, cpu="4", memory="32Gi"),
+        )
+        if translate is not None:
+            translate >> judge
+        judge >> judged
+    built = pairs()
+    judged >> built
+    training_decision(built) >> [train, keep]
+    train >> promote >> scored
+    keep >> scored
     select(rate(scored.output))
 
 

@@ -6,14 +6,17 @@
   (a few floats per document) and aggregated by Bradley–Terry on the driver; every language
   version of a unit gets its unit's unified score → ``silver.murating_documents``.
 - ``pairs``: monolingual, cross-lingual and parallel pairs → ``silver.murating_pairs``.
-- ``rate``: the logits a trained rater gave the documents dedup kept in a partition (the
-  ``models.murating.rate`` task) → ``silver.quality_scores`` rows of criterion ``murating``,
-  version = the registry version; score = σ(rater logit) in [0, 1] (the raw logit in
-  ``details``), so QuaDMix can merge it with the other criteria
-  (``THRESHER_MIXTURE_CRITERIA=...,murating``).
-- ``select``: per language the top ``top_percent`` % of rated documents (or a score-weighted
-  sample of that size), English cut back so that it is ``english_share`` of the selected
-  tokens (or the other languages cut back when English is short) →
+- ``rate``: the logits a registered rater version gave the documents dedup kept in a
+  partition (the ``models.murating.rate`` task) → ``silver.quality_scores`` rows of criterion
+  ``murating``, version = the registry version; score = σ(rater logit) in [0, 1] (the raw
+  logit in ``details``), so QuaDMix can merge it with the other criteria
+  (``THRESHER_MIXTURE_CRITERIA=...,murating@champion``).
+- ``stale_dates``: the dates a backfill re-rates — those rated by another version than the
+  one asked for (or, given a range, every curated date in it without that version).
+- ``select``: over every rated date, which must all hold the chosen version (else the error
+  names the backfill): per language the top ``top_percent`` % of rated documents (or a
+  score-weighted sample of that size), English cut back so that it is ``english_share`` of
+  the selected tokens (or the other languages cut back when English is short) →
   ``gold.mixture_<selection_name>``, in the QuaDMix mixture schema (copies = 1), so the
   pretraining DAG's ``training_corpus`` reads it like any mixture.
 
@@ -38,8 +41,10 @@ from pyspark.sql import functions as F
 
 from spark_jobs.delta_io import read_table, rebuild_table, replace_rows, rows_where
 from thresher.config import MuRatingSettings, Settings
+from thresher.murating.embeddings import cache_folder
 from thresher.tables import (
     BRONZE_DOCUMENTS,
+    SILVER_DEDUP,
     SILVER_MURATING_DOCUMENTS,
     SILVER_MURATING_PAIRS,
     SILVER_QUALITY_SCORES,
@@ -50,17 +55,13 @@ log = logging.getLogger(__name__)
 CRITERION = "murating"
 
 
-def embedding_cache_folder(settings: Settings) -> str:
-    config = settings.murating
-    return config.embedding_cache or f"{settings.checkpoint_root}/murating/embeddings"
-
-
-def _english_ratings(config: MuRatingSettings, cache_folder: str):
+def _english_ratings(config: MuRatingSettings, folder: str):
     def compute(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         from thresher.murating.embeddings import EmbeddingCache
         from thresher.murating.raters import build_raters, rate
 
-        cache = EmbeddingCache(cache_folder, config.max_chars, config.encoder_path)
+        # the e5_prototype rater reads a document's first max_chars characters
+        cache = EmbeddingCache(folder, config.max_chars, config.encoder_path)
         raters = build_raters(config.raters, cache.embed)
         for batch in batches:
             scores = rate(batch["text"].tolist(), raters)
@@ -69,8 +70,26 @@ def _english_ratings(config: MuRatingSettings, cache_folder: str):
     return compute
 
 
-def judgments(spark: SparkSession, settings: Settings, translations: str = "") -> dict:
-    """Parallel (and translated) units → ``silver.murating_documents[pair_set]``."""
+def _judged(path: str, units: pd.Series) -> dict:
+    """A pairwise judge's output (``models.murating.judge``) as index comparisons on ``units``."""
+    frame = pd.read_parquet(path)
+    index = {u: i for i, u in enumerate(units)}
+    known = frame["unit_a"].isin(index) & frame["unit_b"].isin(index)
+    if not known.all():
+        log.warning("%d judged pairs name units not rated here: left out", int((~known).sum()))
+    frame = frame[known]
+    name = frame["judge"].iloc[0] if len(frame) else "pairwise_judge@none"
+    return {name: (frame["unit_a"].map(index).to_numpy(), frame["unit_b"].map(index).to_numpy(),
+                   frame["p"].to_numpy(dtype=float))}  # fmt: skip
+
+
+def judgments(
+    spark: SparkSession, settings: Settings, translations: str = "", judged: str = ""
+) -> dict:
+    """Parallel (and translated) units → ``silver.murating_documents[pair_set]``.
+
+    ``judged``: a pairwise judge's judgments file, fitted with the pointwise raters.
+    """
     from thresher.murating.judgments import HELD_OUT, TRAIN, documents_frame, unify
     from thresher.murating.parallel import parallel_documents
     from thresher.murating.raters import build_raters
@@ -83,11 +102,15 @@ def judgments(spark: SparkSession, settings: Settings, translations: str = "") -
         docs = docs.drop_duplicates("doc_key", ignore_index=True)
     english = spark.createDataFrame(docs[docs["language"] == ENGLISH][["unit_id", "text"]])
     schema = "unit_id string, " + ", ".join(f"{r} double" for r in config.raters)
-    rated = english.mapInPandas(_english_ratings(config, embedding_cache_folder(settings)), schema)
+    rated = english.mapInPandas(_english_ratings(config, cache_folder(settings)), schema)
     ratings = rated.toPandas().sort_values("unit_id", ignore_index=True)
     scores = {r: ratings[r].to_numpy() for r in config.raters}
-    unified, report = unify(scores, config)
+    comparisons = _judged(judged, ratings["unit_id"]) if judged else None
+    unified, report = unify(scores, config, comparisons)
     versions = {r.name: r.version for r in build_raters(config.raters, lambda t: np.zeros(0))}
+    for name in comparisons or {}:
+        judge, _, version = name.partition("@")
+        versions[judge] = version
     judgment_version = _version(versions, config)
     per_unit = pd.DataFrame({"unit_id": ratings["unit_id"], "score": unified})
     per_unit["english_scores"] = ratings[list(config.raters)].to_dict("records")
@@ -116,6 +139,7 @@ def _version(*parts) -> str:
 
 def pairs(spark: SparkSession, settings: Settings) -> dict:
     """``silver.murating_documents[pair_set]`` → ``silver.murating_pairs[pair_set]``."""
+    from thresher.murating.lifecycle import pairs_fingerprint
     from thresher.murating.pairs import training_pairs
 
     config = settings.murating
@@ -138,6 +162,7 @@ def pairs(spark: SparkSession, settings: Settings) -> dict:
     return {
         "pair_set": config.pair_set,
         "pairs_path": SILVER_MURATING_PAIRS.path(settings),
+        "pairs_fingerprint": pairs_fingerprint(built),
         "pairs": int(len(built)),
         "pairs_by_type": {f"{s}/{t}": int(n) for (s, t), n in counts.items()},
     }
@@ -209,15 +234,48 @@ def _balanced(ranked: DataFrame, share: float) -> DataFrame:
     return ranked.where(~side).unionByName(kept)
 
 
+def _rated(spark: SparkSession, settings: Settings) -> DataFrame:
+    scores = read_table(spark, SILVER_QUALITY_SCORES, settings)
+    return scores.where(F.col("criterion") == CRITERION)
+
+
+def stale_dates(
+    spark: SparkSession,
+    settings: Settings,
+    version: str,
+    from_date: dt.date | None = None,
+    to_date: dt.date | None = None,
+) -> list[str]:
+    """The dates a backfill rates with ``version``: those rated by another version only, or,
+    with a range, every date in it that dedup curated and ``version`` has not rated."""
+    rated = _rated(spark, settings).select("ingest_date", "version").distinct().collect()
+    done = {r["ingest_date"] for r in rated if r["version"] == version}
+    if from_date is None and to_date is None:
+        wanted = {r["ingest_date"] for r in rated}
+    else:
+        curated = read_table(spark, SILVER_DEDUP, settings).select("ingest_date").distinct()
+        if from_date is not None:
+            curated = curated.where(F.col("ingest_date") >= F.lit(from_date))
+        if to_date is not None:
+            curated = curated.where(F.col("ingest_date") <= F.lit(to_date))
+        wanted = {r["ingest_date"] for r in curated.collect()}
+    return sorted(d.isoformat() for d in wanted - done)
+
+
 def select(
     spark: SparkSession, settings: Settings, version: str, documents: DataFrame | None = None
 ) -> dict:
-    """``silver.quality_scores`` (murating@version) → ``gold.mixture_<selection_name>``."""
+    """``silver.quality_scores`` (murating@version, every rated date) →
+    ``gold.mixture_<selection_name>``. A date rated only by other versions is an error that
+    names the backfill: a selection never mixes two versions' scores nor drops a date."""
+    from spark_jobs import criteria
+
     config = settings.murating
-    scores = (
-        read_table(spark, SILVER_QUALITY_SCORES, settings)
-        .where((F.col("criterion") == CRITERION) & (F.col("version") == version))
-        .select("doc_id", "ingest_date", "score", "tokens")
+    rated = _rated(spark, settings)
+    # the version is given, never an alias here: a version with no rows yet fails on coverage
+    criteria.resolve(rated, [f"{CRITERION}@{version}"], aliases=lambda name, ref: ref)
+    scores = rated.where(F.col("version") == version).select(
+        "doc_id", "ingest_date", "score", "tokens"
     )
     # The Delta versions read, so the selection can be rebuilt exactly (time travel).
     versions = {SILVER_QUALITY_SCORES.qualified_name: _delta_version(
@@ -277,7 +335,11 @@ def select(
     per_language = written.groupBy("language").agg(F.sum("tokens").alias("tokens")).collect()
     tokens = {r["language"]: int(r["tokens"]) for r in per_language}
     total = sum(tokens.values())
+    dates = [
+        r["ingest_date"].isoformat() for r in scores.select("ingest_date").distinct().collect()
+    ]
     return {"mixture": spec.qualified_name, "selected": written.count(), "tokens": tokens,
+            "version": version, "dates": sorted(dates),
             "english_token_share": tokens.get("en", 0) / total if total else 0.0,
             "params_version": params_version, "recipe": recipe,
             "source_versions": versions}  # fmt: skip

@@ -27,6 +27,7 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from spark_jobs import criteria as criteria_versions
 from spark_jobs.delta_io import ensure_table
 from thresher import quadmix, tables
 from thresher.config import Settings
@@ -75,21 +76,14 @@ def criterion_sigmas(
     """(node, doc_id, ingest_date, language, tokens, σ_<criterion>…) for documents scored on every
     criterion; ``scores`` carries each document's ``language``, and σ ranks within it.
 
-    ``criteria`` entries are ``name`` or ``name@version``; a bare name must have exactly one
-    version in the input. Returns the frame and the resolved ``name → version``.
+    ``criteria`` entries are ``name``, ``name@version`` or ``name@alias``, each resolved to one
+    version that every date of ``scores`` must hold (``spark_jobs.criteria``). Returns the
+    frame and the resolved ``name → version``.
     """
-    resolved: dict[str, str] = {}
+    resolved = criteria_versions.resolve(scores, criteria)
     parts = []
-    for spec in criteria:
-        name, _, version = spec.partition("@")
-        rows = scores.where(F.col("criterion") == name)
-        if not version:
-            found = sorted(r["version"] for r in rows.select("version").distinct().collect())
-            if len(found) != 1:
-                raise ValueError(f"criterion {name!r} has versions {found}: name one as name@v")
-            version = found[0]
-        resolved[name] = version
-        rows = rows.where(F.col("version") == version)
+    for name, version in resolved.items():
+        rows = scores.where((F.col("criterion") == name) & (F.col("version") == version))
         q = -F.col("score") if name in larger_is_better else F.col("score")  # smaller is better
         by_quality = Window.partitionBy("criterion", "language").orderBy(q)
         parts.append(

@@ -2,7 +2,9 @@
 
 - ``pairwise_accuracy``: on held-out non-parallel pairs whose label is decided
   (|p − 0.5| ≥ ``margin``), the share where the rater orders the pair as the label does;
-  per language (a cross-lingual pair counts for both its languages) and per pair type.
+  per pair type, and per language, parallel source and length bucket (characters, edges
+  ``LENGTH_EDGES``) of its documents — a pair whose documents differ in one of these counts
+  once for each of its two values.
 - ``parallel_spearman``: for held-out units with an English side, Spearman's ρ between the
   rater's score of the English document and of its version in language L, per L.
 - ``english_agreement``: on held-out English documents, Spearman's ρ between the rater and
@@ -16,19 +18,45 @@ import pandas as pd
 
 from thresher.murating.bradley_terry import spearman
 
+# Length buckets of a document, in characters: the legacy read covers the first bucket whole.
+LENGTH_EDGES = (256, 1000, 2000)
 
-def pairwise_accuracy(pairs: pd.DataFrame, score_a, score_b, margin: float = 0.1) -> dict:
-    """``{"by_language": {...}, "by_pair_type": {...}, "overall": x, "pairs": n}``."""
+
+def length_bucket(chars: int) -> str:
+    low = 0
+    for edge in LENGTH_EDGES:
+        if chars <= edge:
+            return f"{low}-{edge}"
+        low = edge + 1
+    return f"{low}+"
+
+
+def _accuracy_by(frame: pd.DataFrame, side_a: pd.Series, side_b: pd.Series) -> dict:
+    """Mean of ``correct`` per value, a pair counting once for each distinct value of its two."""
+    out: dict[str, list[float]] = {}
+    for a, b, correct in zip(side_a, side_b, frame["correct"], strict=True):
+        for value in {a, b}:
+            out.setdefault(str(value), []).append(correct)
+    return {k: float(np.mean(v)) for k, v in sorted(out.items())}
+
+
+def decided_pairs(pairs: pd.DataFrame, score_a, score_b, margin: float = 0.1) -> pd.DataFrame:
+    """Held-out non-parallel pairs with a decided label, and whether the scores order them
+    as the label does (``correct``: 1.0 or 0.0; a tie of the scores counts as wrong)."""
     frame = pairs.assign(score_a=np.asarray(score_a), score_b=np.asarray(score_b))
     frame = frame[(frame["pair_type"] != "parallel") & ((frame["label"] - 0.5).abs() >= margin)]
     correct = np.sign(frame["score_a"] - frame["score_b"]) == np.sign(frame["label"] - 0.5)
-    frame = frame.assign(correct=correct.astype(float))
-    by_language: dict[str, list[float]] = {}
-    for row in frame.itertuples(index=False):
-        for language in {row.language_a, row.language_b}:
-            by_language.setdefault(language, []).append(row.correct)
+    return frame.assign(correct=correct.astype(float))
+
+
+def pairwise_accuracy(pairs: pd.DataFrame, score_a, score_b, margin: float = 0.1) -> dict:
+    """Overall, per pair type, per language, per source and per length bucket."""
+    frame = decided_pairs(pairs, score_a, score_b, margin)
+    lengths = [frame[f"text_{s}"].str.len().map(length_bucket) for s in ("a", "b")]
     return {
-        "by_language": {k: float(np.mean(v)) for k, v in sorted(by_language.items())},
+        "by_language": _accuracy_by(frame, frame["language_a"], frame["language_b"]),
+        "by_source": _accuracy_by(frame, frame["source_a"], frame["source_b"]),
+        "by_length": _accuracy_by(frame, *lengths),
         "by_pair_type": frame.groupby("pair_type")["correct"].mean().to_dict(),
         "overall": float(frame["correct"].mean()) if len(frame) else float("nan"),
         "pairs": len(frame),
@@ -69,6 +97,8 @@ def evaluate(docs: pd.DataFrame, doc_scores, pairs: pd.DataFrame, margin: float 
     return {
         "pairwise_accuracy_by_language": accuracy["by_language"],
         "pairwise_accuracy_by_pair_type": accuracy["by_pair_type"],
+        "pairwise_accuracy_by_source": accuracy["by_source"],
+        "pairwise_accuracy_by_length": accuracy["by_length"],
         "pairwise_accuracy_overall": accuracy["overall"],
         "pairwise_accuracy_other_languages_mean": float(np.mean(others)) if others else None,
         "pairwise_pairs": accuracy["pairs"],

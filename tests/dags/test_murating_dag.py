@@ -1,109 +1,156 @@
-"""The murating DAG end to end on real parallel text: judgments → pairs → training (a local
-process that registers the rater in MLflow) → batch rating → selection."""
+"""The murating DAG over two dates on real parallel text: one training, one champion rating
+both dates, QuaDMix with ``murating@champion`` over both, then a promotion whose stale dates
+the backfill DAG (``murating_rerate``) re-rates."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import json
+import sqlite3
 
 import pytest
 from pyspark.sql import Row
 
 from tests.corpus import ntrex_documents, table_frame
-from tests.dags.conftest import airflow_cli
-from thresher import tracking
-from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP, SILVER_QUALITY_SCORES, mixture_table
+from tests.dags.conftest import AIRFLOW_ENV, airflow_cli
+from thresher import model_registry
+from thresher.tables import (
+    BRONZE_DOCUMENTS,
+    SILVER_DEDUP,
+    SILVER_MURATING_PAIRS,
+    SILVER_QUALITY_SCORES,
+    mixture_table,
+)
 
-DAY = dt.date(2026, 11, 2)
+DAY1, DAY2 = dt.date(2026, 11, 2), dt.date(2026, 11, 3)
+SMALL = {
+    "THRESHER_LANGUAGES": "en,de", "THRESHER_MURATING_SOURCES": "ntrex",
+    "THRESHER_MURATING_MAX_UNITS": "16", "THRESHER_MURATING_AGGREGATION_PAIRS": "400",
+    "THRESHER_MURATING_MONOLINGUAL_PAIRS_PER_LANGUAGE": "60",
+    "THRESHER_MURATING_CROSS_LINGUAL_PAIRS": "60", "THRESHER_MURATING_PARALLEL_PAIRS": "30",
+    "THRESHER_MURATING_EPOCHS": "3", "THRESHER_MURATING_ENGLISH_SHARE": "0.5",
+    "THRESHER_MURATING_HELD_OUT_FRACTION": "0.4",
+}  # fmt: skip
 
 
-def write_kept_documents(spark, settings, shared) -> int:
-    """bronze.documents + silver.dedup (all kept) for DAY: real NTREX news, en and de."""
+def write_kept_documents(spark, settings, shared) -> dict[dt.date, int]:
+    """bronze.documents + silver.dedup (all kept) on two dates: real NTREX news, en and de,
+    different articles each day."""
     from spark_jobs.delta_io import ensure_table
 
-    bronze, dedup = [], []
-    for code, language in (("eng-US", "en"), ("deu", "de")):
-        for i, text in enumerate(ntrex_documents(shared, code, 40)[-8:]):
-            doc_id = f"{language}{i:030d}"
-            bronze.append(Row(
-                doc_id=doc_id, ingest_date=DAY, source="tests", url=f"https://x.org/{doc_id}",
-                location="tests", source_format="html", title=None, text=text,
-                content_sha256=f"{i:064x}", language=language, language_score=0.99,
-                n_chars=len(text), n_bytes=len(text.encode()), extractor="tests",
-            ))  # fmt: skip
-            dedup.append(Row(doc_id=doc_id, ingest_date=DAY, cluster_id=doc_id,
-                             duplicate_of=None, duplicate_of_date=None, method=None))  # fmt: skip
+    bronze, dedup, counts = [], [], {}
+    for day, articles in ((DAY1, slice(24, 30)), (DAY2, slice(30, 36))):
+        for code, language in (("eng-US", "en"), ("deu", "de")):
+            for i, text in enumerate(ntrex_documents(shared, code, 40)[articles]):
+                doc_id = f"{language}{day:%d}{i:028d}"
+                bronze.append(Row(
+                    doc_id=doc_id, ingest_date=day, source="tests", url=f"https://x.org/{doc_id}",
+                    location="tests", source_format="html", title=None, text=text,
+                    content_sha256=f"{i:064x}", language=language, language_score=0.99,
+                    n_chars=len(text), n_bytes=len(text.encode()), extractor="tests",
+                ))  # fmt: skip
+                dedup.append(Row(
+                    doc_id=doc_id, ingest_date=day, cluster_id=doc_id, duplicate_of=None,
+                    duplicate_of_date=None, method=None,
+                ))  # fmt: skip
+                counts[day] = counts.get(day, 0) + 1
     for spec, rows in ((BRONZE_DOCUMENTS, bronze), (SILVER_DEDUP, dedup)):
         path = ensure_table(spark, spec, settings)
         table_frame(spark, spec, rows).write.format("delta").mode("overwrite").save(path)
-    return len(bronze)
+    return counts
 
 
-@pytest.mark.airflow
-@pytest.mark.timeout(1800)
-def test_a_run_rates_the_partition_and_selects_a_balanced_mixture(
-    spark, pipeline_env, shared_data, tmp_path
-):
-    env, settings = pipeline_env
-    env = {**env, "THRESHER_LANGUAGES": "en,de", "THRESHER_MURATING_SOURCES": "ntrex",
-           "THRESHER_MURATING_MAX_UNITS": "16", "THRESHER_MURATING_AGGREGATION_PAIRS": "400",
-           "THRESHER_MURATING_MONOLINGUAL_PAIRS_PER_LANGUAGE": "60",
-           "THRESHER_MURATING_CROSS_LINGUAL_PAIRS": "60", "THRESHER_MURATING_PARALLEL_PAIRS": "30",
-           "THRESHER_MURATING_DATA_PATH": str(shared_data), "THRESHER_MURATING_EPOCHS": "3",
-           "THRESHER_MURATING_ENGLISH_SHARE": "0.5",
-           "THRESHER_MURATING_HELD_OUT_FRACTION": "0.4"}  # fmt: skip
-    documents = write_kept_documents(spark, settings, shared_data)
-    log = tmp_path / "dags-test.log"
+def task_states(dag_id: str, task_id: str) -> list[str]:
+    """The task's state in each run of ``dag_id``, oldest run first (Airflow's own database)."""
+    database = AIRFLOW_ENV["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///")
+    with sqlite3.connect(database) as db:
+        rows = db.execute(
+            "SELECT ti.state FROM task_instance ti JOIN dag_run r ON ti.run_id = r.run_id "
+            "AND ti.dag_id = r.dag_id WHERE ti.dag_id = ? AND ti.task_id = ? ORDER BY r.id",
+            (dag_id, task_id),
+        ).fetchall()
+    return [r[0] for r in rows]
 
-    result = airflow_cli("dags", "test", "murating", DAY.isoformat(), "--conf",
-                         json.dumps({"epochs": 3}), env=env, log=log, timeout=1700)  # fmt: skip
 
-    output = log.read_text()
-    assert result.returncode == 0, output[-4000:]
+def rated_versions(spark, settings) -> dict[dt.date, set[str]]:
     scores = spark.read.format("delta").load(SILVER_QUALITY_SCORES.path(settings))
-    rated = scores.where("criterion = 'murating'").toPandas()
-    assert len(rated) == documents and rated.doc_id.is_unique
-    assert set(rated.version) == {"1"}  # the first registry version of the rater
-    mixture = spark.read.format("delta").load(mixture_table("murating").path(settings)).toPandas()
-    english = mixture.doc_id.str.startswith("en").sum()
-    assert 0 < english < len(mixture)
-    client = tracking.client(settings)
-    (version,) = client.search_model_versions("name='murating'")
-    assert client.get_run(version.run_id).info.status == "FINISHED"
-    metrics = client.get_run(version.run_id).data.metrics
-    assert {"train_loss", "held_out_loss", "eval.pairwise_pairs"} <= set(metrics)
+    rows = scores.where("criterion = 'murating'").select("ingest_date", "version").collect()
+    out: dict[dt.date, set[str]] = {}
+    for row in rows:
+        out.setdefault(row.ingest_date, set()).add(row.version)
+    return out
 
 
-def test_kubernetes_pods_train_and_translate_on_gpus(tmp_path, monkeypatch):
-    """With translation configured, both model tasks render as valid GPU pods."""
-    from airflow.dag_processing.dagbag import DagBag
+def quadmix(spark, settings, criterion: str) -> dict:
+    """The curation mixture job's own code, with murating as its one criterion."""
+    from spark_jobs import mixture
 
-    from tests.conftest import REPO
-    from thresher_tasks.pod_specs import pod_problems, render_pods
+    config = dataclasses.replace(settings.mixture, name="with_murating", criteria=(criterion,),
+                                 larger_is_better=("murating",), rank_mode="exact")  # fmt: skip
+    return mixture.run(spark, dataclasses.replace(settings, mixture=config))
 
-    monkeypatch.setenv("THRESHER_EXECUTOR", "kubernetes")
-    monkeypatch.setenv("THRESHER_STORAGE_ROOT", "s3a://thresher-lake/prod")
-    monkeypatch.setenv("THRESHER_HOME", str(tmp_path))
-    monkeypatch.setenv("THRESHER_MURATING_TRANSLATION_MODELS", "de=/models/opus-mt-en-de")
-    bag = DagBag(dag_folder=str(REPO / "dags" / "murating.py"))
-    assert bag.import_errors == {}
-    dag = bag.dags["murating"]
-    xcom = {
-        "train_rater": {"model_path": "/checkpoints/murating/default/run/model"},
-        "pairs": {"pairs_path": "s3a://thresher-lake/prod/silver/murating_pairs"},
-        "export_english": {"path": "/checkpoints/murating/default/english/x.parquet"},
-    }
-    pods = render_pods(dag, xcom=xcom)
-    assert set(pods) == {"train_rater", "translate", "rate_documents"}
-    for pod in pods.values():
-        assert pod_problems(pod) == []
-        assert pod["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "1"
-    args = pods["train_rater"]["spec"]["containers"][0]["args"]
-    assert args[args.index("--pairs") + 1] == "s3a://thresher-lake/prod/silver/murating_pairs"
-    assert "{{" not in " ".join(args)
-    translate = pods["translate"]["spec"]["containers"][0]["args"]
-    assert translate[translate.index("--model") + 1] == "de=/models/opus-mt-en-de"
-    rating = pods["rate_documents"]["spec"]["containers"][0]["args"]
-    assert rating[rating.index("--partition") + 1] == "2026-01-01"
-    upstream = {t.task_id: t.upstream_task_ids for t in dag.tasks}
-    assert upstream["judgments"] == {"translate"} and upstream["rate"] == {"rate_documents"}
+
+# Three DAG runs, a promotion and a re-rating backfill take minutes on 2 cores: outside
+# make test, in make test-lifecycle.
+@pytest.mark.lifecycle
+@pytest.mark.airflow
+@pytest.mark.timeout(3600)
+def test_two_dates_share_one_champion_and_a_promotion_is_rerated_by_the_backfill(
+    spark, pipeline_env, shared_data, tmp_path, monkeypatch
+):
+    from models.murating import promote, train
+    from spark_jobs.criteria import MissingCriterionVersion
+    from spark_jobs.delta_io import commit_metadata
+
+    env, settings = pipeline_env
+    env = {**env, **SMALL, "THRESHER_MURATING_DATA_PATH": str(shared_data)}
+    for key, value in env.items():  # this process's settings (registry, in-process tasks)
+        if key.startswith("THRESHER_"):
+            monkeypatch.setenv(key, value)
+    documents = write_kept_documents(spark, settings, shared_data)
+
+    for day in (DAY1, DAY2):
+        log = tmp_path / f"murating-{day}.log"
+        result = airflow_cli("dags", "test", "murating", day.isoformat(), env=env, log=log,
+                             timeout=1500)  # fmt: skip
+        assert result.returncode == 0, log.read_text()[-4000:]
+
+    # one training (the first run's), skipped the second day: its inputs had not changed
+    assert task_states("murating", "train_rater") == ["success", "skipped"]
+    assert task_states("murating", "keep_champion") == ["skipped", "success"]
+    (only,) = model_registry.versions(settings, "murating")
+    assert only.version == "1" and "champion" in only.aliases
+    # both dates rated by that champion, every kept document once
+    assert rated_versions(spark, settings) == {DAY1: {"1"}, DAY2: {"1"}}
+    scores = spark.read.format("delta").load(SILVER_QUALITY_SCORES.path(settings))
+    assert scores.where("criterion = 'murating'").count() == sum(documents.values())
+    selection = spark.read.format("delta").load(mixture_table("murating").path(settings))
+    assert {r.ingest_date for r in selection.select("ingest_date").distinct().collect()} == {
+        DAY1, DAY2}  # fmt: skip
+    # QuaDMix reads murating@champion on both dates
+    summary = quadmix(spark, settings, "murating@champion")
+    assert summary["mixture.documents"] == sum(documents.values())
+
+    # a new candidate (another seed) is trained and promoted: both dates are now stale
+    pairs = SILVER_MURATING_PAIRS.path(settings)
+    monkeypatch.setenv("THRESHER_MURATING_SEED", "2")
+    candidate = train.main(["--pairs", pairs, "--pair-set", "default", "--output", "candidate"])
+    assert candidate["model_version"] == "2"
+    # on 16 units which seed ranks better is noise: the operator's forced promotion
+    assert promote.main(["--candidate", "2", "--pairs", pairs, "--force"])["champion"] == "2"
+    with pytest.raises(MissingCriterionVersion, match="murating_rerate") as stale:
+        quadmix(spark, settings, "murating@champion")
+    assert "2 of 2 dates: 2026-11-02, 2026-11-03" in str(stale.value)
+
+    log = tmp_path / "rerate.log"
+    result = airflow_cli("dags", "test", "murating_rerate", DAY2.isoformat(), env=env, log=log,
+                         timeout=1500)  # fmt: skip
+    assert result.returncode == 0, log.read_text()[-4000:]
+    assert task_states("murating_rerate", "rate_documents") == ["success", "success"]
+    # old rows stay (a rollback needs no re-rating); every date now also holds version 2
+    assert rated_versions(spark, settings) == {DAY1: {"1", "2"}, DAY2: {"1", "2"}}
+    assert quadmix(spark, settings, "murating@champion")["mixture.documents"] == sum(
+        documents.values()
+    )
+    recipe = commit_metadata(spark, mixture_table("murating").path(settings))
+    assert recipe["criterion"] == "murating@2"  # the backfill's one selection, on version 2

@@ -51,10 +51,20 @@ def test_judgments_and_pairs_on_real_parallel_text(spark, settings, shared_data)
                          monolingual_pairs_per_language=30, cross_lingual_pairs=40,
                          parallel_pairs=20, held_out_fraction=0.25,
                          data_path=str(shared_data))  # fmt: skip
-    summary = job.judgments(spark, settings)
+    # a pairwise judge's output (models.murating.judge): it prefers the first unit to all
+    from thresher.murating.parallel import parallel_documents
+
+    english = sorted(d.unit_id for d in parallel_documents(settings) if d.language == "en")
+    units = pd.DataFrame({"unit_a": english[0], "unit_b": english[1:] + ["ntrex:unknown"],
+                          "p": 0.95, "judge": "pairwise_judge@abc"})  # fmt: skip
+    settings.home.mkdir(parents=True, exist_ok=True)
+    units.to_parquet(settings.home / "judged.parquet")
+    summary = job.judgments(spark, settings, judged=str(settings.home / "judged.parquet"))
     assert summary["units"] == 12 and summary["documents"] == 36
-    assert set(summary["raters"]) == {"rules", "lexical", "e5_prototype"}
+    assert summary["raters"]["pairwise_judge"] == "abc"
+    assert set(summary["raters"]) == {"rules", "lexical", "e5_prototype", "pairwise_judge"}
     assert "unified:lexical.spearman" in summary["agreement"]
+    assert summary["agreement"]["pairwise_judge@abc.judgments"] == 11  # the unknown unit left out
     docs = spark.read.format("delta").load(SILVER_MURATING_DOCUMENTS.path(settings)).toPandas()
     # every language version carries its unit's English score
     assert (docs.groupby("unit_id")["score"].nunique() == 1).all()
@@ -185,3 +195,38 @@ def test_english_for_translation_is_the_best_by_the_rules_score(spark, settings)
     summary = job.export_english(spark, _murating(settings, translate_documents=3), DAY)
     exported = pd.read_parquet(summary["path"])
     assert list(exported.unit_id) == ["bronze:en-004", "bronze:en-002", "bronze:en-001"]
+
+
+def test_selection_covers_every_rated_date_or_names_the_backfill(spark, settings):
+    documents, _ = _scored(spark, settings, {"en": 6, "de": 6})  # DAY, version 3
+    later = DAY + dt.timedelta(days=1)
+    path = ensure_table(spark, SILVER_QUALITY_SCORES, settings)
+    rows = [
+        Row(
+            doc_id=f"de-1{i:02d}",
+            ingest_date=later,
+            criterion="murating",
+            version="4",
+            score=0.5,
+            passed=True,
+            failed=None,
+            details={},
+            tokens=10,
+        )
+        for i in range(3)
+    ]
+    spark.createDataFrame(rows, SILVER_QUALITY_SCORES.schema).write.format("delta").mode(
+        "append").save(path)  # fmt: skip
+    from spark_jobs.criteria import MissingCriterionVersion
+
+    with pytest.raises(MissingCriterionVersion, match="1 of 2 dates: 2026-11-01.*murating_rerate"):
+        job.select(spark, settings, "4", documents=documents)
+    # the backfill's dates: those rated by another version only, or a curated range
+    assert job.stale_dates(spark, settings, "4") == [DAY.isoformat()]
+    assert job.stale_dates(spark, settings, "3") == [later.isoformat()]
+    _write(spark, SILVER_DEDUP, settings, [
+        Row(doc_id="x", ingest_date=d, cluster_id="x", duplicate_of=None, duplicate_of_date=None,
+            method=None) for d in (DAY - dt.timedelta(days=1), DAY, later)
+    ])  # fmt: skip
+    assert job.stale_dates(spark, settings, "4", DAY - dt.timedelta(days=5), DAY) == [
+        (DAY - dt.timedelta(days=1)).isoformat(), DAY.isoformat()]  # fmt: skip

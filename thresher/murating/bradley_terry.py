@@ -1,12 +1,14 @@
 """Bradley–Terry aggregation of several raters' pairwise judgments, and the pairwise loss.
 
-Model: P(i beats j) = σ(θ_i − θ_j). Each rater r turns its scores into a soft preference per
-sampled pair, p_r(i, j) = σ((s_r,i − s_r,j) / (τ · spread_r)), where spread_r is the rater's
-interquartile range (so every rater speaks on the same scale whatever its units) and τ a
-temperature; a tie is p = 0.5. The unified score θ maximises the likelihood of all raters'
-soft outcomes together, fitted by Hunter's (2004) MM iteration, with a few virtual games
-against an average item (a Beta-like prior) so that a document that won or lost every
-comparison still has a finite score. Pure numpy: it runs in a Spark driver.
+Model: P(i beats j) = σ(θ_i − θ_j). Each pointwise rater r turns its scores into a soft
+preference per sampled pair, p_r(i, j) = σ((s_r,i − s_r,j) / (τ · spread_r)), where spread_r
+is the rater's interquartile range (so every rater speaks on the same scale whatever its
+units) and τ a temperature; a tie is p = 0.5. A pairwise rater (QuRating's LLM judge: two
+documents read together) gives its P(i beats j) on its own pairs directly. The unified score
+θ maximises the likelihood of all raters' soft outcomes together, fitted by Hunter's (2004)
+MM iteration, with a few virtual games against an average item (a Beta-like prior) so that a
+document that won or lost every comparison still has a finite score. Pure numpy: it runs in
+a Spark driver.
 
 ``pairwise_loss`` is QuRating's objective (``train_qurater.py``): binary cross-entropy between
 σ(r_a − r_b) and the soft label p, whose gradient in the score difference is σ(Δ) − p.
@@ -66,18 +68,26 @@ def fit(
     return theta - theta.mean()
 
 
+Comparisons = tuple[np.ndarray, np.ndarray, np.ndarray]  # (a, b, P(a beats b))
+
+
 def aggregate(
     scores: Mapping[str, np.ndarray],
     a: np.ndarray,
     b: np.ndarray,
     temperature: float = 0.5,
     prior_games: float = 1.0,
+    judged: Mapping[str, Comparisons] | None = None,
 ) -> np.ndarray:
-    """The unified score: one Bradley–Terry fit over every rater's preferences on the pairs."""
+    """The unified score: one Bradley–Terry fit over every pointwise rater's preferences on
+    the pairs (a, b) and every pairwise rater's own judgments (``judged``: its pairs and its
+    P(a beats b), e.g. an LLM that read both documents together)."""
     names = sorted(scores)
     n = len(scores[names[0]])
-    p = np.concatenate([preferences(scores[r], a, b, temperature) for r in names])
-    return fit(n, np.tile(a, len(names)), np.tile(b, len(names)), p, prior_games)
+    parts = [(a, b, preferences(scores[r], a, b, temperature)) for r in names]
+    parts += [tuple(np.asarray(x) for x in judged[r]) for r in sorted(judged or {})]
+    left, right, p = (np.concatenate([part[i] for part in parts]) for i in range(3))
+    return fit(n, left, right, p, prior_games)
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -98,10 +108,21 @@ def pairwise_agreement(x: np.ndarray, y: np.ndarray, a: np.ndarray, b: np.ndarra
 
 
 def agreement_report(
-    scores: Mapping[str, np.ndarray], unified: np.ndarray, a: np.ndarray, b: np.ndarray
+    scores: Mapping[str, np.ndarray],
+    unified: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    judged: Mapping[str, Comparisons] | None = None,
 ) -> dict[str, float]:
-    """Inter-rater and rater-vs-unified Spearman ρ and pairwise agreement, flat for MLflow."""
+    """Inter-rater and rater-vs-unified Spearman ρ and pairwise agreement, flat for MLflow
+    (a pairwise rater: how often the unified order agrees with its decided judgments)."""
     out: dict[str, float] = {}
+    for r, (ja, jb, jp) in sorted((judged or {}).items()):
+        ja, jb, jp = np.asarray(ja, int), np.asarray(jb, int), np.asarray(jp, float)
+        decided = jp != 0.5
+        agree = np.sign(unified[ja] - unified[jb]) == np.sign(jp - 0.5)
+        out[f"unified:{r}.pairwise"] = float(agree[decided].mean()) if decided.any() else np.nan
+        out[f"{r}.judgments"] = float(len(jp))
     names = sorted(scores)
     for i, r in enumerate(names):
         for s in names[i + 1 :]:

@@ -34,15 +34,21 @@ def documents_frame(docs: Sequence[ParallelDoc]) -> pd.DataFrame:
 
 
 def unify(
-    scores: Mapping[str, np.ndarray], config: MuRatingSettings
+    scores: Mapping[str, np.ndarray],
+    config: MuRatingSettings,
+    judged: Mapping[str, bradley_terry.Comparisons] | None = None,
 ) -> tuple[np.ndarray, dict[str, float]]:
-    """Unified Bradley–Terry scores of the rated documents and the agreement report."""
+    """Unified Bradley–Terry scores of the rated documents and the agreement report.
+
+    ``judged``: pairwise raters' judgments (document indices a, b and P(a beats b)).
+    """
     n = len(next(iter(scores.values())))
     reference = np.mean([percentile_ranks(s) for s in scores.values()], axis=0)
     rng = np.random.default_rng(config.seed)
     a, b = stratified_pairs(reference, config.aggregation_pairs, rng, config.strata, config.min_gap)
-    unified = bradley_terry.aggregate(scores, a, b, config.temperature, config.prior_games)
-    report = bradley_terry.agreement_report(scores, unified, a, b)
+    unified = bradley_terry.aggregate(scores, a, b, config.temperature, config.prior_games,
+                                      judged)  # fmt: skip
+    report = bradley_terry.agreement_report(scores, unified, a, b, judged)
     report["aggregation.pairs"] = float(len(a))
     report["aggregation.documents"] = float(n)
     return unified, report

@@ -12,8 +12,10 @@ Larger is better for every rater. Their scales differ and do not matter: aggrega
   topic and register.
 
 The three look at different things (form, vocabulary, meaning), which is what makes their
-disagreements informative. Where the lake already has a model-based criterion for a document
-(``reference_classifier``), ``spark_jobs.murating`` adds it as a further rater.
+disagreements informative. The lake's ``reference_classifier`` criterion is not a rater here:
+the parallel units are read from the shared corpora, not from the lake, so it has no score for
+them. The model-based judgment is the pairwise judge's (``models.murating.judge``), which
+``spark_jobs.murating.judgments`` fits beside these three.
 """
 
 from __future__ import annotations

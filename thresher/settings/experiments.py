@@ -328,15 +328,34 @@ class MuRatingSettings:
     # (a transformers encoder from encoder_path + scalar head, GPU).
     backend: str = "embedding_head"
     encoder_path: str = ""
+    # What embedding_head reads of a document (thresher.murating.embeddings.Read): its first
+    # read_tokens encoder tokens in pieces of chunk_tokens, mean-pooled; read_tokens = 0 reads
+    # the first max_chars characters, which is also the e5_prototype rater's read.
     max_chars: int = 256
+    read_tokens: int = 0
+    chunk_tokens: int = 128
     epochs: int = 30
     batch_size: int = 64
     learning_rate: float = 1e-3
     hidden: int = 256
     # Embedding cache of the embedding_head backend; empty = <checkpoint_root>/murating/embeddings.
     embedding_cache: str = ""
-    # MLflow registered model of the rater; batch rating uses its latest version by default.
+    # MLflow registered model of the rater. Every date is rated by the version that carries
+    # champion_alias; a trained candidate takes the alias only if its held-out pairwise
+    # accuracy is at least the champion's minus promotion_tolerance (models.murating.promote).
     model_name: str = "murating"
+    champion_alias: str = "champion"
+    promotion_tolerance: float = 0.0
+    # Training runs when its inputs (pairs, rater versions, training settings) differ from
+    # every registered version's, and also when the newest version is older than retrain_days
+    # (0: only on changed inputs).
+    retrain_days: int = 0
+    # A pairwise English judge (models.murating.judge): a causal LM checkpoint folder that
+    # reads two documents together and says which is better; empty = no judge. It judges
+    # judge_pairs English unit pairs, each document cut at judge_max_chars.
+    judge_model: str = ""
+    judge_pairs: int = 2_000
+    judge_max_chars: int = 1_500
     # Accuracy counts held-out pairs with |label − 0.5| >= margin.
     margin: float = 0.1
     # Selection into gold.mixture_<selection_name>: per language the top_percent of
@@ -359,3 +378,15 @@ class MuRatingSettings:
             raise ConfigError("murating: top_percent in (0, 100], english_share in [0, 1]")
         if not 0 < self.held_out_fraction < 1 or len(self.raters) < 1:
             raise ConfigError("murating: held_out_fraction in (0, 1) and at least one rater")
+        if self.read_tokens < 0 or not 8 <= self.chunk_tokens <= 500 or self.max_chars < 1:
+            raise ConfigError(
+                "murating: read_tokens >= 0, chunk_tokens in [8, 500], max_chars >= 1"
+            )
+        if self.retrain_days < 0 or self.promotion_tolerance < 0 or self.judge_pairs < 0:
+            raise ConfigError("murating: retrain_days, promotion_tolerance, judge_pairs >= 0")
+        for kind, value in (
+            ("model_name", self.model_name),
+            ("champion_alias", self.champion_alias),
+        ):
+            if not value or not all(c.isalnum() or c in "._-" for c in value):
+                raise ConfigError(f"murating.{kind} must be letters, digits, . _ -, got {value!r}")

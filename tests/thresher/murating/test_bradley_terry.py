@@ -56,3 +56,17 @@ def test_pairwise_loss_and_its_gradient():
     torch.testing.assert_close(delta.grad, grad)
     # a tie label is minimised at delta = 0, a sure one by a large margin
     assert float(bt.pairwise_loss(torch.zeros(1), torch.tensor([0.5]))) == pytest.approx(np.log(2))
+
+
+def test_a_pairwise_raters_judgments_join_the_fit():
+    rng = np.random.default_rng(4)
+    pointwise = {"flat": np.zeros(6)}  # a pointwise rater that cannot tell anything apart
+    a, b = rng.integers(0, 6, 200), rng.integers(0, 6, 200)
+    # the judge read both documents of each of its own pairs: document 5 beats every other
+    ja, jb = np.array([5, 5, 5, 5, 5]), np.array([0, 1, 2, 3, 4])
+    judged = {"judge": (ja, jb, np.full(5, 0.9))}
+    assert np.allclose(bt.aggregate(pointwise, a, b), 0.0)  # ties everywhere: no order
+    theta = bt.aggregate(pointwise, a, b, judged=judged)
+    assert np.argmax(theta) == 5 and theta[5] - theta[:5].max() > 0.05
+    report = bt.agreement_report(pointwise, theta, a, b, judged)
+    assert report["unified:judge.pairwise"] == 1.0 and report["judge.judgments"] == 5.0

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 
-from models.murating.evaluate import pairwise_accuracy, parallel_spearman
 from thresher.murating.raters import RATER_NAMES, build_raters, lexical_score, rate
 
 RICH = (
@@ -50,27 +49,3 @@ def test_an_unknown_rater_or_a_missing_encoder_is_refused():
 def test_lexical_score_is_bounded_and_empty_text_scores_zero():
     assert lexical_score("") == 0.0
     assert 0 < lexical_score(RICH) <= 1
-
-
-def test_pairwise_accuracy_counts_decided_pairs_per_language_and_type():
-    import pandas as pd
-
-    pairs = pd.DataFrame({
-        "pair_type": ["monolingual", "cross_lingual", "parallel", "monolingual"],
-        "language_a": ["en", "en", "en", "de"], "language_b": ["en", "de", "de", "de"],
-        "label": [0.9, 0.2, 0.5, 0.52],
-    })  # fmt: skip
-    result = pairwise_accuracy(pairs, [1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0], margin=0.1)
-    # the parallel pair and the near-tie are not counted; the cross-lingual one is wrong
-    assert result["pairs"] == 2
-    assert result["by_language"] == {"de": 0.0, "en": 0.5}
-    assert result["by_pair_type"] == {"cross_lingual": 0.0, "monolingual": 1.0}
-
-
-def test_parallel_spearman_compares_each_language_with_its_english_side():
-    import pandas as pd
-
-    docs = pd.DataFrame({"unit_id": list("abcdabcd"), "language": ["en"] * 4 + ["de"] * 4})
-    result = parallel_spearman(docs, [1, 2, 3, 4, 10, 20, 30, 40])
-    assert result == {"de": pytest.approx(1.0)}
-    assert parallel_spearman(docs, [1, 2, 3, 4, 40, 30, 20, 10])["de"] == pytest.approx(-1.0)
