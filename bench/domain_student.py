@@ -287,9 +287,16 @@ def main(argv: list[str] | None = None) -> None:
         )
     report["student"] = result
     args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    print(json.dumps({"student": student["sib200_dev_macro_accuracy"],
-                      "agreement": student["agreement_with_teacher"],
-                      "rate": student["throughput_one_core"]}, indent=2))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "student": student["sib200_dev_macro_accuracy"],
+                "agreement": student["agreement_with_teacher"],
+                "rate": student["throughput_one_core"],
+            },
+            indent=2,
+        )
+    )
     print(f"wrote {args.output}")
 
 

@@ -36,9 +36,13 @@ def model_environment(settings: Settings) -> dict[str, str]:
 
 
 def run_model_tasks(
-    step: str, module: str, argument_lists: list[list[str]], settings: Settings, logs: Path,
+    step: str,
+    module: str,
+    argument_lists: list[list[str]],
+    settings: Settings,
+    logs: Path,
     parallel: int = 2,
-) -> list[dict]:  # fmt: skip
+) -> list[dict]:
     """Run ``python -m module args`` for every argument list, ``parallel`` at a time; their
     JSON results in order."""
     logs.mkdir(parents=True, exist_ok=True)
@@ -53,13 +57,20 @@ def run_model_tasks(
                 done = subprocess.run(
                     [sys.executable, "-m", module, *argument_lists[index]],
                     env={**environment, RESULT_PATH_ENV: str(result)},
-                    stdout=handle, stderr=subprocess.STDOUT, check=False,
-                )  # fmt: skip
+                    stdout=handle,
+                    stderr=subprocess.STDOUT,
+                    check=False,
+                )
             if done.returncode != 0:
                 tail = out.read_text()[-3000:]
                 raise RuntimeError(f"{module} {argument_lists[index]} failed:\n{tail}")
-            log.info("%s %d/%d in %.0f s", step, index + 1, len(argument_lists),
-                     time.perf_counter() - started)  # fmt: skip
+            log.info(
+                "%s %d/%d in %.0f s",
+                step,
+                index + 1,
+                len(argument_lists),
+                time.perf_counter() - started,
+            )
             return json.loads(result.read_text())
 
     with ThreadPoolExecutor(max_workers=parallel) as pool:
@@ -85,8 +96,14 @@ def run_experiment(
             results = run_model_tasks(step.name, step.entry, lists, settings, logs, parallel)
             outputs[step.name] = results if step.mapped else results[0]
         else:
-            ctx = StepContext(settings, experiment.name, run_key, dict(outputs), params or {},
-                              {"thresher.via": "bench"})  # fmt: skip
+            ctx = StepContext(
+                settings,
+                experiment.name,
+                run_key,
+                dict(outputs),
+                params or {},
+                {"thresher.via": "bench"},
+            )
             outputs[step.name] = import_entry(step.entry)(ctx)
         seconds[step.name] = round(time.perf_counter() - started, 1)
         log.info("%s.%s: %.0f s", experiment.name, step.name, seconds[step.name])

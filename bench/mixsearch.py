@@ -57,23 +57,44 @@ def main(argv: list[str] | None = None) -> int:
         "seed_noise": report["seed_noise"],
         "learning_curve": report["learning_curve"],
         "confirmation": report["confirmation"],
-        "choice": {k: choice[k] for k in ("params_version", "params", "predicted_loss",
-                                          "best_proxy_loss", "best_proxy_params_version",
-                                          "candidates", "top_k")},
-        "final_mixture": {k: v for k, v in outputs["final_mixture"].items()
-                          if k.startswith("mixture") or k == "quota"},
-        "proxies": {"sampled": search.proxies, "finished": sum(r["loss"] is not None
-                                                                 for r in proxies),
-                    "noise_sets": search.noise_sets, "seeds": search.seeds,
-                    "losses": sorted(r["loss"] for r in proxies if r["loss"] is not None)},
-        "proxy": {**dataclass_dict(settings.proxy), "parameters": report["parameters"],
-                  "target": "mean over languages of bits per byte on the search half of the "
-                            "held-out text (FLORES, UDHR, XCOPA premises, Tatoeba)"},
-        "pool": {"fingerprint": pool["fingerprint"], "packages": len(manifest),
-                 "documents": outputs["features"]["documents"],
-                 "tokens": outputs["features"]["tokens"],
-                 "criteria": outputs["features"]["criteria_versions"],
-                 "domains": outputs["features"]["domains"]},
+        "choice": {
+            k: choice[k]
+            for k in (
+                "params_version",
+                "params",
+                "predicted_loss",
+                "best_proxy_loss",
+                "best_proxy_params_version",
+                "candidates",
+                "top_k",
+            )
+        },
+        "final_mixture": {
+            k: v
+            for k, v in outputs["final_mixture"].items()
+            if k.startswith("mixture") or k == "quota"
+        },
+        "proxies": {
+            "sampled": search.proxies,
+            "finished": sum(r["loss"] is not None for r in proxies),
+            "noise_sets": search.noise_sets,
+            "seeds": search.seeds,
+            "losses": sorted(r["loss"] for r in proxies if r["loss"] is not None),
+        },
+        "proxy": {
+            **dataclass_dict(settings.proxy),
+            "parameters": report["parameters"],
+            "target": "mean over languages of bits per byte on the search half of the "
+            "held-out text (FLORES, UDHR, XCOPA premises, Tatoeba)",
+        },
+        "pool": {
+            "fingerprint": pool["fingerprint"],
+            "packages": len(manifest),
+            "documents": outputs["features"]["documents"],
+            "tokens": outputs["features"]["tokens"],
+            "criteria": outputs["features"]["criteria_versions"],
+            "domains": outputs["features"]["domains"],
+        },
         "language_policy": settings.mixture.language_policy,
         "changed_settings": changed_settings(settings),
         "mlflow_parent_run": outputs["open"]["run_id"],
@@ -81,13 +102,22 @@ def main(argv: list[str] | None = None) -> int:
         "stages_s": seconds,
         "load": load.summary(),
         "machine": machine(),
-    }  # fmt: skip
+    }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
     metrics = report["regression"]["metrics"]
-    print(json.dumps({"wall_s": result["wall_s"], **{k: metrics[k] for k in (
-        "lightgbm_mae", "mean_baseline_mae", "linear_mae", "spearman")},
-        "confirmation": report["confirmation"]["verdict"]}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "wall_s": result["wall_s"],
+                **{
+                    k: metrics[k]
+                    for k in ("lightgbm_mae", "mean_baseline_mae", "linear_mae", "spearman")
+                },
+                "confirmation": report["confirmation"]["verdict"],
+            }
+        )
+    )
     return 0
 
 

@@ -47,8 +47,10 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "murating.json"
-TEACHERS = {"with_e5_prototype": ("rules", "lexical", "e5_prototype"),
-            "without_e5_prototype": ("rules", "lexical")}  # fmt: skip
+TEACHERS = {
+    "with_e5_prototype": ("rules", "lexical", "e5_prototype"),
+    "without_e5_prototype": ("rules", "lexical"),
+}
 READ_LANGUAGES = ("en", "de", "ru", "zh", "ar", "hi")
 COST_SAMPLE = 8  # documents per source timed for each read
 
@@ -98,8 +100,14 @@ class Study:
     def student_cache(self, read_tokens: int):
         from thresher.murating.embeddings import EmbeddingCache
 
-        return EmbeddingCache(self.folder, self.config.max_chars, "", self.threads,
-                              read_tokens=read_tokens, chunk_tokens=128)  # fmt: skip
+        return EmbeddingCache(
+            self.folder,
+            self.config.max_chars,
+            "",
+            self.threads,
+            read_tokens=read_tokens,
+            chunk_tokens=128,
+        )
 
     def split(self, teacher: str, seed: int, docs: pd.DataFrame):
         """Judged documents and training pairs of one split under one teacher."""
@@ -111,9 +119,16 @@ class Study:
         given = {name: (lambda english, v=v: v) for name, v in scores.items()}
         judged, agreement = judge(self.docs, [], config, given)
         judged = judged[judged["doc_key"].isin(docs["doc_key"])].reset_index(drop=True)
-        pairs = training_pairs(judged, config.monolingual_pairs_per_language,
-                               config.cross_lingual_pairs, config.parallel_pairs, seed,
-                               config.strata, config.min_gap, config.label_temperature)  # fmt: skip
+        pairs = training_pairs(
+            judged,
+            config.monolingual_pairs_per_language,
+            config.cross_lingual_pairs,
+            config.parallel_pairs,
+            seed,
+            config.strata,
+            config.min_gap,
+            config.label_temperature,
+        )
         return judged, pairs, agreement
 
     def train_and_evaluate(self, judged, pairs, seed: int, cache, output: Path) -> dict:
@@ -122,8 +137,9 @@ class Study:
         from models.murating.train import TrainConfig, train
         from thresher.murating.judgments import HELD_OUT
 
-        config = TrainConfig.from_settings(self.config, seed=seed,
-                                           read_tokens=cache.read.read_tokens)  # fmt: skip
+        config = TrainConfig.from_settings(
+            self.config, seed=seed, read_tokens=cache.read.read_tokens
+        )
         for stale in output.glob("checkpoint.pt"):
             stale.unlink()  # every cell trains from scratch
         trained = train(pairs, output, config, cache=cache)
@@ -133,8 +149,9 @@ class Study:
         rater.cache = cache
         docs = judged[judged["split"] == HELD_OUT].reset_index(drop=True)
         held_out = pairs[pairs["split"] == HELD_OUT].reset_index(drop=True)
-        report = evaluate(docs, score_texts(rater, docs["text"].tolist()), held_out,
-                          self.config.margin)  # fmt: skip
+        report = evaluate(
+            docs, score_texts(rater, docs["text"].tolist()), held_out, self.config.margin
+        )
         report["baselines"] = self.baselines(docs, held_out)
         report["final_train_loss"] = trained["history"][-1]["train_loss"]
         return flatten(report)
@@ -151,9 +168,11 @@ class Study:
         for name, values in candidates.items():
             lookup = dict(zip(docs["doc_key"], values, strict=True))
             accuracy = pairwise_accuracy(
-                held_out, held_out["doc_a"].map(lookup), held_out["doc_b"].map(lookup),
+                held_out,
+                held_out["doc_a"].map(lookup),
+                held_out["doc_b"].map(lookup),
                 self.config.margin,
-            )  # fmt: skip
+            )
             out[name] = {"overall": accuracy["overall"], "by_source": accuracy["by_source"]}
         out["chance"] = {"overall": 0.5}
         return out
@@ -176,34 +195,42 @@ def flatten(report: dict) -> dict:
         "baseline_length": report["baselines"]["length"]["overall"],
         "baseline_length_by_source": report["baselines"]["length"]["by_source"],
         "baseline_e5_prototype_zero_shot": report["baselines"]["e5_prototype_zero_shot"]["overall"],
-        "baseline_e5_prototype_zero_shot_by_source": report["baselines"][
-            "e5_prototype_zero_shot"]["by_source"],
+        "baseline_e5_prototype_zero_shot_by_source": report["baselines"]["e5_prototype_zero_shot"][
+            "by_source"
+        ],
         "final_train_loss": report["final_train_loss"],
-    }  # fmt: skip
+    }
 
 
 def read_cost(study: Study, reads: list[int]) -> dict:
     """Seconds per document of each read, from an empty in-memory cache, one thread."""
     from thresher.murating.embeddings import EmbeddingCache
 
-    sample = (study.docs.groupby("source", group_keys=False)
-              .apply(lambda g: g.sample(min(len(g), COST_SAMPLE), random_state=0)))  # fmt: skip
+    sample = study.docs.groupby("source", group_keys=False).apply(
+        lambda g: g.sample(min(len(g), COST_SAMPLE), random_state=0)
+    )
     texts = sample["text"].tolist()
     out = {}
     for read_tokens in reads:
-        cache = EmbeddingCache(None, study.config.max_chars, "", 1, read_tokens=read_tokens,
-                               chunk_tokens=128)  # fmt: skip
-        tokens = [sum(n for _, n in cache.pieces(t)) if read_tokens else cache.count_tokens(
-            cache.pieces(t)[0][0]) for t in texts]  # fmt: skip
+        cache = EmbeddingCache(
+            None, study.config.max_chars, "", 1, read_tokens=read_tokens, chunk_tokens=128
+        )
+        tokens = [
+            sum(n for _, n in cache.pieces(t))
+            if read_tokens
+            else cache.count_tokens(cache.pieces(t)[0][0])
+            for t in texts
+        ]
         started = time.perf_counter()
         cache.embed(texts)
         seconds = time.perf_counter() - started
         out[cache.read.label] = {
-            "documents": len(texts), "seconds_per_document": round(seconds / len(texts), 3),
+            "documents": len(texts),
+            "seconds_per_document": round(seconds / len(texts), 3),
             "documents_per_second_per_core": round(len(texts) / seconds, 2),
             "tokens_read_per_document": round(float(np.mean(tokens)), 1),
             "pieces_per_document": round(sum(len(cache.pieces(t)) for t in texts) / len(texts), 2),
-        }  # fmt: skip
+        }
     return out
 
 
@@ -212,8 +239,9 @@ def progress(started: float, message: str) -> None:
     print(f"[{time.perf_counter() - started:7.0f} s] {message}", file=sys.stderr, flush=True)
 
 
-def run(settings, splits: int, reads: list[int], read_languages: tuple[str, ...],
-        threads: int) -> dict:  # fmt: skip
+def run(
+    settings, splits: int, reads: list[int], read_languages: tuple[str, ...], threads: int
+) -> dict:
     from thresher.murating.judgments import documents_frame
     from thresher.murating.parallel import parallel_documents
 
@@ -243,13 +271,23 @@ def run(settings, splits: int, reads: list[int], read_languages: tuple[str, ...]
         cache.embed(subset["text"].tolist())
         progress(started, f"{cache.read.label}: {len(subset)} documents embedded")
         for teacher in TEACHERS:
-            reports = [study.train_and_evaluate(*study.split(teacher, seed, subset)[:2], seed,
-                                                cache, output) for seed in seeds]  # fmt: skip
-            keep = ("pairwise_accuracy_overall", "pairwise_accuracy_other_languages_mean",
-                    "pairwise_accuracy_english", "pairwise_accuracy_by_source",
-                    "pairwise_accuracy_by_length", "parallel_spearman_mean")  # fmt: skip
+            reports = [
+                study.train_and_evaluate(
+                    *study.split(teacher, seed, subset)[:2], seed, cache, output
+                )
+                for seed in seeds
+            ]
+            keep = (
+                "pairwise_accuracy_overall",
+                "pairwise_accuracy_other_languages_mean",
+                "pairwise_accuracy_english",
+                "pairwise_accuracy_by_source",
+                "pairwise_accuracy_by_length",
+                "parallel_spearman_mean",
+            )
             by_read.setdefault(cache.read.label, {})[teacher] = summarise_tree(
-                [{k: r[k] for k in keep} for r in reports])  # fmt: skip
+                [{k: r[k] for k in keep} for r in reports]
+            )
             progress(started, f"{cache.read.label}, teacher {teacher}: {len(seeds)} splits")
     cost = read_cost(study, reads)
     return {
@@ -264,7 +302,7 @@ def run(settings, splits: int, reads: list[int], read_languages: tuple[str, ...]
             "read_subset_documents": len(subset),
             "held_out_fraction": settings.murating.held_out_fraction,
             "margin": settings.murating.margin,
-        },  # fmt: skip
+        },
         "raters": study.versions,
         "splits": seeds,
         "training": dataclasses.asdict(study_config(settings)),
@@ -277,7 +315,7 @@ def run(settings, splits: int, reads: list[int], read_languages: tuple[str, ...]
             "load_average_after": [round(x, 1) for x in os.getloadavg()],
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "seconds": round(time.perf_counter() - started),
-        },  # fmt: skip
+        },
     }
 
 
@@ -298,8 +336,14 @@ def plot(result: dict, path: Path) -> None:
     for offset, teacher in ((-0.2, "with_e5_prototype"), (0.2, "without_e5_prototype")):
         cells = result["teachers"][teacher]["pairwise_accuracy_by_source"]
         x = np.arange(len(sources)) + offset
-        left.bar(x, [cells[s]["mean"] for s in sources], 0.4, label=teacher,
-                 yerr=[cells[s]["ci95"] or 0 for s in sources], capsize=3)  # fmt: skip
+        left.bar(
+            x,
+            [cells[s]["mean"] for s in sources],
+            0.4,
+            label=teacher,
+            yerr=[cells[s]["ci95"] or 0 for s in sources],
+            capsize=3,
+        )
     left.axhline(0.5, color="grey", lw=0.8)
     left.set_xticks(range(len(sources)), sources)
     left.set_ylim(0.4, 1.0)
@@ -345,9 +389,12 @@ def main() -> None:
             )
     reads = [int(r) for r in args.reads.split(",")]
     result = run(settings, args.splits, reads, tuple(args.read_languages.split(",")), args.threads)
-    result["conditions"] = {"splits": args.splits, "reads": reads,
-                            "read_languages": args.read_languages.split(","),
-                            "note": args.note}  # fmt: skip
+    result["conditions"] = {
+        "splits": args.splits,
+        "reads": reads,
+        "read_languages": args.read_languages.split(","),
+        "note": args.note,
+    }
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, indent=2, default=float) + "\n")
@@ -369,10 +416,19 @@ def main() -> None:
         tracker.log_artifact(output.with_suffix(".png"))
         tracker.finish()
     headline = {t: result["teachers"][t]["pairwise_accuracy_overall"] for t in TEACHERS}
-    print(json.dumps({"pairwise_accuracy_overall": headline,
-                      "read_length": {k: {t: v[t]["pairwise_accuracy_overall"] for t in TEACHERS}
-                                      for k, v in result["read_length"]["by_read"].items()},
-                      "cost": result["read_length"]["cost"]}, indent=2))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "pairwise_accuracy_overall": headline,
+                "read_length": {
+                    k: {t: v[t]["pairwise_accuracy_overall"] for t in TEACHERS}
+                    for k, v in result["read_length"]["by_read"].items()
+                },
+                "cost": result["read_length"]["cost"],
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -57,14 +57,17 @@ def prepare_events(home: Path) -> tuple[dict, float]:
 
 def busiest_processes(count: int = 6) -> list[str]:
     """The processes using most CPU now (the machine is shared): ``%cpu command``."""
-    done = subprocess.run(["ps", "-eo", "pcpu,comm", "--sort=-pcpu", "--no-headers"],
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        ["ps", "-eo", "pcpu,comm", "--sort=-pcpu", "--no-headers"], capture_output=True, text=True
+    )
     return [" ".join(line.split()) for line in done.stdout.splitlines()[:count]]
 
 
 def machine_load() -> dict:
-    return {"load_average": [round(v, 2) for v in os.getloadavg()],
-            "busiest_processes": busiest_processes()}  # fmt: skip
+    return {
+        "load_average": [round(v, 2) for v in os.getloadavg()],
+        "busiest_processes": busiest_processes(),
+    }
 
 
 def item_rate_reference(events: str) -> dict:
@@ -81,8 +84,12 @@ def item_rate_reference(events: str) -> dict:
     seen = np.bincount(items, minlength=size)
     liked = np.bincount(items, weights=train["label"].numpy(), minlength=size)
     rate = np.where(seen > 0, liked / np.maximum(seen, 1), train["label"].numpy().mean())
-    found = metrics.group_metrics(test["label"].numpy(), rate[test["item"].numpy()],
-                                  test["user_key"].numpy(), test["is_new"].numpy())  # fmt: skip
+    found = metrics.group_metrics(
+        test["label"].numpy(),
+        rate[test["item"].numpy()],
+        test["user_key"].numpy(),
+        test["is_new"].numpy(),
+    )
     return {group: found[group]["gauc"] for group in metrics.GROUPS}
 
 
@@ -114,9 +121,12 @@ def run(events: str | None, threads: int, workers: int, plot_path: Path) -> dict
         data, data_s = prepare_events(Path(os.environ["THRESHER_HOME"]))
         events = data["export_path"]
     opened = experiment.open_experiment_run(
-        settings, f"bench/poso/{time.time_ns()}", "bench poso", events=data,
+        settings,
+        f"bench/poso/{time.time_ns()}",
+        "bench poso",
+        events=data,
         tags={"thresher.via": "bench"},
-    )  # fmt: skip
+    )
     arguments = [
         grid.training_arguments(
             cell,
@@ -127,7 +137,7 @@ def run(events: str | None, threads: int, workers: int, plot_path: Path) -> dict
             parent_run_id=opened["run_id"],
             date=PARTITION,
             threads=threads,
-        )  # fmt: skip
+        )
         for cell in grid.cells(poso)
     ]
     grid_started = time.perf_counter()
@@ -140,8 +150,11 @@ def run(events: str | None, threads: int, workers: int, plot_path: Path) -> dict
 
     poso_summary.plot(found, plot_path)
     print(closed["table"])
-    twins = {c["variant"]: {g: c[g] for g in ("reference", *poso_summary.GROUPS)}
-             for c in found["improvements"].values() if c["role"] == "twin"}  # fmt: skip
+    twins = {
+        c["variant"]: {g: c[g] for g in ("reference", *poso_summary.GROUPS)}
+        for c in found["improvements"].values()
+        if c["role"] == "twin"
+    }
     return {
         "dataset": f"{poso.dataset}: {poso.input_path or 'MovieLens-100K inside recbole 1.2.1'}",
         "task": (
@@ -156,7 +169,7 @@ def run(events: str | None, threads: int, workers: int, plot_path: Path) -> dict
             "stages": data["stages"],
             "splits": data["splits"],
             "wall_s": round(data_s, 1),
-        },  # fmt: skip
+        },
         "scored": found["scored"],
         "settings": {
             "models": list(poso.models),
@@ -185,7 +198,7 @@ def run(events: str | None, threads: int, workers: int, plot_path: Path) -> dict
             "parent_run_id": closed["run_id"],
             "child_runs": closed["runs"],
             "experiment": poso.experiment,
-        },  # fmt: skip
+        },
         "grid_wall_s": round(grid_s, 1),
         "total_wall_s": round(grid_s + data_s, 1),
         "machine": {

@@ -52,13 +52,21 @@ class LoadMonitor:
 
     def summary(self) -> dict:
         s = self.samples
-        return {"load_1m_min": min(s), "load_1m_mean": round(sum(s) / len(s), 1),
-                "load_1m_max": max(s), "samples": len(s), "cpus": os.cpu_count()}  # fmt: skip
+        return {
+            "load_1m_min": min(s),
+            "load_1m_mean": round(sum(s) / len(s), 1),
+            "load_1m_max": max(s),
+            "samples": len(s),
+            "cpus": os.cpu_count(),
+        }
 
 
 def machine() -> dict:
-    return {"cpus": os.cpu_count(), "python": platform.python_version(),
-            "processor": platform.machine()}  # fmt: skip
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "processor": platform.machine(),
+    }
 
 
 def changed_settings(settings) -> dict:
@@ -121,26 +129,35 @@ def main(argv: list[str] | None = None) -> int:
     results = outputs["summary"]
     random = results["arms"].get("random", {})
     goal = {
-        arm: {"minus_random": results["arms"][arm].get("minus_random"),
-              "beyond_intervals": results["arms"][arm].get("beyond_intervals"),
-              "random_bpb": random.get("bpb_mean"), "bpb": results["arms"][arm].get("bpb_mean")}
-        for arm in ("quadmix_searched", "quality_only") if arm in results["arms"]
-    }  # fmt: skip
+        arm: {
+            "minus_random": results["arms"][arm].get("minus_random"),
+            "beyond_intervals": results["arms"][arm].get("beyond_intervals"),
+            "random_bpb": random.get("bpb_mean"),
+            "bpb": results["arms"][arm].get("bpb_mean"),
+        }
+        for arm in ("quadmix_searched", "quality_only")
+        if arm in results["arms"]
+    }
     results = {
         **results,
         "goal": goal,
         "changed_settings": changed_settings(settings),
-        "pool": {**results["pool"], "fingerprint": pool["fingerprint"],
-                 "packages": len(manifest), "curation": pool},
+        "pool": {
+            **results["pool"],
+            "fingerprint": pool["fingerprint"],
+            "packages": len(manifest),
+            "curation": pool,
+        },
         "wall_s": round(time.perf_counter() - started, 1),
         "stages_s": {"fetch": round(fetched, 1), "curate": round(curated, 1), **seconds},
         "load": load.summary(),
         "machine": machine(),
-    }  # fmt: skip
+    }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
-    table = {a: (v.get("bpb_mean"), v.get("ci95"), v.get("skipped"))
-             for a, v in results["arms"].items()}  # fmt: skip
+    table = {
+        a: (v.get("bpb_mean"), v.get("ci95"), v.get("skipped")) for a, v in results["arms"].items()
+    }
     print(json.dumps({"wall_s": results["wall_s"], "arms": table, "goal": goal}, default=str))
     return 0
 

@@ -40,22 +40,49 @@ LANGUAGES = ("en", "de", "fr", "es", "it", "ru", "ja", "zh")
 _LOCALES = ("de", "fr", "es", "it", "ja", "ru", "zh-cn")
 PACKAGES = {
     # documentation prose: the demo's packages and Debian's own guides
-    **{p: "docs" for p in ("debian-handbook", "installation-guide-amd64", "gnome-user-docs",
-                           "maint-guide", "debian-faq", "debian-faq-de", "debian-faq-fr",
-                           "debian-faq-zh-cn", "debian-reference-en")},
+    **{
+        p: "docs"
+        for p in (
+            "debian-handbook",
+            "installation-guide-amd64",
+            "gnome-user-docs",
+            "maint-guide",
+            "debian-faq",
+            "debian-faq-de",
+            "debian-faq-fr",
+            "debian-faq-zh-cn",
+            "debian-reference-en",
+        )
+    },
     **{f"maint-guide-{loc}": "docs" for loc in _LOCALES},
     **{f"debian-reference-{loc}": "docs" for loc in _LOCALES if loc != "ru"},
     # manual pages
-    "manpages": "man", **{f"manpages-{loc}": "man" for loc in ("de", "fr", "es", "it", "ja",
-                                                               "ru", "zh")},
+    "manpages": "man",
+    **{f"manpages-{loc}": "man" for loc in ("de", "fr", "es", "it", "ja", "ru", "zh")},
     # fortune cookies
-    "fortunes": "fortune", **{f"fortunes-{loc}": "fortune" for loc in ("de", "es", "it", "ru")},
+    "fortunes": "fortune",
+    **{f"fortunes-{loc}": "fortune" for loc in ("de", "es", "it", "ru")},
     # translated message catalogues
-    **{p: "catalogue" for p in ("coreutils", "tar", "apt", "dpkg", "wget", "grep", "findutils",
-                                "sed", "diffutils", "aptitude-common", "debconf-i18n")},
+    **{
+        p: "catalogue"
+        for p in (
+            "coreutils",
+            "tar",
+            "apt",
+            "dpkg",
+            "wget",
+            "grep",
+            "findutils",
+            "sed",
+            "diffutils",
+            "aptitude-common",
+            "debconf-i18n",
+        )
+    },
     # generated API reference
-    "libglib2.0-doc": "api", "libxml2-doc": "api",
-}  # fmt: skip
+    "libglib2.0-doc": "api",
+    "libxml2-doc": "api",
+}
 
 
 def _licences(unpacked: Path, package: str) -> list[str]:
@@ -76,8 +103,9 @@ def fetch(work: Path = WORK, languages=LANGUAGES) -> dict:
     missing = [p for p in PACKAGES if not list(debs.glob(f"{p}_*.deb"))]
     if missing:
         log.info("apt-get download %d packages", len(missing))
-        subprocess.run(["apt-get", "download", *missing], cwd=debs, check=True,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run(
+            ["apt-get", "download", *missing], cwd=debs, check=True, stdout=subprocess.DEVNULL
+        )
     manifest_path = inputs / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     for package, kind in PACKAGES.items():
@@ -95,17 +123,27 @@ def fetch(work: Path = WORK, languages=LANGUAGES) -> dict:
         size = Counter()
         for record in records:
             size[f"{record['kind']}/{record['locale']}"] += len(record["text"].encode("utf-8"))
-        manifest[package] = {"deb": deb.name, "version": deb.name.split("_")[1],
-                             "kind": kind, "records": len(records), "licences": licences,
-                             "bytes": dict(sorted(size.items()))}  # fmt: skip
+        manifest[package] = {
+            "deb": deb.name,
+            "version": deb.name.split("_")[1],
+            "kind": kind,
+            "records": len(records),
+            "licences": licences,
+            "bytes": dict(sorted(size.items())),
+        }
         manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True))
         log.info("%s: %d records", package, len(records))
     return manifest
 
 
 # Settings a benchmark takes from the environment (the GPU script sets THRESHER_PROXY_*).
-EXPERIMENT_VARIABLES = ("THRESHER_PROXY_", "THRESHER_SELECTION_", "THRESHER_MIXTURE_",
-                        "THRESHER_HELDOUT_", "THRESHER_TRACKING_TRACKING_URI")  # fmt: skip
+EXPERIMENT_VARIABLES = (
+    "THRESHER_PROXY_",
+    "THRESHER_SELECTION_",
+    "THRESHER_MIXTURE_",
+    "THRESHER_HELDOUT_",
+    "THRESHER_TRACKING_TRACKING_URI",
+)
 
 
 def pool_settings(work: Path = WORK) -> Settings:
@@ -126,10 +164,18 @@ def pool_settings(work: Path = WORK) -> Settings:
         base = dataclasses.replace(
             base, mixture=dataclasses.replace(base.mixture, budget_tokens=base.proxy.budget_tokens)
         )
-    spark = SparkSettings(master="local[2]", shuffle_partitions=4, driver_memory="3g",
-                          conf={"spark.ui.enabled": "false"})  # fmt: skip
-    return dataclasses.replace(base, languages=tuple(LANGUAGES), spark=spark,
-                               domain=DomainSettings(labels_per_language=200))  # fmt: skip
+    spark = SparkSettings(
+        master="local[2]",
+        shuffle_partitions=4,
+        driver_memory="3g",
+        conf={"spark.ui.enabled": "false"},
+    )
+    return dataclasses.replace(
+        base,
+        languages=tuple(LANGUAGES),
+        spark=spark,
+        domain=DomainSettings(labels_per_language=200),
+    )
 
 
 def _fingerprint(manifest: dict, settings: Settings) -> str:
@@ -163,10 +209,15 @@ def curate(settings: Settings, work: Path = WORK, manifest: dict | None = None) 
         if Path(settings.storage_root).exists():
             shutil.rmtree(settings.storage_root)  # a pool of other inputs: start over
     done: dict = progress["done"]
-    run_id = tracking.open_run(settings, f"bench/selection_pool/{fingerprint}", "selection pool",
-                               {"thresher.via": "bench"})  # fmt: skip
-    ctx = JobContext(settings, POOL_DATE, run_id,
-                     {"input_path": str(work / "input"), "source": "debian-packages"})  # fmt: skip
+    run_id = tracking.open_run(
+        settings, f"bench/selection_pool/{fingerprint}", "selection pool", {"thresher.via": "bench"}
+    )
+    ctx = JobContext(
+        settings,
+        POOL_DATE,
+        run_id,
+        {"input_path": str(work / "input"), "source": "debian-packages"},
+    )
     for job in CURATION.jobs:
         if job.name in done:
             continue
@@ -181,11 +232,13 @@ def curate(settings: Settings, work: Path = WORK, manifest: dict | None = None) 
         "fingerprint": fingerprint,
         "packages": len(manifest),
         "seconds": {name: job["seconds"] for name, job in done.items()},
-        "ingest": {k: v for k, v in done["ingest"]["summary"].items()
-                   if isinstance(v, int | float)},
-        "mixture": {k: v for k, v in done["mixture"]["summary"].items()
-                    if k.startswith("mixture.")},
-    }  # fmt: skip
+        "ingest": {
+            k: v for k, v in done["ingest"]["summary"].items() if isinstance(v, int | float)
+        },
+        "mixture": {
+            k: v for k, v in done["mixture"]["summary"].items() if k.startswith("mixture.")
+        },
+    }
     record.write_text(json.dumps(summary, indent=2, default=str))
     return {**summary, "cached": False}
 

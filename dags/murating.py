@@ -118,10 +118,12 @@ def murating():
         registered = model_registry.versions(settings, settings.murating.model_name)
         now = context.get("data_interval_end") or context["dag_run"].run_after
         decision = lifecycle.decide_training(
-            inputs, registered, now_ms=int(now.timestamp() * 1000),
+            inputs,
+            registered,
+            now_ms=int(now.timestamp() * 1000),
             retrain_days=settings.murating.retrain_days,
             force=bool(params.get("force_training")),
-        )  # fmt: skip
+        )
         logging.getLogger(__name__).info("training: %s (%s)", decision.act, decision.reason)
         context["ti"].xcom_push(key="reason", value=decision.reason)
         return "train_rater" if decision.act else "keep_champion"
@@ -145,7 +147,7 @@ def murating():
             "{{ params.epochs }}",
             "--run-key",
             "murating/{{ run_id }}",
-        ],  # fmt: skip
+        ],
         resources=Resources(gpus=1, cpu="8", memory="32Gi", shared_memory="8Gi"),
     )
     promote = model_task(
@@ -167,7 +169,7 @@ def murating():
             "{{ ds }}",
             "--output",
             SCORES,
-        ],  # fmt: skip
+        ],
         resources=Resources(gpus=1, cpu="4", memory="16Gi"),
         trigger_rule="none_failed_min_one_success",  # after promote, or after keep_champion
     )
@@ -182,8 +184,9 @@ def murating():
         settings = Settings.from_env()
         spark = get_spark(settings, "thresher-murating-rate")
         partition = partition_from_context(get_current_context())
-        return job.rate(spark, settings, partition, scored["model_version"],
-                        scores_path=scored["scores_path"])  # fmt: skip
+        return job.rate(
+            spark, settings, partition, scored["model_version"], scores_path=scored["scores_path"]
+        )
 
     @task
     def select(rated: dict) -> dict:
@@ -192,8 +195,9 @@ def murating():
         from spark_jobs.session import get_spark
 
         settings = Settings.from_env()
-        return job.select(get_spark(settings, "thresher-murating-select"), settings,
-                          rated["version"])  # fmt: skip
+        return job.select(
+            get_spark(settings, "thresher-murating-select"), settings, rated["version"]
+        )
 
     judged = judgments()
     translate = None
@@ -208,8 +212,9 @@ def murating():
 
             settings = Settings.from_env()
             partition = partition_from_context(get_current_context())
-            return job.export_english(get_spark(settings, "thresher-murating-export"),
-                                      settings, partition)  # fmt: skip
+            return job.export_english(
+                get_spark(settings, "thresher-murating-export"), settings, partition
+            )
 
         translate = model_task(
             task_id="translate",
@@ -221,7 +226,7 @@ def murating():
                 "--output",
                 TRANSLATIONS,
                 *[a for m in MURATING.translation_models for a in ("--model", m)],
-            ],  # fmt: skip
+            ],
             resources=Resources(gpus=1, cpu="4", memory="16Gi"),
         )
         export_english() >> translate >> judged
@@ -234,7 +239,7 @@ def murating():
                 "--output",
                 JUDGMENTS,
                 *(["--translations", TRANSLATIONS] if translate else []),
-            ],  # fmt: skip
+            ],
             resources=Resources(gpus=1, cpu="4", memory="32Gi"),
         )
         if translate is not None:

@@ -72,14 +72,16 @@ def murating_rerate():
         )
         if not version:
             raise ValueError(f"{config.model_name} has no {config.champion_alias}: nothing rates")
-        bounds = [parse_partition(params[k]) if params.get(k) else None
-                  for k in ("from_date", "to_date")]  # fmt: skip
+        bounds = [
+            parse_partition(params[k]) if params.get(k) else None for k in ("from_date", "to_date")
+        ]
         spark = get_spark(settings, "thresher-murating-rerate")
         dates = job.stale_dates(spark, settings, version, *bounds)
         folder = f"murating/{config.pair_set}/scores"
         context["ti"].xcom_push(key="version", value=version)
-        return [["--version", version, "--partition", d, "--output", f"{folder}/{d}"]
-                for d in dates]  # fmt: skip
+        return [
+            ["--version", version, "--partition", d, "--output", f"{folder}/{d}"] for d in dates
+        ]
 
     plan = dates_to_rate()
     scored = model_task(
@@ -99,8 +101,13 @@ def murating_rerate():
 
         settings = Settings.from_env()
         spark = get_spark(settings, "thresher-murating-rate")
-        return job.rate(spark, settings, parse_partition(scored["partition"]),
-                        scored["model_version"], scores_path=scored["scores_path"])  # fmt: skip
+        return job.rate(
+            spark,
+            settings,
+            parse_partition(scored["partition"]),
+            scored["model_version"],
+            scores_path=scored["scores_path"],
+        )
 
     @task(trigger_rule="none_failed")  # also when there was nothing to re-rate
     def select() -> dict:

@@ -103,9 +103,12 @@ def poso():
             run_key=f"{DAG_ID}/{dag_run.run_id}",
             run_name=f"{DAG_ID} {dag_run.run_id}",
             events=events,
-            tags={"thresher.via": "airflow", "airflow.dag_id": DAG_ID,
-                  "airflow.run_id": dag_run.run_id},
-        )  # fmt: skip
+            tags={
+                "thresher.via": "airflow",
+                "airflow.dag_id": DAG_ID,
+                "airflow.run_id": dag_run.run_id,
+            },
+        )
 
     @task
     def summarise(opened: dict) -> dict:
@@ -113,8 +116,11 @@ def poso():
         from models.poso import experiment
 
         closed = experiment.close_experiment_run(Settings.from_env(), opened["run_id"])
-        return {"run_id": closed["run_id"], "runs": closed["runs"],
-                "verdicts": closed["summary"]["verdicts"]}  # fmt: skip
+        return {
+            "run_id": closed["run_id"],
+            "runs": closed["runs"],
+            "verdicts": closed["summary"]["verdicts"],
+        }
 
     events = prepare_events()
     opened = open_experiment(events)

@@ -68,7 +68,7 @@ def pretraining():
             TOKENIZER,
             "--vocab-size",
             "{{ params.vocab_size }}",
-        ],  # fmt: skip
+        ],
         resources=Resources(cpu="4", memory="8Gi"),
     )
     pretrain = model_task(
@@ -92,7 +92,7 @@ def pretraining():
             "{{ params.batch_size }}",
             "--seed",
             "{{ params.seed }}",
-        ],  # fmt: skip
+        ],
         resources=Resources(gpus=1, cpu="8", memory="64Gi", shared_memory="16Gi"),
     )
     training_corpus() >> tokenizer >> pretrain

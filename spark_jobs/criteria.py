@@ -68,10 +68,12 @@ def backfill_hint(criterion: str, version: str, dates: Sequence[str]) -> str:
     if criterion == MURATING:
         return f"re-rate them with the rater's backfill: {rerate_command(version, dates)}"
     if criterion in CURATION_CRITERIA:
-        return ("score them again with the curation quality job configured for that version: "
-                f"airflow backfill create --dag-id curation --from-date {min(dates)} "
-                f"--to-date {max(dates)} --reprocess-behavior completed "
-                "(or thresher quality --date <date> for each)")  # fmt: skip
+        return (
+            "score them again with the curation quality job configured for that version: "
+            f"airflow backfill create --dag-id curation --from-date {min(dates)} "
+            f"--to-date {max(dates)} --reprocess-behavior completed "
+            "(or thresher quality --date <date> for each)"
+        )
     return f"write {criterion}@{version} for them before sampling"
 
 

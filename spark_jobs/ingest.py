@@ -240,8 +240,11 @@ def run(
         ).check()
         log.info(
             "ingest %s: %d files, %d records, %d kept",
-            partition, len(files), counts.records_in, counts.kept,
-        )  # fmt: skip
+            partition,
+            len(files),
+            counts.records_in,
+            counts.kept,
+        )
 
         date, name, stamp = F.lit(partition).cast("date"), F.lit(source), F.lit(batch_id)
         docs = outcomes.where(F.col("disposition") == "kept").select(

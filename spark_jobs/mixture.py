@@ -99,7 +99,7 @@ def run(
             "language_alpha": config.language_alpha,
             "language_shares": config.explicit_shares,
             "quota": quota_record,
-        }  # fmt: skip
+        }
         # the whole table, one commit: a retry or rebuild leaves exactly the new mixture
         spec = mixture_table(config.name)
         path = rebuild_table(spark, spec, settings, selected, recipe)
@@ -134,7 +134,7 @@ def run(
         "mixture.rank_error_bound": bound,
         "source_versions": versions,
         "quota": quota_record,
-    }  # fmt: skip
+    }
     log.info("mixture %s: %s", spec.qualified_name, summary)
     return summary
 

@@ -136,8 +136,11 @@ def plots(report: dict, folder: Path) -> list[Path]:
             ax.scatter(
                 [x + 0.2 for x in xs],
                 [targets.get(n, {}).get("target_share", 0.0) for n in names],
-                marker="_", s=400, color="black", label="target share",
-            )  # fmt: skip
+                marker="_",
+                s=400,
+                color="black",
+                label="target share",
+            )
         ax.set_xticks(list(xs), names, rotation=45, ha="right")
         ax.set_ylabel("share of tokens")
         ax.set_title(f"Token share by {key}")

@@ -104,9 +104,13 @@ def refused_rows(records: DataFrame, partition: dt.date, dataset: str, stage: st
 
 
 def store_accounting(
-    spark: SparkSession, settings: Settings, partition: dt.date, dataset: str,
-    counts: list[StageCounts], refused: list[DataFrame],
-) -> None:  # fmt: skip
+    spark: SparkSession,
+    settings: Settings,
+    partition: dt.date,
+    dataset: str,
+    counts: list[StageCounts],
+    refused: list[DataFrame],
+) -> None:
     """Replace the dataset's quarantine rows and stage counts of the partition, all stages at
     once (a stage without its file this time loses its old rows too)."""
     predicate = rows_where(partition, source=dataset) & F.col("stage").isin(*STAGES)
@@ -114,10 +118,14 @@ def store_accounting(
     for frame in refused[1:]:
         quarantined = quarantined.unionByName(frame)
     replace_rows(spark, QUARANTINE, settings, quarantined, predicate)
-    rows = [(partition, c.stage, dataset, category, reason, n, None)
-            for c in counts for category, reason, n in c.rows()]  # fmt: skip
-    replace_rows(spark, STAGE_COUNTS, settings, spark.createDataFrame(rows, STAGE_COUNTS.schema),
-                 predicate)  # fmt: skip
+    rows = [
+        (partition, c.stage, dataset, category, reason, n, None)
+        for c in counts
+        for category, reason, n in c.rows()
+    ]
+    replace_rows(
+        spark, STAGE_COUNTS, settings, spark.createDataFrame(rows, STAGE_COUNTS.schema), predicate
+    )
 
 
 HELD_OUT = "held_out"  # a held-out user's events after their first window: used by nothing
@@ -192,7 +200,7 @@ def label_split_and_code(events: DataFrame, settings: Settings) -> DataFrame:
             activity.cast("long").alias("activity_count"),
             F.collect_list("item_id").over(before).alias("history_items"),
             F.collect_list(label).over(before).alias("history_labels"),
-        )  # fmt: skip
+        )
         .withColumn("split", split)
         .withColumn("activity_bucket", bucket.cast("int"))
         .withColumn("is_new_user", is_new)
@@ -234,8 +242,11 @@ def run(
     users = build_users(sides.get(USERS[0]), events).select(tag, "*").persist()
     items = build_items(sides.get(ITEMS[0]), events).select(tag, "*").persist()
     in_dataset = rows_where(dataset=dataset)
-    for spec, frame in ((SILVER_POSO_EVENTS, events), (SILVER_POSO_USERS, users),
-                        (SILVER_POSO_ITEMS, items)):  # fmt: skip
+    for spec, frame in (
+        (SILVER_POSO_EVENTS, events),
+        (SILVER_POSO_USERS, users),
+        (SILVER_POSO_ITEMS, items),
+    ):
         replace_rows(spark, spec, settings, frame, in_dataset)
     export = export_events(settings, dataset, events, users, items)
     groups = events.groupBy("split", "user_group").agg(
@@ -258,10 +269,17 @@ def run(
         "partition": partition.isoformat(),
         "events_table": SILVER_POSO_EVENTS.path(settings),
         "export_path": export,
-        "stages": {name: {"in": c.records_in, "kept": c.kept, "dropped": dict(c.dropped),
-                          "quarantined": dict(c.quarantined)} for name, c in counts.items()},
+        "stages": {
+            name: {
+                "in": c.records_in,
+                "kept": c.kept,
+                "dropped": dict(c.dropped),
+                "quarantined": dict(c.quarantined),
+            }
+            for name, c in counts.items()
+        },
         "splits": splits,
-    }  # fmt: skip
+    }
 
 
 def export_events(
@@ -293,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--input", default=None, help="MovieLens-format folder")
     parser.add_argument("--dataset", default=None, help="dataset name (default: poso.dataset)")
-    args = parser.parse_args(argv)  # fmt: skip
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     settings = Settings.from_env()
     spark = get_spark(settings, "thresher-poso-events")

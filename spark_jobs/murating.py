@@ -79,8 +79,13 @@ def _judged(path: str, units: pd.Series) -> dict:
         log.warning("%d judged pairs name units not rated here: left out", int((~known).sum()))
     frame = frame[known]
     name = frame["judge"].iloc[0] if len(frame) else "pairwise_judge@none"
-    return {name: (frame["unit_a"].map(index).to_numpy(), frame["unit_b"].map(index).to_numpy(),
-                   frame["p"].to_numpy(dtype=float))}  # fmt: skip
+    return {
+        name: (
+            frame["unit_a"].map(index).to_numpy(),
+            frame["unit_b"].map(index).to_numpy(),
+            frame["p"].to_numpy(dtype=float),
+        )
+    }
 
 
 def judgments(
@@ -115,13 +120,16 @@ def judgments(
     per_unit = pd.DataFrame({"unit_id": ratings["unit_id"], "score": unified})
     per_unit["english_scores"] = ratings[list(config.raters)].to_dict("records")
     out = docs.merge(per_unit, on="unit_id")
-    out["split"] = [HELD_OUT if held_out(u, config.held_out_fraction, config.seed) else TRAIN
-                    for u in out["unit_id"]]  # fmt: skip
+    out["split"] = [
+        HELD_OUT if held_out(u, config.held_out_fraction, config.seed) else TRAIN
+        for u in out["unit_id"]
+    ]
     out["pair_set"], out["judgment_version"] = config.pair_set, judgment_version
     columns = list(SILVER_MURATING_DOCUMENTS.schema.fieldNames())
     rows = spark.createDataFrame(out[columns], SILVER_MURATING_DOCUMENTS.schema.simpleString())
-    replace_rows(spark, SILVER_MURATING_DOCUMENTS, settings, rows,
-                 rows_where(pair_set=config.pair_set))  # fmt: skip
+    replace_rows(
+        spark, SILVER_MURATING_DOCUMENTS, settings, rows, rows_where(pair_set=config.pair_set)
+    )
     return {
         "pair_set": config.pair_set,
         "judgment_version": judgment_version,
@@ -150,13 +158,22 @@ def pairs(spark: SparkSession, settings: Settings) -> dict:
     )
     if docs.empty:
         raise ValueError(f"no documents in pair set {config.pair_set!r}: run judgments first")
-    built = training_pairs(docs, config.monolingual_pairs_per_language,
-                           config.cross_lingual_pairs, config.parallel_pairs, config.seed,
-                           config.strata, config.min_gap, config.label_temperature)  # fmt: skip
+    built = training_pairs(
+        docs,
+        config.monolingual_pairs_per_language,
+        config.cross_lingual_pairs,
+        config.parallel_pairs,
+        config.seed,
+        config.strata,
+        config.min_gap,
+        config.label_temperature,
+    )
     built["pair_set"] = config.pair_set
     built["judgment_version"] = docs["judgment_version"].iloc[0]
-    rows = spark.createDataFrame(built[list(SILVER_MURATING_PAIRS.schema.fieldNames())],
-                                 SILVER_MURATING_PAIRS.schema.simpleString())  # fmt: skip
+    rows = spark.createDataFrame(
+        built[list(SILVER_MURATING_PAIRS.schema.fieldNames())],
+        SILVER_MURATING_PAIRS.schema.simpleString(),
+    )
     replace_rows(spark, SILVER_MURATING_PAIRS, settings, rows, rows_where(pair_set=config.pair_set))
     counts = built.groupby(["split", "pair_type"]).size()
     return {
@@ -202,8 +219,13 @@ def rate(
         .agg(F.count("*").alias("n"), F.countDistinct("doc_id").alias("docs"))
         .first()
     )
-    return {"partition": partition.isoformat(), "criterion": CRITERION, "version": version,
-            "rated": written["n"], "documents": written["docs"]}  # fmt: skip
+    return {
+        "partition": partition.isoformat(),
+        "criterion": CRITERION,
+        "version": version,
+        "rated": written["n"],
+        "documents": written["docs"],
+    }
 
 
 def _uniform(seed: int) -> F.Column:
@@ -278,8 +300,11 @@ def select(
         "doc_id", "ingest_date", "score", "tokens"
     )
     # The Delta versions read, so the selection can be rebuilt exactly (time travel).
-    versions = {SILVER_QUALITY_SCORES.qualified_name: _delta_version(
-        spark, SILVER_QUALITY_SCORES.path(settings))}  # fmt: skip
+    versions = {
+        SILVER_QUALITY_SCORES.qualified_name: _delta_version(
+            spark, SILVER_QUALITY_SCORES.path(settings)
+        )
+    }
     if documents is None:
         versions[BRONZE_DOCUMENTS.qualified_name] = _delta_version(
             spark, BRONZE_DOCUMENTS.path(settings)
@@ -310,9 +335,13 @@ def select(
         versions[SILVER_DOMAINS.qualified_name] = _delta_version(
             spark, SILVER_DOMAINS.path(settings)
         )
-    recipe = {"method": config.selection_method, "top_percent": config.top_percent,
-              "english_share": config.english_share, "seed": config.seed,
-              "criterion": f"{CRITERION}@{version}"}  # fmt: skip
+    recipe = {
+        "method": config.selection_method,
+        "top_percent": config.top_percent,
+        "english_share": config.english_share,
+        "seed": config.seed,
+        "criterion": f"{CRITERION}@{version}",
+    }
     params_version = _version(recipe)
     spec = mixture_table(config.selection_name)
     out = (
@@ -323,9 +352,13 @@ def select(
         .withColumn("copies", F.lit(1))
         .withColumn("params_version", F.lit(params_version))
         .withColumn("seed", F.lit(config.seed).cast("long"))
-        .withColumn("source_versions", F.create_map(
-            *[x for name, v in sorted(versions.items()) for x in (F.lit(name), F.lit(v))]))
-    )  # fmt: skip
+        .withColumn(
+            "source_versions",
+            F.create_map(
+                *[x for name, v in sorted(versions.items()) for x in (F.lit(name), F.lit(v))]
+            ),
+        )
+    )
     path = rebuild_table(spark, spec, settings, out, recipe)
     written = (
         spark.read.format("delta")
@@ -338,11 +371,17 @@ def select(
     dates = [
         r["ingest_date"].isoformat() for r in scores.select("ingest_date").distinct().collect()
     ]
-    return {"mixture": spec.qualified_name, "selected": written.count(), "tokens": tokens,
-            "version": version, "dates": sorted(dates),
-            "english_token_share": tokens.get("en", 0) / total if total else 0.0,
-            "params_version": params_version, "recipe": recipe,
-            "source_versions": versions}  # fmt: skip
+    return {
+        "mixture": spec.qualified_name,
+        "selected": written.count(),
+        "tokens": tokens,
+        "version": version,
+        "dates": sorted(dates),
+        "english_token_share": tokens.get("en", 0) / total if total else 0.0,
+        "params_version": params_version,
+        "recipe": recipe,
+        "source_versions": versions,
+    }
 
 
 def _delta_version(spark: SparkSession, path: str) -> int:

@@ -111,9 +111,11 @@ def partition_page(
     stages = {name: stats["stages"][name] for name in sorted(stats["stages"], key=_stage_rank)}
     page.table(
         ("stage", "in", "kept", "dropped", "quarantined"),
-        [(name, s["in"], s["kept"], sum(s["dropped"].values()), sum(s["quarantined"].values()))
-         for name, s in stages.items()],
-    )  # fmt: skip
+        [
+            (name, s["in"], s["kept"], sum(s["dropped"].values()), sum(s["quarantined"].values()))
+            for name, s in stages.items()
+        ],
+    )
     reasons = [
         (name, category, reason, n)
         for name, s in stages.items()
@@ -149,12 +151,16 @@ def partition_page(
         rows = mix[f"by_{key}"]
         before = shares({k: r["before_tokens"] for k, r in rows.items()})
         after = shares({k: r["after_tokens"] for k, r in rows.items()})
-        page.bars({k: {"before sampling": before[k], "mixture": after[k]} for k in rows},
-                  ("before sampling", "mixture"))  # fmt: skip
+        page.bars(
+            {k: {"before sampling": before[k], "mixture": after[k]} for k in rows},
+            ("before sampling", "mixture"),
+        )
 
     page.section("Quality percentiles per language", "Scores of this partition's kept documents.")
-    page.table(("criterion", "language", "documents", "passed", *LABELS),
-               quality_by_language(spark, settings, partition))  # fmt: skip
+    page.table(
+        ("criterion", "language", "documents", "passed", *LABELS),
+        quality_by_language(spark, settings, partition),
+    )
 
     page.section("Dedup clusters", "Documents of this partition grouped by their representative.")
     page.table(("cluster size", "clusters", "documents"), cluster_sizes(spark, settings, partition))

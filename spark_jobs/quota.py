@@ -84,24 +84,30 @@ def fit(drawn: DataFrame, documents: int, quota: Quota) -> tuple[dict[str, Scale
         local = drawn.select("language", "expected", "uniform", "tokens").toPandas()
         parts = {lang: part for lang, part in local.groupby("language")}
         stats = {
-            lang: {"pool_tokens": int(p["tokens"].sum()),
-                   "expected_tokens": mixture_quota.expected_size(p["expected"], p["tokens"])}
+            lang: {
+                "pool_tokens": int(p["tokens"].sum()),
+                "expected_tokens": mixture_quota.expected_size(p["expected"], p["tokens"]),
+            }
             for lang, p in parts.items()
-        }  # fmt: skip
+        }
         largest = int(local["tokens"].max()) if len(local) else 0
     else:
         stats = pool_statistics(drawn)
         largest = int(max(s["largest"] for s in stats.values()))
     shares = mixture_quota.language_shares(
         {lang: s["pool_tokens"] for lang, s in stats.items()},
-        quota.policy, quota.alpha, quota.explicit,
-    )  # fmt: skip
+        quota.policy,
+        quota.alpha,
+        quota.explicit,
+    )
     targets = mixture_quota.language_targets(
         shares, quota.budget_tokens, {lang: s["expected_tokens"] for lang, s in stats.items()}
     )
     if documents <= LOCAL_DOCUMENTS:
-        groups = {lang: (p["expected"].to_numpy(), p["uniform"].to_numpy(), p["tokens"].to_numpy())
-                  for lang, p in parts.items()}  # fmt: skip
+        groups = {
+            lang: (p["expected"].to_numpy(), p["uniform"].to_numpy(), p["tokens"].to_numpy())
+            for lang, p in parts.items()
+        }
         return mixture_quota.fit_languages(groups, targets), shares, largest
     return fit_scales(drawn, targets, stats), shares, largest
 

@@ -36,10 +36,18 @@ AWS_SDK_MODULES = ("s3", "s3-transfer-manager")
 S3A_EXCLUDES = ("software.amazon.awssdk:bundle",) + tuple(
     f"io.netty:netty-{name}"
     for name in (
-        "buffer", "codec", "codec-http", "codec-http2", "common", "handler", "resolver",
-        "transport", "transport-classes-epoll", "transport-native-unix-common",
+        "buffer",
+        "codec",
+        "codec-http",
+        "codec-http2",
+        "common",
+        "handler",
+        "resolver",
+        "transport",
+        "transport-classes-epoll",
+        "transport-native-unix-common",
     )
-)  # fmt: skip
+)
 
 
 def hadoop_version() -> str:

@@ -74,19 +74,39 @@ def write_curated_mixture(spark, settings, name: str = "default", documents: int
     for i in range(documents):
         text = " ".join(SENTENCES[(i + k) % len(SENTENCES)] for k in range(5))
         doc_id = f"doc-{i:04d}"
-        bronze.append(Row(
-            doc_id=doc_id, ingest_date=day, source="tests", url=f"https://example.org/{i}",
-            location=f"/tests/{i}.html", source_format="html", title=f"Document {i}",
-            text=text, content_sha256=f"{i:064x}", language=languages[i % 3],
-            language_score=0.99, n_chars=len(text), n_bytes=len(text.encode()),
-            extractor="tests",
-        ))  # fmt: skip
-        mixture.append(Row(
-            doc_id=doc_id, ingest_date=day, domain=("news", "science")[i % 2],
-            tokens=len(text.split()), quality=0.5, rank=i / documents,
-            expected_copies=1.0 + i % 3, copies=1 + i % 3, params_version="tests",
-            seed=1, source_versions={"bronze.documents": 0},
-        ))  # fmt: skip
+        bronze.append(
+            Row(
+                doc_id=doc_id,
+                ingest_date=day,
+                source="tests",
+                url=f"https://example.org/{i}",
+                location=f"/tests/{i}.html",
+                source_format="html",
+                title=f"Document {i}",
+                text=text,
+                content_sha256=f"{i:064x}",
+                language=languages[i % 3],
+                language_score=0.99,
+                n_chars=len(text),
+                n_bytes=len(text.encode()),
+                extractor="tests",
+            )
+        )
+        mixture.append(
+            Row(
+                doc_id=doc_id,
+                ingest_date=day,
+                domain=("news", "science")[i % 2],
+                tokens=len(text.split()),
+                quality=0.5,
+                rank=i / documents,
+                expected_copies=1.0 + i % 3,
+                copies=1 + i % 3,
+                params_version="tests",
+                seed=1,
+                source_versions={"bronze.documents": 0},
+            )
+        )
     for spec, rows in ((BRONZE_DOCUMENTS, bronze), (mixture_table(name), mixture)):
         path = ensure_table(spark, spec, settings)
         table_frame(spark, spec, rows).write.format("delta").mode("overwrite").save(path)
@@ -116,36 +136,77 @@ def write_scored_documents(spark, settings, documents: int = 200, seed: int = 3)
         doc_id = f"doc-{i:04d}"
         text = " ".join(SENTENCES[(i * 3 + k) % len(SENTENCES)] for k in range(2 + i % 7))
         tokens = byte_tokens(text)
-        bronze.append(Row(
-            doc_id=doc_id, ingest_date=day, source="tests", url=f"https://example.org/{i}",
-            location=f"/tests/{i}.html", source_format="html", title=f"Document {i}",
-            text=text, content_sha256=f"{i:064x}", language=("en", "de", "fr")[i % 3],
-            language_score=0.99, n_chars=len(text), n_bytes=len(text.encode()),
-            extractor="tests",
-        ))  # fmt: skip
+        bronze.append(
+            Row(
+                doc_id=doc_id,
+                ingest_date=day,
+                source="tests",
+                url=f"https://example.org/{i}",
+                location=f"/tests/{i}.html",
+                source_format="html",
+                title=f"Document {i}",
+                text=text,
+                content_sha256=f"{i:064x}",
+                language=("en", "de", "fr")[i % 3],
+                language_score=0.99,
+                n_chars=len(text),
+                n_bytes=len(text.encode()),
+                extractor="tests",
+            )
+        )
         rule = float(rng.integers(0, 9)) / 8
         reference = float(rng.uniform())
         scores += [
-            Row(doc_id=doc_id, ingest_date=day, criterion="rules", version="r1", score=rule,
-                passed=rule == 1.0, failed=[], details={}, tokens=tokens),
-            Row(doc_id=doc_id, ingest_date=day, criterion="reference_classifier", version="v1",
-                score=reference, passed=reference >= 0.5, failed=None, details={},
-                tokens=tokens),
-        ]  # fmt: skip
+            Row(
+                doc_id=doc_id,
+                ingest_date=day,
+                criterion="rules",
+                version="r1",
+                score=rule,
+                passed=rule == 1.0,
+                failed=[],
+                details={},
+                tokens=tokens,
+            ),
+            Row(
+                doc_id=doc_id,
+                ingest_date=day,
+                criterion="reference_classifier",
+                version="v1",
+                score=reference,
+                passed=reference >= 0.5,
+                failed=None,
+                details={},
+                tokens=tokens,
+            ),
+        ]
         domain = "science" if i % 5 < 3 else ("news" if i % 5 == 3 else "travel")
-        domains.append(Row(doc_id=doc_id, ingest_date=day, domain=domain, confidence=0.9,
-                           model_version="tests", method="supervised"))  # fmt: skip
+        domains.append(
+            Row(
+                doc_id=doc_id,
+                ingest_date=day,
+                domain=domain,
+                confidence=0.9,
+                model_version="tests",
+                method="supervised",
+            )
+        )
     for spec, rows in (
-        (BRONZE_DOCUMENTS, bronze), (SILVER_QUALITY_SCORES, scores), (SILVER_DOMAINS, domains)
-    ):  # fmt: skip
+        (BRONZE_DOCUMENTS, bronze),
+        (SILVER_QUALITY_SCORES, scores),
+        (SILVER_DOMAINS, domains),
+    ):
         path = ensure_table(spark, spec, settings)
         table_frame(spark, spec, rows).write.format("delta").mode("overwrite").save(path)
     return [row.doc_id for row in bronze]
 
 
 # (English, German) pairs of SENTENCES: the same sentence in both languages.
-SENTENCE_PAIRS = [(SENTENCES[0], SENTENCES[1]), (SENTENCES[3], SENTENCES[4]),
-                  (SENTENCES[6], SENTENCES[7])]  # fmt: skip
+SENTENCE_PAIRS = [
+    (SENTENCES[0], SENTENCES[1]),
+    (SENTENCES[3], SENTENCES[4]),
+    (SENTENCES[6], SENTENCES[7]),
+]
 
 
 def write_parallel_units(spark, settings, pair_set: str = "default") -> int:
@@ -162,11 +223,20 @@ def write_parallel_units(spark, settings, pair_set: str = "default") -> int:
         for language, text in (("en", english), ("de", german)):
             if text is None:
                 continue
-            rows.append(Row(
-                pair_set=pair_set, doc_key=f"tests:{i}/{language}", unit_id=f"tests:{i}",
-                language=language, source="tests", text=text, score=float(i),
-                english_scores={"rules": float(i)}, split="train", judgment_version="tests",
-            ))  # fmt: skip
+            rows.append(
+                Row(
+                    pair_set=pair_set,
+                    doc_key=f"tests:{i}/{language}",
+                    unit_id=f"tests:{i}",
+                    language=language,
+                    source="tests",
+                    text=text,
+                    score=float(i),
+                    english_scores={"rules": float(i)},
+                    split="train",
+                    judgment_version="tests",
+                )
+            )
     path = ensure_table(spark, SILVER_MURATING_DOCUMENTS, settings)
     frame = spark.createDataFrame(rows, SILVER_MURATING_DOCUMENTS.schema)
     frame.write.format("delta").mode("overwrite").save(path)

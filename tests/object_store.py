@@ -28,9 +28,13 @@ from tests.processes import free_port, port_open, running
 
 S3PROXY = ("org.gaul", "s3proxy", "4.1.0")
 JAR = (
-    Path.home() / ".m2/repository" / S3PROXY[0].replace(".", "/") / S3PROXY[1] / S3PROXY[2]
+    Path.home()
+    / ".m2/repository"
+    / S3PROXY[0].replace(".", "/")
+    / S3PROXY[1]
+    / S3PROXY[2]
     / f"{S3PROXY[1]}-{S3PROXY[2]}-jar-with-dependencies.jar"
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)
@@ -91,8 +95,9 @@ def s3_server(folder: Path, port: int | None = None) -> Iterator[S3Server]:
     port = port or free_port()
     data = folder / "buckets"
     data.mkdir(parents=True, exist_ok=True)
-    server = S3Server(f"http://127.0.0.1:{port}", f"thresher-{secrets.token_hex(4)}",
-                      secrets.token_urlsafe(24))  # fmt: skip
+    server = S3Server(
+        f"http://127.0.0.1:{port}", f"thresher-{secrets.token_hex(4)}", secrets.token_urlsafe(24)
+    )
     properties = folder / "s3proxy.properties"
     properties.touch(mode=0o600)
     properties.write_text(
@@ -104,8 +109,13 @@ def s3_server(folder: Path, port: int | None = None) -> Iterator[S3Server]:
         f"jclouds.filesystem.basedir={data}\n"
     )
     argv = [java, "-jar", str(jar), "--properties", str(properties)]
-    with running(argv, log=folder / "s3proxy.log", ready=port_open(port),
-                 env={**os.environ, "LOG_LEVEL": "warn"}, timeout=60):  # fmt: skip
+    with running(
+        argv,
+        log=folder / "s3proxy.log",
+        ready=port_open(port),
+        env={**os.environ, "LOG_LEVEL": "warn"},
+        timeout=60,
+    ):
         yield server
 
 

@@ -52,20 +52,56 @@ from thresher.settings.platform import (
 from thresher.settings.secrets import redact, secret_values, without_secrets
 
 __all__ = [
-    "DOMAIN_METHODS", "EXECUTORS", "MURATING_BACKENDS", "MURATING_SELECTION_METHODS",
-    "ON_FINISH_ACTIONS", "POSO_MODELS", "AirflowSettings", "ConfigError", "DedupSettings",
-    "DomainSettings", "HeldOutSettings", "IngestSettings", "KubernetesSettings",
-    "LanguageMixSettings", "MixtureSearchSettings", "MixtureSettings", "MuRatingSettings",
-    "PosoSettings", "ProxySettings", "QualitySettings", "SELECTION_ARMS",
-    "SelectionStudySettings", "Settings", "SparkSettings", "TrackingSettings", "redact",
+    "DOMAIN_METHODS",
+    "EXECUTORS",
+    "MURATING_BACKENDS",
+    "MURATING_SELECTION_METHODS",
+    "ON_FINISH_ACTIONS",
+    "POSO_MODELS",
+    "AirflowSettings",
+    "ConfigError",
+    "DedupSettings",
+    "DomainSettings",
+    "HeldOutSettings",
+    "IngestSettings",
+    "KubernetesSettings",
+    "LanguageMixSettings",
+    "MixtureSearchSettings",
+    "MixtureSettings",
+    "MuRatingSettings",
+    "PosoSettings",
+    "ProxySettings",
+    "QualitySettings",
+    "SELECTION_ARMS",
+    "SelectionStudySettings",
+    "Settings",
+    "SparkSettings",
+    "TrackingSettings",
+    "redact",
     "secret_values",
-]  # fmt: skip
+]
 
 # MuRating's 18 languages (PAPERS.md), as ISO 639-1 codes emitted by fastText lid.176.
 DEFAULT_LANGUAGES = (
-    "en", "zh", "es", "fr", "de", "ru", "ja", "pt", "it",
-    "ar", "ko", "nl", "pl", "vi", "tr", "id", "th", "hi",
-)  # fmt: skip
+    "en",
+    "zh",
+    "es",
+    "fr",
+    "de",
+    "ru",
+    "ja",
+    "pt",
+    "it",
+    "ar",
+    "ko",
+    "nl",
+    "pl",
+    "vi",
+    "tr",
+    "id",
+    "th",
+    "hi",
+)
 # Where the path settings point when left empty: these folders of ``home``.
 HOME_FOLDERS = {"storage_root": "lake", "input_path": "input", "checkpoint_root": "checkpoints"}
 # The resolved settings of a model task, as one JSON document (Settings.to_json).

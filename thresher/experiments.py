@@ -145,14 +145,29 @@ def import_entry(entry: str):
 
 
 def tokenizer_arguments(settings: Settings, ref: Ref) -> list[list[str]]:
-    return [["--corpus", ref("features", "path"), "--output", f"{ref('features', 'dir')}/tokenizer",
-             "--vocab-size", str(settings.proxy.vocab_size)]]  # fmt: skip
+    return [
+        [
+            "--corpus",
+            ref("features", "path"),
+            "--output",
+            f"{ref('features', 'dir')}/tokenizer",
+            "--vocab-size",
+            str(settings.proxy.vocab_size),
+        ]
+    ]
 
 
 def _common(ref: Ref, folder_flag: str) -> list[str]:
-    return ["--features", ref("features", "path"), folder_flag, ref("features", "dir"),
-            "--tokenizer", f"{ref('features', 'dir')}/tokenizer",
-            "--parent-run-id", ref("open", "run_id")]  # fmt: skip
+    return [
+        "--features",
+        ref("features", "path"),
+        folder_flag,
+        ref("features", "dir"),
+        "--tokenizer",
+        f"{ref('features', 'dir')}/tokenizer",
+        "--parent-run-id",
+        ref("open", "run_id"),
+    ]
 
 
 def proxy_arguments(settings: Settings, ref: Ref) -> list[list[str]]:
@@ -160,8 +175,10 @@ def proxy_arguments(settings: Settings, ref: Ref) -> list[list[str]]:
     ``noise_sets`` sets again at seeds 2..``seeds``: the seed noise."""
     search = settings.mixture_search
     base = _common(ref, "--search-dir")
-    runs = [[*base, "--index", str(k), "--seed", "1", *(["--curve"] if k == 0 else [])]
-            for k in range(search.proxies)]  # fmt: skip
+    runs = [
+        [*base, "--index", str(k), "--seed", "1", *(["--curve"] if k == 0 else [])]
+        for k in range(search.proxies)
+    ]
     runs += [
         [*base, "--index", str(k), "--seed", str(seed)]
         for k in range(search.noise_sets)
@@ -187,21 +204,30 @@ def confirm_arguments(settings: Settings, ref: Ref) -> list[list[str]]:
 def arm_arguments(settings: Settings, ref: Ref) -> list[list[str]]:
     base = _common(ref, "--study-dir")
     study = settings.selection
-    return [[*base, "--arm", arm, "--seed", str(seed)]
-            for arm in study.arms for seed in range(1, study.seeds + 1)]  # fmt: skip
+    return [
+        [*base, "--arm", arm, "--seed", str(seed)]
+        for arm in study.arms
+        for seed in range(1, study.seeds + 1)
+    ]
 
 
 _HERE = "thresher.experiments"
 FEATURES = Step(
-    "features", SPARK, "spark_jobs.experiment_steps:features",
+    "features",
+    SPARK,
+    "spark_jobs.experiment_steps:features",
     "σ per criterion (within each language), domain, language, tokens and text of every "
     "scored document: gold.search_features_<mixture>, and the experiment's folder",
-)  # fmt: skip
+)
 TOKENIZER = Step(
-    "tokenizer", MODEL, "models.pretrain.tokenizer", "the BPE every proxy of the experiment "
-    "shares, trained on the pool", after=("features",), arguments=f"{_HERE}:tokenizer_arguments",
+    "tokenizer",
+    MODEL,
+    "models.pretrain.tokenizer",
+    "the BPE every proxy of the experiment shares, trained on the pool",
+    after=("features",),
+    arguments=f"{_HERE}:tokenizer_arguments",
     cpu="4",
-)  # fmt: skip
+)
 
 MIXTURE_SEARCH = Experiment(
     "mixture_search",

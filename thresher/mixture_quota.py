@@ -27,8 +27,17 @@ import numpy as np
 from thresher.quadmix import copy_counts
 from thresher.settings.curation import LANGUAGE_POLICIES
 
-__all__ = ["LANGUAGE_POLICIES", "QuotaError", "ScaleFit", "fit_languages", "fit_scale",
-           "language_shares", "language_targets", "quota_record", "realised_tokens"]  # fmt: skip
+__all__ = [
+    "LANGUAGE_POLICIES",
+    "QuotaError",
+    "ScaleFit",
+    "fit_languages",
+    "fit_scale",
+    "language_shares",
+    "language_targets",
+    "quota_record",
+    "realised_tokens",
+]
 # Bisection halves the scale interval; a double has 52 bits of mantissa, so after this many
 # halvings two distinct step positions are always separated.
 MAX_HALVINGS = 200
@@ -104,9 +113,14 @@ def realised_tokens(scale: float, expected, uniforms, tokens) -> int:
 
 
 def fit_scale(
-    expected, uniforms, tokens, target: float, lo: float = 0.0, hi: float | None = None,
+    expected,
+    uniforms,
+    tokens,
+    target: float,
+    lo: float = 0.0,
+    hi: float | None = None,
     base: int = 0,
-) -> ScaleFit:  # fmt: skip
+) -> ScaleFit:
     """The scale at which the documents' tokens cross ``target``, to one document.
 
     realised(c) = ``base`` + Σ tokens · (copies(c) − copies(``lo``)): with the defaults the
@@ -216,8 +230,7 @@ class Quota:
     def of(cls, mixture, budget_tokens: int | None = None) -> Quota:
         """The quota of ``MixtureSettings`` (its budget, or ``budget_tokens`` instead)."""
         budget = mixture.budget_tokens if budget_tokens is None else budget_tokens
-        return cls(budget, mixture.language_policy, mixture.language_alpha,
-                   mixture.explicit_shares)  # fmt: skip
+        return cls(budget, mixture.language_policy, mixture.language_alpha, mixture.explicit_shares)
 
 
 @dataclass
@@ -244,8 +257,10 @@ def apply_quota(expected, uniforms, tokens, languages, quota: Quota) -> QuotaDra
     members = {lang: np.flatnonzero(langs == lang) for lang in names}
     shares = language_shares(
         {lang: int(t[m].sum()) for lang, m in members.items()},
-        quota.policy, quota.alpha, quota.explicit,
-    )  # fmt: skip
+        quota.policy,
+        quota.alpha,
+        quota.explicit,
+    )
     sizes = {lang: expected_size(e[m], t[m]) for lang, m in members.items()}
     targets = language_targets(shares, quota.budget_tokens, sizes)
     fits = fit_languages({lang: (e[m], u[m], t[m]) for lang, m in members.items()}, targets)

@@ -107,8 +107,13 @@ def mixture_copies(
     )
     uniforms = quadmix.uniform_draws(seed, list(nodes))
     drawn = apply_quota(expected, uniforms, tokens.astype(np.int64), languages, quota)
-    return {"quality": quality, "rank": rank, "expected_copies": drawn.expected,
-            "copies": drawn.copies, "quota": drawn.record(quota)}  # fmt: skip
+    return {
+        "quality": quality,
+        "rank": rank,
+        "expected_copies": drawn.expected,
+        "copies": drawn.copies,
+        "quota": drawn.record(quota),
+    }
 
 
 def search_settings(settings, final_mixture: str | None = None):
@@ -135,16 +140,21 @@ def open_search_run(ctx) -> dict:
     settings = search_settings(ctx.settings)
     search, features = settings.mixture_search, ctx.outputs["features"]
     run_id = tracking.open_run(
-        settings, ctx.run_key, f"mixture_search {features['dir'].rsplit('/', 1)[-1]}",
+        settings,
+        ctx.run_key,
+        f"mixture_search {features['dir'].rsplit('/', 1)[-1]}",
         {"thresher.experiment": ctx.experiment, **ctx.tags},
-    )  # fmt: skip
+    )
     sets = [
         sample_set(
-            features["criteria"], features["domains"], search.sample_seed, k,
+            features["criteria"],
+            features["domains"],
+            search.sample_seed,
+            k,
             settings.mixture.lambda_scale,
         )
         for k in range(search.proxies)
-    ]  # fmt: skip
+    ]
     logged = tracking.client(settings).get_run(run_id).data.params
     fresh = {
         "search.proxies": search.proxies,

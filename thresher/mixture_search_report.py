@@ -36,15 +36,20 @@ def seed_noise(proxies: list[dict], noise_sets: int) -> dict:
     first = [v[1] for v in by_set.values() if 1 in v]
     between = float(np.std(first, ddof=1)) if len(first) > 1 else None
     return {
-        "sets": {str(k): {"by_seed": {str(s): x for s, x in sorted(v.items())},
-                          **mean_ci(list(v.values()))} for k, v in sorted(repeated.items())},
+        "sets": {
+            str(k): {
+                "by_seed": {str(s): x for s, x in sorted(v.items())},
+                **mean_ci(list(v.values())),
+            }
+            for k, v in sorted(repeated.items())
+        },
         "within_set_std": within,
         "between_set_std": between,
         # > 1: parameter sets differ by more than seeds move one set; the search can tell
         # them apart. Its square is about the share of the spread that is not noise.
         "signal_to_noise": between / within if within and between else None,
         "range_of_seed1_scores": [min(first), max(first)] if first else None,
-    }  # fmt: skip
+    }
 
 
 def confirmation(results: list[dict]) -> dict:
@@ -58,15 +63,22 @@ def confirmation(results: list[dict]) -> dict:
     chosen, best = by_role.get("chosen", {}), by_role.get("best_random", {})
     difference = paired_difference(chosen, best)
     return {
-        "chosen": {**mean_ci(list(chosen.values())), "by_seed": chosen,
-                   "params_version": versions.get("chosen")},
-        "best_random": {**mean_ci(list(best.values())), "by_seed": best,
-                        "params_version": versions.get("best_random")},
+        "chosen": {
+            **mean_ci(list(chosen.values())),
+            "by_seed": chosen,
+            "params_version": versions.get("chosen"),
+        },
+        "best_random": {
+            **mean_ci(list(best.values())),
+            "by_seed": best,
+            "params_version": versions.get("best_random"),
+        },
         "chosen_minus_best_random": difference,
-        "verdict": {"lower": "chosen beats the best random draw beyond seed noise",
-                    "higher": "the best random draw beats the chosen parameters",
-                    }.get(difference["verdict"], "no difference beyond seed noise"),
-    }  # fmt: skip
+        "verdict": {
+            "lower": "chosen beats the best random draw beyond seed noise",
+            "higher": "the best random draw beats the chosen parameters",
+        }.get(difference["verdict"], "no difference beyond seed noise"),
+    }
 
 
 def report(ctx) -> dict:

@@ -31,8 +31,14 @@ def _client(settings: Settings):
     return tracking.client(settings)
 
 
-def register(settings: Settings, name: str, run_id: str, folder: Path, artifact_path: str,
-             tags: dict[str, str] | None = None) -> str:  # fmt: skip
+def register(
+    settings: Settings,
+    name: str,
+    run_id: str,
+    folder: Path,
+    artifact_path: str,
+    tags: dict[str, str] | None = None,
+) -> str:
     """Log ``folder`` to the run as ``artifact_path/`` and register it; the new version."""
     from mlflow.exceptions import MlflowException
 
@@ -56,9 +62,16 @@ def versions(settings: Settings, name: str) -> list[ModelVersion]:
     aliases: dict[str, list[str]] = {}
     for alias, version in (_client(settings).get_registered_model(name).aliases or {}).items():
         aliases.setdefault(str(version), []).append(alias)
-    out = [ModelVersion(str(v.version), v.run_id or "", int(v.creation_timestamp or 0),
-                        dict(v.tags or {}), tuple(sorted(aliases.get(str(v.version), ()))))
-           for v in found]  # fmt: skip
+    out = [
+        ModelVersion(
+            str(v.version),
+            v.run_id or "",
+            int(v.creation_timestamp or 0),
+            dict(v.tags or {}),
+            tuple(sorted(aliases.get(str(v.version), ()))),
+        )
+        for v in found
+    ]
     return sorted(out, key=lambda v: int(v.version))
 
 

@@ -92,10 +92,13 @@ class ReportPage:
     def checks(self, items: Iterable[tuple[str, bool, str]]) -> ReportPage:
         """Pass/fail lines: (name, passed, detail)."""
         rows = [
-            (name, f'<span class="{"ok" if ok else "fail"}">{"passed" if ok else "FAILED"}</span>',
-             html.escape(detail))
+            (
+                name,
+                f'<span class="{"ok" if ok else "fail"}">{"passed" if ok else "FAILED"}</span>',
+                html.escape(detail),
+            )
             for name, ok, detail in items
-        ]  # fmt: skip
+        ]
         body = "".join(
             f"<tr><td>{html.escape(n)}</td><td>{verdict}</td><td>{d}</td></tr>"
             for n, verdict, d in rows

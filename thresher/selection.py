@@ -39,10 +39,14 @@ def _by_language(languages) -> dict[str, np.ndarray]:
 def _targets(tokens: np.ndarray, members: dict[str, np.ndarray], quota: Quota, expected=None):
     shares = mixture_quota.language_shares(
         {lang: int(tokens[m].sum()) for lang, m in members.items()},
-        quota.policy, quota.alpha, quota.explicit,
-    )  # fmt: skip
-    sizes = {lang: float(((1.0 if expected is None else expected[m]) * tokens[m]).sum())
-             for lang, m in members.items()}  # fmt: skip
+        quota.policy,
+        quota.alpha,
+        quota.explicit,
+    )
+    sizes = {
+        lang: float(((1.0 if expected is None else expected[m]) * tokens[m]).sum())
+        for lang, m in members.items()
+    }
     return shares, mixture_quota.language_targets(shares, quota.budget_tokens, sizes)
 
 
@@ -128,8 +132,9 @@ def arm_copies(
     tokens = np.asarray(pool.tokens, dtype=np.int64)
     uniforms = quadmix.uniform_draws(seed, list(pool.nodes))
     if arm == "random":
-        drawn = mixture_quota.apply_quota(np.ones(len(tokens)), uniforms, tokens, pool.languages,
-                                          quota)  # fmt: skip
+        drawn = mixture_quota.apply_quota(
+            np.ones(len(tokens)), uniforms, tokens, pool.languages, quota
+        )
         return {"copies": drawn.copies, "quota": drawn.record(quota)}
     if arm == "quality_only":
         return top_quality(np.asarray(pool.sigmas).mean(axis=1), tokens, pool.languages, quota)

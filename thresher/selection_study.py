@@ -31,9 +31,11 @@ def open_study(ctx) -> dict:
     settings = study_settings(ctx.settings)
     features = ctx.outputs["features"]
     run_id = tracking.open_run(
-        settings, ctx.run_key, f"selection_study {features['dir'].rsplit('/', 1)[-1]}",
+        settings,
+        ctx.run_key,
+        f"selection_study {features['dir'].rsplit('/', 1)[-1]}",
         {"thresher.experiment": ctx.experiment, **ctx.tags},
-    )  # fmt: skip
+    )
     fixed = {
         "study.dir": features["dir"],
         "study.features_fingerprint": features["fingerprint"],
@@ -74,21 +76,26 @@ def summarise_arms(results: list[dict]) -> dict:
             "bpb_mean": mean["mean"],
             "ci95": mean["ci95"],
             "accuracy": {
-                task: {**mean_ci([r["choice"][task]["accuracy"] for r in by_seed.values()]),
-                       "chance": next(iter(by_seed.values()))["choice"][task]["chance"]}
+                task: {
+                    **mean_ci([r["choice"][task]["accuracy"] for r in by_seed.values()]),
+                    "chance": next(iter(by_seed.values()))["choice"][task]["chance"],
+                }
                 for task in tasks
             },
-            "mlc": {task: mean_ci([r["choice"][task]["mlc"] for r in by_seed.values()])
-                    for task in tasks},
+            "mlc": {
+                task: mean_ci([r["choice"][task]["mlc"] for r in by_seed.values()])
+                for task in tasks
+            },
             "realised_tokens": mean_ci([r["quota"]["realised_tokens"] for r in by_seed.values()]),
             "language_shares": {
-                lang: mean_ci([r["quota"]["languages"][lang]["realised_share"]
-                               for r in by_seed.values()])
+                lang: mean_ci(
+                    [r["quota"]["languages"][lang]["realised_share"] for r in by_seed.values()]
+                )
                 for lang in next(iter(by_seed.values()))["quota"]["languages"]
             },
             "epochs": mean_ci([r["epochs"] for r in by_seed.values()]),
             "documents": mean_ci([r["documents"] for r in by_seed.values()]),
-        }  # fmt: skip
+        }
         if arm != "random" and baseline:
             mine = {seed: r["bpb_mean"] for seed, r in by_seed.items()}
             arms[arm]["minus_random"] = paired_difference(mine, baseline)
@@ -120,8 +127,14 @@ def plot_bpb(arms: dict, path: Path) -> Path:
     ax.set_xticks(range(len(columns)), columns)
     ax.set_ylabel("held-out bits per byte (lower is better)")
     # the lowest bar of any language (not only the means), less its interval, stays in view
-    low = min((r["mean"] - (r["ci95"] or 0) for v in shown.values()
-               for r in v["bpb_by_language"].values()), default=0.0)  # fmt: skip
+    low = min(
+        (
+            r["mean"] - (r["ci95"] or 0)
+            for v in shown.values()
+            for r in v["bpb_by_language"].values()
+        ),
+        default=0.0,
+    )
     ax.set_ylim(bottom=max(0.0, low * 0.8))
     ax.set_title("Selection arms on held-out text (test half), mean over seeds, 95 % CI")
     ax.legend(fontsize=8, ncol=3)
@@ -142,22 +155,45 @@ def summarise(ctx) -> dict:
     results = {
         "budget_tokens": settings.proxy.budget_tokens,
         "seeds": settings.selection.seeds,
-        "pool": {k: features[k] for k in ("features", "documents", "tokens", "criteria_versions",
-                                          "domains", "source_versions") if k in features},
-        "eval_sets": {"perplexity": list(heldout.sets), "choice": list(heldout.choice_sets),
-                      "half": "test", "items_per_set_and_language": heldout.limit,
-                      "languages": list(settings.languages), "variant": heldout.variant},
-        "proxy": {"size": settings.proxy.size, "max_steps": settings.proxy.max_steps,
-                  "batch_size": settings.proxy.batch_size,
-                  "sequence_length": settings.proxy.sequence_length,
-                  "vocab_size": settings.proxy.vocab_size},
+        "pool": {
+            k: features[k]
+            for k in (
+                "features",
+                "documents",
+                "tokens",
+                "criteria_versions",
+                "domains",
+                "source_versions",
+            )
+            if k in features
+        },
+        "eval_sets": {
+            "perplexity": list(heldout.sets),
+            "choice": list(heldout.choice_sets),
+            "half": "test",
+            "items_per_set_and_language": heldout.limit,
+            "languages": list(settings.languages),
+            "variant": heldout.variant,
+        },
+        "proxy": {
+            "size": settings.proxy.size,
+            "max_steps": settings.proxy.max_steps,
+            "batch_size": settings.proxy.batch_size,
+            "sequence_length": settings.proxy.sequence_length,
+            "vocab_size": settings.proxy.vocab_size,
+        },
         "language_policy": settings.mixture.language_policy,
         "arms": arms,
         "mlflow_parent_run": run_id,
-    }  # fmt: skip
+    }
     metrics = {f"{arm}.bpb_mean": v["bpb_mean"] for arm, v in arms.items() if "bpb_mean" in v}
-    metrics.update({f"{arm}.minus_random": v["minus_random"]["mean"] for arm, v in arms.items()
-                    if v.get("minus_random", {}).get("mean") is not None})  # fmt: skip
+    metrics.update(
+        {
+            f"{arm}.minus_random": v["minus_random"]["mean"]
+            for arm, v in arms.items()
+            if v.get("minus_random", {}).get("mean") is not None
+        }
+    )
     tracking.log_metrics(settings, run_id, metrics)
     tracking.log_json(settings, run_id, results, "selection/results.json")
     with tempfile.TemporaryDirectory() as folder:

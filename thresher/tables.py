@@ -562,7 +562,7 @@ SILVER_MURATING_PAIRS = TableSpec(
                 ("text", "string"),
                 ("score", "double"),
             )
-        ),  # fmt: skip
+        ),
         # P(a is better than b): σ(score_a − score_b), 0.5 for parallel pairs.
         ("label", "double", False),
         ("judgment_version", "string", False),

@@ -61,17 +61,32 @@ def plot_predictions(fit: mixture_regression.RegressionResult, path: Path) -> Pa
 
     m = fit.metrics
     fig, ax = plt.subplots(figsize=(5.5, 5))
-    ax.scatter(fit.actual, fit.linear, s=18, alpha=0.6, marker="s", color="tab:gray",
-               label=f"ridge: MAE {m['linear_mae']:.4f}, ρ {m['linear_spearman']:.2f}")  # fmt: skip
-    ax.scatter(fit.actual, fit.lightgbm, s=22, color="tab:blue",
-               label=f"LightGBM: MAE {m['lightgbm_mae']:.4f}, ρ {m['spearman']:.2f}")  # fmt: skip
+    ax.scatter(
+        fit.actual,
+        fit.linear,
+        s=18,
+        alpha=0.6,
+        marker="s",
+        color="tab:gray",
+        label=f"ridge: MAE {m['linear_mae']:.4f}, ρ {m['linear_spearman']:.2f}",
+    )
+    ax.scatter(
+        fit.actual,
+        fit.lightgbm,
+        s=22,
+        color="tab:blue",
+        label=f"LightGBM: MAE {m['lightgbm_mae']:.4f}, ρ {m['spearman']:.2f}",
+    )
     low = float(min(fit.actual.min(), fit.lightgbm.min(), fit.linear.min()))
     high = float(max(fit.actual.max(), fit.lightgbm.max(), fit.linear.max()))
     ax.plot([low, high], [low, high], color="black", linewidth=0.8)
     ax.set_xlabel("proxy held-out bits per byte (actual)")
     ax.set_ylabel("predicted, out of fold")
-    ax.set_title(f"{len(fit.actual)} proxies, {int(m['folds'])}-fold cross-validation; "
-                 f"mean predictor MAE {m['mean_baseline_mae']:.4f}", fontsize=9)  # fmt: skip
+    ax.set_title(
+        f"{len(fit.actual)} proxies, {int(m['folds'])}-fold cross-validation; "
+        f"mean predictor MAE {m['mean_baseline_mae']:.4f}",
+        fontsize=9,
+    )
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -99,15 +114,24 @@ def result_page(
     page.section("Regression", "Mean absolute error of the predicted proxy loss; lower is better.")
     page.table(
         ("model", "MAE", "Spearman ρ"),
-        [("LightGBM", m["lightgbm_mae"], m["spearman"]),
-         ("ridge (linear baseline)", m["linear_mae"], m["linear_spearman"]),
-         ("mean predictor (baseline)", m["mean_baseline_mae"], float("nan"))],
-    )  # fmt: skip
-    page.section("Choice", f"Mean of the {summary['top_k']} best of {summary['candidates']:,} "
-                 "sampled parameter sets, as LightGBM predicts them.")  # fmt: skip
-    page.facts({"predicted loss": summary["predicted_loss"],
-                "best proxy's loss": summary["best_proxy_loss"],
-                "best proxy's parameters": summary["best_proxy_params_version"]})  # fmt: skip
+        [
+            ("LightGBM", m["lightgbm_mae"], m["spearman"]),
+            ("ridge (linear baseline)", m["linear_mae"], m["linear_spearman"]),
+            ("mean predictor (baseline)", m["mean_baseline_mae"], float("nan")),
+        ],
+    )
+    page.section(
+        "Choice",
+        f"Mean of the {summary['top_k']} best of {summary['candidates']:,} "
+        "sampled parameter sets, as LightGBM predicts them.",
+    )
+    page.facts(
+        {
+            "predicted loss": summary["predicted_loss"],
+            "best proxy's loss": summary["best_proxy_loss"],
+            "best proxy's parameters": summary["best_proxy_params_version"],
+        }
+    )
     page.table(("rank", "predicted loss"), enumerate(summary["top_predictions"], start=1))
     return page
 
@@ -137,10 +161,11 @@ def main(argv: Sequence[str]) -> dict:
         "features": mixture_search.feature_names(params[0]),
         "points": [
             {"params_version": p.version, "actual": a, "lightgbm": g, "linear": r, "mean": m}
-            for p, a, g, r, m in zip(params, losses, fit.lightgbm, fit.linear, fit.mean,
-                                     strict=True)
+            for p, a, g, r, m in zip(
+                params, losses, fit.lightgbm, fit.linear, fit.mean, strict=True
+            )
         ],
-    }  # fmt: skip
+    }
     (out / "regression.json").write_text(json.dumps(regression, indent=2))
     plot = plot_predictions(fit, out / "predicted_vs_actual.png")
 
@@ -148,17 +173,28 @@ def main(argv: Sequence[str]) -> dict:
     tags = {"mlflow.parentRunId": parent} if parent else {}
     key = f"mixture_search/{parent or 'standalone'}"
     tracker = open_tracker(settings, f"{key}/regression/{search}", "regression", tags)
-    tracker.log_params({"folds": config.folds, "proxies": len(params), "model": "lightgbm",
-                        "baselines": "mean,ridge"})  # fmt: skip
+    tracker.log_params(
+        {
+            "folds": config.folds,
+            "proxies": len(params),
+            "model": "lightgbm",
+            "baselines": "mean,ridge",
+        }
+    )
     tracker.log_metrics({k: v for k, v in fit.metrics.items() if np.isfinite(v)}, step=0)
     tracker.log_artifact(out / "regression.json")
     tracker.log_artifact(plot)
     tracker.finish()
 
     choice = mixture_regression.choose(
-        fit.booster, criteria, domains, config.candidates, config.top_k, config.sample_seed,
+        fit.booster,
+        criteria,
+        domains,
+        config.candidates,
+        config.top_k,
+        config.sample_seed,
         settings.mixture.lambda_scale,
-    )  # fmt: skip
+    )
     version = choice.params.version
     params_path = out / "params" / f"{version}.json"
     params_path.parent.mkdir(parents=True, exist_ok=True)
@@ -178,10 +214,13 @@ def main(argv: Sequence[str]) -> dict:
     }
     (out / "choice.json").write_text(json.dumps(summary, indent=2))
     chooser = open_tracker(settings, f"{key}/choice/{search}", "choice", tags)
-    chooser.log_params({"params_version": version, "candidates": config.candidates,
-                        "top_k": config.top_k})  # fmt: skip
-    chooser.log_metrics({"predicted_loss": choice.predicted_loss,
-                         "best_proxy_loss": summary["best_proxy_loss"]}, step=0)  # fmt: skip
+    chooser.log_params(
+        {"params_version": version, "candidates": config.candidates, "top_k": config.top_k}
+    )
+    chooser.log_metrics(
+        {"predicted_loss": choice.predicted_loss, "best_proxy_loss": summary["best_proxy_loss"]},
+        step=0,
+    )
     chooser.log_artifact(params_path, "params")
     chooser.log_artifact(out / "choice.json")
     chooser.log_artifact(write_page(result_page(fit, summary, too_small), out))

@@ -95,14 +95,28 @@ def load_params(path: str, criteria: tuple[str, ...]) -> QuadMixParams:
 def run_proxy(args, settings: Settings, pool, params: QuadMixParams, output: Path, tracker):
     """Draw the mixture, train the proxy on it, score it on the search half."""
     drawn = mixture_search.mixture_copies(
-        params, pool.sigmas, pool.languages, pool.domains, pool.tokens, pool.nodes, args.seed,
+        params,
+        pool.sigmas,
+        pool.languages,
+        pool.domains,
+        pool.tokens,
+        pool.nodes,
+        args.seed,
         Quota.of(settings.mixture, settings.proxy.budget_tokens),
-    )  # fmt: skip
+    )
     copies = drawn["copies"]
-    mixture = {"documents": int((copies > 0).sum()), "copies": int(copies.sum()),
-               "quota": drawn["quota"]}  # fmt: skip
-    tracker.log_metrics({"mixture.documents": mixture["documents"],
-                         "mixture.tokens": drawn["quota"]["realised_tokens"]}, step=0)  # fmt: skip
+    mixture = {
+        "documents": int((copies > 0).sum()),
+        "copies": int(copies.sum()),
+        "quota": drawn["quota"],
+    }
+    tracker.log_metrics(
+        {
+            "mixture.documents": mixture["documents"],
+            "mixture.tokens": drawn["quota"]["realised_tokens"],
+        },
+        step=0,
+    )
     tokenizer = load_tokenizer(task_path(args.tokenizer, settings))
     heldout = HeldOut.load(settings, HALF)
     try:
@@ -129,9 +143,12 @@ def main(argv: Sequence[str]) -> dict:
         params = load_params(args.params, pool.criteria)
     else:
         params = mixture_search.sample_set(
-            pool.criteria, pool.domain_names, settings.mixture_search.sample_seed, args.index,
+            pool.criteria,
+            pool.domain_names,
+            settings.mixture_search.sample_seed,
+            args.index,
             settings.mixture.lambda_scale,
-        )  # fmt: skip
+        )
     search = task_output(args.search_dir, settings)
     _check_search(search, {"features": pool.fingerprint, "settings": experiment_key(settings)})
     output = search / "proxies" / params.version / f"seed-{args.seed}"
@@ -154,19 +171,31 @@ def main(argv: Sequence[str]) -> dict:
             result = {**json.loads(finished.read_text()), "resumed": True}
         else:
             result = run_proxy(args, settings, pool, params, output, tracker)
-            result.update(params_version=params.version, index=args.index, seed=args.seed,
-                          params_path=str(output.parent / "params.json"),
-                          proxy_dir=str(output))  # fmt: skip
+            result.update(
+                params_version=params.version,
+                index=args.index,
+                seed=args.seed,
+                params_path=str(output.parent / "params.json"),
+                proxy_dir=str(output),
+            )
             write_atomic(finished, json.dumps(result, indent=2, sort_keys=True))
             result["resumed"] = False
         result["role"] = args.role
-        tracker.log_params({"params_version": params.version, "index": args.index,
-                            "seed": args.seed, "role": args.role, "status": result["status"],
-                            "resumed": result["resumed"]})  # fmt: skip
+        tracker.log_params(
+            {
+                "params_version": params.version,
+                "index": args.index,
+                "seed": args.seed,
+                "role": args.role,
+                "status": result["status"],
+                "resumed": result["resumed"],
+            }
+        )
         if result["loss"] is not None:
             per_language = {f"bpb.{k}": v for k, v in result["bpb_by_language"].items()}
-            tracker.log_metrics({"proxy_bpb": result["loss"], **per_language},
-                                step=settings.proxy.max_steps)  # fmt: skip
+            tracker.log_metrics(
+                {"proxy_bpb": result["loss"], **per_language}, step=settings.proxy.max_steps
+            )
         tracker.log_artifact(output.parent / "params.json")
     except BaseException:
         tracker.finish("FAILED")

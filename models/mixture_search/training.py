@@ -29,12 +29,17 @@ def train_config(settings: Settings, seed: int) -> TrainConfig:
     """The proxy's run (``Settings.proxy``): warm-up a tenth of the steps (at most 20)."""
     proxy = settings.proxy
     return TrainConfig(
-        size=proxy.size, sequence_length=proxy.sequence_length, batch_size=proxy.batch_size,
-        max_steps=proxy.max_steps, learning_rate=proxy.learning_rate,
-        warmup_steps=max(1, min(20, proxy.max_steps // 10)), seed=seed,
-        log_every=max(1, min(25, proxy.max_steps)), checkpoint_every=proxy.checkpoint_every,
+        size=proxy.size,
+        sequence_length=proxy.sequence_length,
+        batch_size=proxy.batch_size,
+        max_steps=proxy.max_steps,
+        learning_rate=proxy.learning_rate,
+        warmup_steps=max(1, min(20, proxy.max_steps // 10)),
+        seed=seed,
+        log_every=max(1, min(25, proxy.max_steps)),
+        checkpoint_every=proxy.checkpoint_every,
         device=proxy.device,
-    )  # fmt: skip
+    )
 
 
 @dataclass
@@ -110,12 +115,14 @@ def evaluate(model, tokenizer, heldout: HeldOut, settings: Settings, texts_only=
             "accuracy": float(summary.loc[task, "accuracy"]),
             "chance": float(options[task]),
             "items": int((choices["task"] == task).sum()),
-            "by_language": {r.language: float(r.accuracy)
-                            for r in accuracy[accuracy["task"] == task].itertuples()},
+            "by_language": {
+                r.language: float(r.accuracy)
+                for r in accuracy[accuracy["task"] == task].itertuples()
+            },
             "mlc": _finite(summary.loc[task, "mlc"]),
         }
         for task in summary.index
-    }  # fmt: skip
+    }
     return out
 
 
@@ -191,10 +198,14 @@ def train_and_evaluate(
     trained = train(config, corpus, tokenizer, output, recording, measure if curve else None)
     model = LlamaForCausalLM.from_pretrained(trained["model"])
     result = evaluate(model, tokenizer, heldout, settings)
-    summary = {**result, "steps": trained["steps"], "epochs": trained["epochs"],
-               "parameters": trained["parameters"],
-               "resumed_from_step": trained["resumed_from_step"],
-               "train_loss": recording.losses[-1][1]}  # fmt: skip
+    summary = {
+        **result,
+        "steps": trained["steps"],
+        "epochs": trained["epochs"],
+        "parameters": trained["parameters"],
+        "resumed_from_step": trained["resumed_from_step"],
+        "train_loss": recording.losses[-1][1],
+    }
     if curve:
         points.append([config.max_steps, result["bpb_mean"]])
         summary["curve"] = {

@@ -102,8 +102,9 @@ def build_rater(backend: str, **options) -> nn.Module:
     """A fresh rater: ``embedding_head`` takes ``cache``, ``hidden``, ``dropout``;
     ``finetune`` takes ``encoder_path``, ``max_length``."""
     if backend == "embedding_head":
-        return EmbeddingHeadRater(options["cache"], options.get("hidden", 256),
-                                  options.get("dropout", 0.1))  # fmt: skip
+        return EmbeddingHeadRater(
+            options["cache"], options.get("hidden", 256), options.get("dropout", 0.1)
+        )
     if backend == "finetune":
         return FinetuneRater(options["encoder_path"], options.get("max_length", 512))
     raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
@@ -114,9 +115,13 @@ def load_rater(folder: Path | str, cache_folder: Path | str | None = None) -> nn
     folder = Path(folder)
     config = json.loads((folder / CONFIG_FILE).read_text())
     if config["backend"] == "embedding_head":
-        cache = EmbeddingCache(cache_folder, config["max_chars"], config["encoder_path"],
-                               read_tokens=config.get("read_tokens", 0),
-                               chunk_tokens=config.get("chunk_tokens", 128))  # fmt: skip
+        cache = EmbeddingCache(
+            cache_folder,
+            config["max_chars"],
+            config["encoder_path"],
+            read_tokens=config.get("read_tokens", 0),
+            chunk_tokens=config.get("chunk_tokens", 128),
+        )
         rater = EmbeddingHeadRater(cache, config["hidden"], config["dropout"])
         rater.load_state_dict(torch.load(folder / "head.pt", weights_only=True))
     else:
@@ -131,6 +136,8 @@ def score_texts(rater: nn.Module, texts: Sequence[str], batch_size: int = 64):
     import numpy as np
 
     rater.eval()
-    parts = [rater(list(texts[i : i + batch_size])).float().cpu().numpy()
-             for i in range(0, len(texts), batch_size)]  # fmt: skip
+    parts = [
+        rater(list(texts[i : i + batch_size])).float().cpu().numpy()
+        for i in range(0, len(texts), batch_size)
+    ]
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)

@@ -67,15 +67,18 @@ class PairwiseJudge:
         if self.answers[0] == self.answers[1]:
             raise BadInput(f"{model_path}: the tokenizer gives 'A' and 'B' the same first token")
         self.max_chars, self.batch_size = max_chars, batch_size
-        self.version = hashlib.sha256(f"{Path(model_path).resolve()}|{PROMPT}|{max_chars}".encode()
-                                      ).hexdigest()[:12]  # fmt: skip
+        self.version = hashlib.sha256(
+            f"{Path(model_path).resolve()}|{PROMPT}|{max_chars}".encode()
+        ).hexdigest()[:12]
 
     def first_choice(self, texts_a: Sequence[str], texts_b: Sequence[str]) -> np.ndarray:
         """P(the judge answers A) for each prompt with text A first, in one order."""
         import torch
 
-        prompts = [PROMPT.format(a=truncate(a, self.max_chars), b=truncate(b, self.max_chars))
-                   for a, b in zip(texts_a, texts_b, strict=True)]  # fmt: skip
+        prompts = [
+            PROMPT.format(a=truncate(a, self.max_chars), b=truncate(b, self.max_chars))
+            for a, b in zip(texts_a, texts_b, strict=True)
+        ]
         out = []
         with torch.no_grad():
             for start in range(0, len(prompts), self.batch_size):
@@ -142,8 +145,12 @@ def main(argv: Sequence[str]) -> dict:
     output = task_output(args.output, settings)
     output.mkdir(parents=True, exist_ok=True)
     judged.to_parquet(output / OUTPUT_FILE, index=False)
-    return {"judgments_path": str(output / OUTPUT_FILE), "pairs": len(judged),
-            "judge": f"{NAME}@{judge.version}", "units": len(units)}  # fmt: skip
+    return {
+        "judgments_path": str(output / OUTPUT_FILE),
+        "pairs": len(judged),
+        "judge": f"{NAME}@{judge.version}",
+        "units": len(units),
+    }
 
 
 if __name__ == "__main__":

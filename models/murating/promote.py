@@ -43,8 +43,9 @@ def held_out_accuracy(settings: Settings, version: str, pairs) -> dict:
     rater = load_rater(folder, cache_folder(settings))
     docs = documents_of(pairs)
     scores = dict(zip(docs["doc_key"], score_texts(rater, docs["text"].tolist()), strict=True))
-    frame = decided_pairs(pairs, pairs["doc_a"].map(scores), pairs["doc_b"].map(scores),
-                          settings.murating.margin)  # fmt: skip
+    frame = decided_pairs(
+        pairs, pairs["doc_a"].map(scores), pairs["doc_b"].map(scores), settings.murating.margin
+    )
     return {
         "overall": float(frame["correct"].mean()) if len(frame) else float("nan"),
         "pairs": int(len(frame)),
@@ -73,33 +74,54 @@ def main(argv: Sequence[str]) -> dict:
     decision = lifecycle.decide_promotion(
         candidate.get("overall", float("nan")),
         incumbent["overall"] if incumbent else None,
-        config.promotion_tolerance, args.force,
-    )  # fmt: skip
+        config.promotion_tolerance,
+        args.force,
+    )
     if before == args.candidate:
         decision = lifecycle.Decision(False, f"version {before} is already the champion")
     if decision.act:
         model_registry.set_alias(settings, config.model_name, config.champion_alias, args.candidate)
     after = args.candidate if decision.act else before
     word = "promoted" if decision.act else "not promoted"
-    model_registry.tag_version(settings, config.model_name, args.candidate,
-                               {lifecycle.PROMOTION_TAG: f"{word}: {decision.reason}"})  # fmt: skip
-    tracker = open_tracker(settings, f"murating/promote/{args.candidate}",
-                           f"murating promote {args.candidate}")  # fmt: skip
-    tracker.log_params({"promotion.candidate": args.candidate, "promotion.champion_before":
-                        before or "", "promotion.decision": word,
-                        "promotion.reason": decision.reason,
-                        "promotion.tolerance": config.promotion_tolerance})  # fmt: skip
-    metrics = {"promotion.candidate_accuracy": candidate.get("overall", float("nan")),
-               "promotion.held_out_pairs": candidate.get("pairs", 0),
-               "promotion.promoted": float(decision.act)}  # fmt: skip
+    model_registry.tag_version(
+        settings,
+        config.model_name,
+        args.candidate,
+        {lifecycle.PROMOTION_TAG: f"{word}: {decision.reason}"},
+    )
+    tracker = open_tracker(
+        settings, f"murating/promote/{args.candidate}", f"murating promote {args.candidate}"
+    )
+    tracker.log_params(
+        {
+            "promotion.candidate": args.candidate,
+            "promotion.champion_before": before or "",
+            "promotion.decision": word,
+            "promotion.reason": decision.reason,
+            "promotion.tolerance": config.promotion_tolerance,
+        }
+    )
+    metrics = {
+        "promotion.candidate_accuracy": candidate.get("overall", float("nan")),
+        "promotion.held_out_pairs": candidate.get("pairs", 0),
+        "promotion.promoted": float(decision.act),
+    }
     if incumbent:
         metrics["promotion.champion_accuracy"] = incumbent["overall"]
     tracker.log_metrics({k: v for k, v in metrics.items() if np.isfinite(v)}, step=0)
     tracker.finish()
     log.info("candidate %s %s (%s); champion is %s", args.candidate, word, decision.reason, after)
-    return json_safe({"candidate": args.candidate, "champion_before": before, "champion": after,
-                      "promoted": decision.act, "reason": decision.reason,
-                      "candidate_accuracy": candidate, "champion_accuracy": incumbent})  # fmt: skip
+    return json_safe(
+        {
+            "candidate": args.candidate,
+            "champion_before": before,
+            "champion": after,
+            "promoted": decision.act,
+            "reason": decision.reason,
+            "candidate_accuracy": candidate,
+            "champion_accuracy": incumbent,
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -58,9 +58,14 @@ def score_documents(docs: pd.DataFrame, model: str, embeddings: str) -> pd.DataF
         rater.to("cuda" if torch.cuda.is_available() else "cpu")
     logits = score_texts(rater, docs["text"].tolist()) if len(docs) else []
     tokens = [token_count(t, lang) for t, lang in zip(docs.text, docs.language, strict=True)]
-    return pd.DataFrame({"doc_id": docs["doc_id"], "ingest_date": docs["ingest_date"],
-                         "logit": pd.Series(logits, dtype="float64"),
-                         "tokens": pd.Series(tokens, dtype="int64")})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "doc_id": docs["doc_id"],
+            "ingest_date": docs["ingest_date"],
+            "logit": pd.Series(logits, dtype="float64"),
+            "tokens": pd.Series(tokens, dtype="int64"),
+        }
+    )
 
 
 def main(argv: Sequence[str]) -> dict:
@@ -85,13 +90,18 @@ def main(argv: Sequence[str]) -> dict:
         model, version = resolve(settings, args.version, args.alias)
     if not (model / "rater.json").is_file():
         raise BadInput(f"no rater at {model} (expected rater.json)")
-    scores = score_documents(kept_documents(settings, partition), str(model),
-                             cache_folder(settings))  # fmt: skip
+    scores = score_documents(
+        kept_documents(settings, partition), str(model), cache_folder(settings)
+    )
     output = task_output(args.output, settings)
     output.mkdir(parents=True, exist_ok=True)
     scores.to_parquet(output / OUTPUT_FILE, index=False)
-    return {"scores_path": str(output / OUTPUT_FILE), "documents": len(scores),
-            "partition": partition.isoformat(), "model_version": version}  # fmt: skip
+    return {
+        "scores_path": str(output / OUTPUT_FILE),
+        "documents": len(scores),
+        "partition": partition.isoformat(),
+        "model_version": version,
+    }
 
 
 if __name__ == "__main__":

@@ -82,9 +82,12 @@ def _epoch_loss(rater, pairs: pd.DataFrame, config: TrainConfig, optimizer=None,
 
 
 def train(
-    pairs: pd.DataFrame, output: Path, config: TrainConfig, tracker: Tracker | None = None,
+    pairs: pd.DataFrame,
+    output: Path,
+    config: TrainConfig,
+    tracker: Tracker | None = None,
     cache: EmbeddingCache | None = None,
-) -> dict:  # fmt: skip
+) -> dict:
     """Train (or resume) to ``config.epochs``; save the rater to ``output/model``; evaluate."""
     tracker = tracker or Tracker()
     train_pairs = pairs[pairs["split"] == TRAIN].reset_index(drop=True)
@@ -95,8 +98,8 @@ def train(
     options = {k: v for k, v in dataclasses.asdict(config).items() if k != "backend"}
     if config.backend == "embedding_head":
         options["cache"] = cache or EmbeddingCache(
-            None, config.max_chars, read_tokens=config.read_tokens,
-            chunk_tokens=config.chunk_tokens)  # fmt: skip
+            None, config.max_chars, read_tokens=config.read_tokens, chunk_tokens=config.chunk_tokens
+        )
         # embed every text once up front: epochs then only run the head
         options["cache"].embed(pd.concat([pairs.text_a, pairs.text_b]).unique().tolist())
     rater = build_rater(config.backend, **options)
@@ -133,7 +136,7 @@ def train(
                 "epoch": epoch + 1,
                 "torch_rng": torch.get_rng_state(),
             },
-            output / CHECKPOINT,  # fmt: skip
+            output / CHECKPOINT,
         )
     rater.eval()
     rater.save(output / "model")
@@ -145,8 +148,12 @@ def train(
     metrics = json_safe({"history": history, "eval": report})
     (output / "metrics.json").write_text(json.dumps(metrics, indent=2))
     tracker.log_artifact(write_page(result_page(config, history, report), output))
-    return {"model_path": str(output / "model"), "epochs": config.epochs, "history": history,
-            "eval": report}  # fmt: skip
+    return {
+        "model_path": str(output / "model"),
+        "epochs": config.epochs,
+        "history": history,
+        "eval": report,
+    }
 
 
 def result_page(config: TrainConfig, history: list[dict], report: dict) -> ReportPage:
@@ -156,28 +163,37 @@ def result_page(config: TrainConfig, history: list[dict], report: dict) -> Repor
         f"{config.epochs} epochs; held-out pairs with |label − 0.5| ≥ {config.margin} counted.",
     )
     if report:
-        page.section("Pairwise accuracy on held-out pairs",
-                     "Share of pairs ordered as the English judgments order them; "
-                     "chance (a random rater) is 0.5.")  # fmt: skip
+        page.section(
+            "Pairwise accuracy on held-out pairs",
+            "Share of pairs ordered as the English judgments order them; "
+            "chance (a random rater) is 0.5.",
+        )
         by_language = report["pairwise_accuracy_by_language"]
-        page.bars({k: {"rater": v, "chance": 0.5} for k, v in by_language.items()},
-                  ("rater", "chance"))  # fmt: skip
-        page.table(("pair type", "accuracy"),
-                   sorted(report["pairwise_accuracy_by_pair_type"].items()))  # fmt: skip
-        page.table(("source", "accuracy"),
-                   sorted(report["pairwise_accuracy_by_source"].items()))  # fmt: skip
-        page.table(("length (characters)", "accuracy"),
-                   sorted(report["pairwise_accuracy_by_length"].items()))  # fmt: skip
-        page.facts({"overall": report["pairwise_accuracy_overall"],
-                    "pairs": report["pairwise_pairs"]})  # fmt: skip
-        page.section("Parallel agreement",
-                     "Spearman ρ between a unit's English and translated scores.")  # fmt: skip
+        page.bars(
+            {k: {"rater": v, "chance": 0.5} for k, v in by_language.items()}, ("rater", "chance")
+        )
+        page.table(
+            ("pair type", "accuracy"), sorted(report["pairwise_accuracy_by_pair_type"].items())
+        )
+        page.table(("source", "accuracy"), sorted(report["pairwise_accuracy_by_source"].items()))
+        page.table(
+            ("length (characters)", "accuracy"),
+            sorted(report["pairwise_accuracy_by_length"].items()),
+        )
+        page.facts(
+            {"overall": report["pairwise_accuracy_overall"], "pairs": report["pairwise_pairs"]}
+        )
+        page.section(
+            "Parallel agreement", "Spearman ρ between a unit's English and translated scores."
+        )
         page.table(("language", "ρ"), sorted(report["parallel_spearman_by_language"].items()))
     else:
         page.text("No held-out pairs: nothing was evaluated.")
     page.section("Training")
-    page.table(("epoch", "train loss", "held-out loss"),
-               [(h["epoch"], h["train_loss"], h["held_out_loss"]) for h in history])  # fmt: skip
+    page.table(
+        ("epoch", "train loss", "held-out loss"),
+        [(h["epoch"], h["train_loss"], h["held_out_loss"]) for h in history],
+    )
     return page
 
 
@@ -205,8 +221,9 @@ def main(argv: Sequence[str]) -> dict:
         epochs = int(args.epochs) if args.epochs else None
     except ValueError:
         raise BadInput(f"--epochs must be a whole number, got {args.epochs!r}") from None
-    config = TrainConfig.from_settings(settings.murating, backend=args.backend,
-                                       encoder_path=args.encoder_path, epochs=epochs)  # fmt: skip
+    config = TrainConfig.from_settings(
+        settings.murating, backend=args.backend, encoder_path=args.encoder_path, epochs=epochs
+    )
     if config.backend == "finetune" and not config.encoder_path:
         raise BadInput("--backend finetune needs --encoder-path (a transformers checkpoint)")
     if config.epochs < 1:
@@ -214,9 +231,13 @@ def main(argv: Sequence[str]) -> dict:
     output = task_output(args.output, settings)
     pairs = read_pairs(args.pairs, args.pair_set)
     inputs = lifecycle.training_inputs(lifecycle.pairs_fingerprint(pairs), config)
-    cache = EmbeddingCache(cache_folder(settings), config.max_chars, config.encoder_path,
-                           read_tokens=config.read_tokens,
-                           chunk_tokens=config.chunk_tokens)  # fmt: skip
+    cache = EmbeddingCache(
+        cache_folder(settings),
+        config.max_chars,
+        config.encoder_path,
+        read_tokens=config.read_tokens,
+        chunk_tokens=config.chunk_tokens,
+    )
     tracker = open_tracker(settings, args.run_key or f"murating/train/{output}", "murating-train")
     try:
         tracker.log_params({"murating.training_inputs": inputs})
@@ -226,8 +247,11 @@ def main(argv: Sequence[str]) -> dict:
             from models.murating.registry import register_rater
 
             accuracy = result["eval"].get("pairwise_accuracy_overall", float("nan"))
-            tags = {lifecycle.INPUTS_TAG: inputs, lifecycle.PAIR_SET_TAG: args.pair_set,
-                    lifecycle.ACCURACY_TAG: f"{accuracy:.6f}"}  # fmt: skip
+            tags = {
+                lifecycle.INPUTS_TAG: inputs,
+                lifecycle.PAIR_SET_TAG: args.pair_set,
+                lifecycle.ACCURACY_TAG: f"{accuracy:.6f}",
+            }
             result["model_version"] = register_rater(
                 settings, tracker.run_id, Path(result["model_path"]), tags
             )

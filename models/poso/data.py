@@ -28,8 +28,18 @@ from models.poso.networks import FeatureSizes
 from thresher.entrypoint import BadInput
 
 SPLITS = ("train", "valid", "test")
-REQUIRED = ("event_id", "user_id", "item_id", "label", "split", "activity_count",
-            "activity_bucket", "is_new_user", "history_items", "history_labels")  # fmt: skip
+REQUIRED = (
+    "event_id",
+    "user_id",
+    "item_id",
+    "label",
+    "split",
+    "activity_count",
+    "activity_bucket",
+    "is_new_user",
+    "history_items",
+    "history_labels",
+)
 OPTIONAL = ("age", "gender", "occupation", "genres")
 # MovieLens-1M's age groups (under 18, 18-24, 25-34, 35-44, 45-49, 50-55, 56+).
 AGE_BOUNDS = np.array([18, 25, 35, 45, 50, 56])
@@ -169,8 +179,10 @@ def encode(table: pa.Table) -> Encoded:
         # The user's identity for per-user metrics (GAUC), known or not to the model.
         "user_key": pc.dictionary_encode(user_ids).indices.to_numpy().astype(np.int64),
     }
-    splits = {s: {k: torch.from_numpy(np.ascontiguousarray(v[split == s]))
-                  for k, v in arrays.items()} for s in SPLITS}  # fmt: skip
+    splits = {
+        s: {k: torch.from_numpy(np.ascontiguousarray(v[split == s])) for k, v in arrays.items()}
+        for s in SPLITS
+    }
     sizes = FeatureSizes(
         users=len(users) + 1,
         items=len(items) + 2,
@@ -180,8 +192,13 @@ def encode(table: pa.Table) -> Encoded:
         genres=genre_hot.shape[1],
         pc=pc_code.shape[1],
     )
-    vocab = {"users": users, "items": items, "genders": genders, "occupations": occupations,
-             "genres": genres}  # fmt: skip
+    vocab = {
+        "users": users,
+        "items": items,
+        "genders": genders,
+        "occupations": occupations,
+        "genres": genres,
+    }
     return Encoded(splits, sizes, vocab, group_summary(splits))
 
 

@@ -32,9 +32,12 @@ def experiment_settings(settings: Settings) -> Settings:
 
 
 def open_experiment_run(
-    settings: Settings, run_key: str, run_name: str, events: dict | None = None,
+    settings: Settings,
+    run_key: str,
+    run_name: str,
+    events: dict | None = None,
     tags: dict[str, str] | None = None,
-) -> dict:  # fmt: skip
+) -> dict:
     """The grid's parent run (found again by ``run_key`` on a retry), with what it will run."""
     from thresher import tracking
 
@@ -91,8 +94,12 @@ def close_experiment_run(settings: Settings, run_id: str) -> dict:
         client.log_artifact(run_id, str(png), "poso")
     client.log_text(run_id, table, "poso/summary.md")
     tracking.log_json(settings, run_id, found, "poso/summary.json")
-    headline = {f"{model}.gauc_{g}": m[f"gauc_{g}"]["mean"] for model, m in
-                found["models"].items() for g in summary.GROUPS if m[f"gauc_{g}"]}  # fmt: skip
+    headline = {
+        f"{model}.gauc_{g}": m[f"gauc_{g}"]["mean"]
+        for model, m in found["models"].items()
+        for g in summary.GROUPS
+        if m[f"gauc_{g}"]
+    }
     for name, comparison in found["improvements"].items():
         for group in summary.GROUPS:
             difference = comparison[group]
@@ -126,8 +133,11 @@ def main(argv: list[str] | None = None) -> dict:
         events = json.loads(args.events_summary.read_text()) if args.events_summary else None
         return open_experiment_run(settings, args.run_key, args.run_name or args.run_key, events)
     closed = close_experiment_run(settings, args.run_id)
-    return {"run_id": closed["run_id"], "runs": closed["runs"], "verdicts":
-            closed["summary"]["verdicts"]}  # fmt: skip
+    return {
+        "run_id": closed["run_id"],
+        "runs": closed["runs"],
+        "verdicts": closed["summary"]["verdicts"],
+    }
 
 
 if __name__ == "__main__":

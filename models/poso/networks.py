@@ -103,9 +103,16 @@ class EmbeddingFront(nn.Module):
         pooled = self.attention(item, history, items != 0, pc if self.personalise_history else None)
         genres = batch["genres"]
         genre_mean = self.genres(genres) / genres.sum(-1, keepdim=True).clamp(min=1.0)
-        parts = [self.user(batch["user"]), item, self.gender(batch["gender"]),
-                 self.age(batch["age"]), self.occupation(batch["occupation"]), genre_mean,
-                 pooled, pc]  # fmt: skip
+        parts = [
+            self.user(batch["user"]),
+            item,
+            self.gender(batch["gender"]),
+            self.age(batch["age"]),
+            self.occupation(batch["occupation"]),
+            genre_mean,
+            pooled,
+            pc,
+        ]
         return torch.cat(parts, dim=-1)
 
 

@@ -24,9 +24,38 @@ from models.poso.grid import TWINS
 GROUPS = ("overall", "new", "regular")
 BASELINE = "baseline"
 # Two-sided 95 % Student t quantiles, by degrees of freedom (1 … 30).
-T_975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-         2.060, 2.056, 2.052, 2.048, 2.045, 2.042)  # fmt: skip
+T_975 = (
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+    2.042,
+)
 
 
 def spread(values: list[float]) -> dict:
@@ -55,8 +84,10 @@ def paired(by_model: dict, variant: str, reference: str, role: str) -> dict:
     seeds = sorted(set(by_model[variant]) & set(by_model[reference]))
     entry: dict = {"variant": variant, "reference": reference, "role": role, "seeds": seeds}
     for group in GROUPS:
-        pairs = [(_gauc(by_model[variant][s], group), _gauc(by_model[reference][s], group))
-                 for s in seeds]  # fmt: skip
+        pairs = [
+            (_gauc(by_model[variant][s], group), _gauc(by_model[reference][s], group))
+            for s in seeds
+        ]
         diffs = [a - b for a, b in pairs if a is not None and b is not None]
         entry[group] = spread(diffs) if diffs else None
         if entry[group] is not None:
@@ -68,8 +99,7 @@ def helps_new_users(comparison: dict) -> bool:
     """The paper's direction: new users gain beyond the interval, regular users lose nothing
     beyond it."""
     new, regular = comparison["new"], comparison["regular"]
-    return bool(new and new["verdict"] == "improves" and regular
-                and regular["verdict"] != "worse")  # fmt: skip
+    return bool(new and new["verdict"] == "improves" and regular and regular["verdict"] != "worse")
 
 
 def summarise(results: list[dict]) -> dict:
@@ -83,8 +113,11 @@ def summarise(results: list[dict]) -> dict:
         for group in GROUPS:
             values = [_gauc(r, group) for r in runs.values() if _gauc(r, group) is not None]
             entry[f"gauc_{group}"] = spread(values) if values else None
-            aucs = [r["test"][group]["auc"] for r in runs.values()
-                    if r["test"][group]["auc"] is not None]  # fmt: skip
+            aucs = [
+                r["test"][group]["auc"]
+                for r in runs.values()
+                if r["test"][group]["auc"] is not None
+            ]
             entry[f"auc_{group}"] = spread(aucs) if aucs else None
         entry["epochs"] = spread([r["epochs"] for r in runs.values()])
         entry["wall_s"] = spread([r["wall_s"] for r in runs.values()])
@@ -108,8 +141,13 @@ def summarise(results: list[dict]) -> dict:
         if c["role"] == "twin"
     }
     first = results[0] if results else {}
-    return {"models": models, "improvements": improvements, "verdicts": verdicts,
-            "groups": first.get("groups"), "scored": scored(first)}  # fmt: skip
+    return {
+        "models": models,
+        "improvements": improvements,
+        "verdicts": verdicts,
+        "groups": first.get("groups"),
+        "scored": scored(first),
+    }
 
 
 def scored(result: dict) -> dict:
@@ -140,18 +178,26 @@ def _fmt(s: dict | None, signed: bool = False) -> str:
 
 
 def markdown_table(summary: dict) -> str:
-    lines = ["| model | GAUC overall | GAUC new | GAUC regular | epochs | wall s |",
-             "|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "| model | GAUC overall | GAUC new | GAUC regular | epochs | wall s |",
+        "|---|---|---|---|---|---|",
+    ]
     for model, m in summary["models"].items():
-        lines.append(f"| {model} | {_fmt(m['gauc_overall'])} | {_fmt(m['gauc_new'])} | "
-                     f"{_fmt(m['gauc_regular'])} | {m['epochs']['mean']:.1f} | "
-                     f"{m['wall_s']['mean']:.0f} |")  # fmt: skip
-    lines += ["", "| Δ GAUC (paired by seed, 95 % CI) | against | overall | new users | "
-              "regular users |", "|---|---|---|---|---|"]  # fmt: skip
+        lines.append(
+            f"| {model} | {_fmt(m['gauc_overall'])} | {_fmt(m['gauc_new'])} | "
+            f"{_fmt(m['gauc_regular'])} | {m['epochs']['mean']:.1f} | "
+            f"{m['wall_s']['mean']:.0f} |"
+        )
+    lines += [
+        "",
+        "| Δ GAUC (paired by seed, 95 % CI) | against | overall | new users | regular users |",
+        "|---|---|---|---|---|",
+    ]
     ordered = sorted(summary["improvements"].values(), key=lambda c: c["role"] != "twin")
     for imp in ordered:
-        cells = [f"{_fmt(imp[g], signed=True)} ({imp[g]['verdict']})" if imp[g] else "–"
-                 for g in GROUPS]  # fmt: skip
+        cells = [
+            f"{_fmt(imp[g], signed=True)} ({imp[g]['verdict']})" if imp[g] else "–" for g in GROUPS
+        ]
         against = f"{imp['reference']} ({imp['role']})"
         lines.append(f"| {imp['variant']} | {against} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -172,15 +218,29 @@ def plot(summary: dict, path: Path) -> Path:
     for k, group in enumerate(GROUPS):
         offset = (k - 1) * width
         rows = [summary["models"][m][f"gauc_{group}"] for m in models]
-        left.bar([i + offset for i in range(len(models))], [r["mean"] if r else 0.0 for r in rows],
-                 width, yerr=[(r["ci95"] or 0.0) if r else 0.0 for r in rows], capsize=3,
-                 label=f"{group} users" if group != "overall" else "all users")  # fmt: skip
+        left.bar(
+            [i + offset for i in range(len(models))],
+            [r["mean"] if r else 0.0 for r in rows],
+            width,
+            yerr=[(r["ci95"] or 0.0) if r else 0.0 for r in rows],
+            capsize=3,
+            label=f"{group} users" if group != "overall" else "all users",
+        )
         diffs = [c[group] for c in twins]
-        right.bar([i + offset for i in range(len(twins))], [d["mean"] if d else 0.0 for d in diffs],
-                  width, yerr=[(d["ci95"] or 0.0) if d else 0.0 for d in diffs], capsize=3,
-                  label=f"{group} users" if group != "overall" else "all users")  # fmt: skip
-    means = [summary["models"][m][f"gauc_{g}"]["mean"] for m in models for g in GROUPS
-             if summary["models"][m][f"gauc_{g}"]]  # fmt: skip
+        right.bar(
+            [i + offset for i in range(len(twins))],
+            [d["mean"] if d else 0.0 for d in diffs],
+            width,
+            yerr=[(d["ci95"] or 0.0) if d else 0.0 for d in diffs],
+            capsize=3,
+            label=f"{group} users" if group != "overall" else "all users",
+        )
+    means = [
+        summary["models"][m][f"gauc_{g}"]["mean"]
+        for m in models
+        for g in GROUPS
+        if summary["models"][m][f"gauc_{g}"]
+    ]
     if means:
         left.set_ylim(max(0.0, min(means) - 0.05), min(1.0, max(means) + 0.03))
     left.set_xticks(range(len(models)), models, rotation=20)

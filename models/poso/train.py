@@ -158,8 +158,9 @@ def train(config: TrainConfig, tracker: Tracker | None = None) -> dict:
     while state["epoch"] < config.max_epochs and state["bad_epochs"] < config.patience:
         epoch = state["epoch"] + 1
         tic = time.perf_counter()
-        loss = train_epoch(model, optimizer, encoded.splits["train"], device,
-                           config.batch_size, shuffle)  # fmt: skip
+        loss = train_epoch(
+            model, optimizer, encoded.splits["train"], device, config.batch_size, shuffle
+        )
         valid = evaluate(model, encoded.splits["valid"], device)
         score = _monitored(valid)
         if score > state["best"]:
@@ -172,9 +173,17 @@ def train(config: TrainConfig, tracker: Tracker | None = None) -> dict:
         row |= metrics.flatten("valid", valid)
         state["history"].append(row)
         tracker.log_metrics({k: v for k, v in row.items() if k != "epoch"}, step=epoch)
-        _atomic_save({"fingerprint": stamp, "model": model.state_dict(),
-                      "optimizer": optimizer.state_dict(), "shuffle": shuffle.get_state(),
-                      "torch_rng": torch.get_rng_state(), "state": state}, checkpoint)  # fmt: skip
+        _atomic_save(
+            {
+                "fingerprint": stamp,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "shuffle": shuffle.get_state(),
+                "torch_rng": torch.get_rng_state(),
+                "state": state,
+            },
+            checkpoint,
+        )
         say(f"epoch {epoch}: loss {loss:.4f}, {MONITOR} {row.get(MONITOR, float('nan')):.4f}")
 
     model.load_state_dict(torch.load(output / "best.pt", map_location=device))
@@ -194,8 +203,11 @@ def train(config: TrainConfig, tracker: Tracker | None = None) -> dict:
         "history": state["history"],
     }
     (output / "result.json").write_text(json.dumps(result, indent=2))
-    network = {"model": config.model, "sizes": dataclasses.asdict(encoded.sizes),
-               "network": config.network.as_dict()}  # fmt: skip
+    network = {
+        "model": config.model,
+        "sizes": dataclasses.asdict(encoded.sizes),
+        "network": config.network.as_dict(),
+    }
     (output / "network.json").write_text(json.dumps(network))
     (output / "vocab.json").write_text(json.dumps(encoded.vocab))
     summary = metrics.flatten("valid", final["valid"]) | metrics.flatten("test", final["test"])
@@ -233,14 +245,21 @@ def parse_args(argv) -> tuple[TrainConfig, argparse.Namespace]:
     add("--run-key", default="", help="MLflow run key (default: derived from --output)")
     add("--parent-run-id", default="", help="the grid's MLflow run: this run becomes its child")
     add("--experiment", default="thresher-poso", help="MLflow experiment")
-    args = parser.parse_args(argv)  # fmt: skip
+    args = parser.parse_args(argv)
     network = NetworkConfig(embedding_dim=args.embedding_dim, gate_scale=args.gate_scale)
     config = TrainConfig(
-        events=args.events, model=args.model, seed=args.seed, output=args.output,
-        max_epochs=args.max_epochs, patience=args.patience, batch_size=args.batch_size,
-        learning_rate=args.learning_rate, network=network, device=args.device,
+        events=args.events,
+        model=args.model,
+        seed=args.seed,
+        output=args.output,
+        max_epochs=args.max_epochs,
+        patience=args.patience,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        network=network,
+        device=args.device,
         threads=args.threads,
-    )  # fmt: skip
+    )
     if min(config.max_epochs, config.patience, config.batch_size) < 1:
         raise BadInput("--max-epochs, --patience and --batch-size must be >= 1")
     if config.network.gate_scale <= 0:
@@ -260,8 +279,11 @@ def main(argv) -> dict:
         settings, tracking=dataclasses.replace(settings.tracking, experiment=args.experiment)
     )
     run_key = args.run_key or f"poso/{Path(config.output).resolve()}"
-    tags = {"thresher.poso.model": config.model, "thresher.poso.seed": str(config.seed),
-            "thresher.partition": args.date}  # fmt: skip
+    tags = {
+        "thresher.poso.model": config.model,
+        "thresher.poso.seed": str(config.seed),
+        "thresher.partition": args.date,
+    }
     if args.parent_run_id:
         tags["mlflow.parentRunId"] = args.parent_run_id
     tracker = open_tracker(settings, run_key, f"{config.model} s{config.seed}", tags)

@@ -74,12 +74,17 @@ class TrainConfig:
         ``sequence_length``, ``batch_size``, ``learning_rate``, ``seed``, ``checkpoint_every``,
         ``device``): warm-up a tenth of the steps (at most 20), a log line every 50."""
         return cls(
-            size=args.size, max_steps=args.max_steps, sequence_length=args.sequence_length,
-            batch_size=args.batch_size, learning_rate=args.learning_rate,
-            warmup_steps=max(1, min(20, args.max_steps // 10)), seed=args.seed,
-            log_every=max(1, min(50, args.max_steps)), checkpoint_every=args.checkpoint_every,
+            size=args.size,
+            max_steps=args.max_steps,
+            sequence_length=args.sequence_length,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            warmup_steps=max(1, min(20, args.max_steps // 10)),
+            seed=args.seed,
+            log_every=max(1, min(50, args.max_steps)),
+            checkpoint_every=args.checkpoint_every,
             device=args.device,
-        )  # fmt: skip
+        )
 
 
 def train(

@@ -85,10 +85,12 @@ def murating_copies(settings: Settings, pool: FeaturePool) -> np.ndarray | str:
     chosen = {
         f"{d}/{doc}": c
         for d, doc, c in zip(
-            table.column("ingest_date").to_pylist(), table.column("doc_id").to_pylist(),
-            table.column("copies").to_pylist(), strict=True,
+            table.column("ingest_date").to_pylist(),
+            table.column("doc_id").to_pylist(),
+            table.column("copies").to_pylist(),
+            strict=True,
         )
-    }  # fmt: skip
+    }
     copies = np.asarray([chosen.get(node, 0) for node in pool.nodes], dtype=np.float64)
     if not copies.any():
         return f"{spec.qualified_name} holds none of the pool's documents"
@@ -123,8 +125,12 @@ def main(argv: Sequence[str]) -> dict:
     output.mkdir(parents=True, exist_ok=True)
     parent = args.parent_run_id
     tags = {"thresher.arm": args.arm, **({"mlflow.parentRunId": parent} if parent else {})}
-    tracker = open_tracker(settings, f"selection_study/{parent or 'standalone'}/arm/{output}",
-                           f"{args.arm} seed {args.seed}", tags)  # fmt: skip
+    tracker = open_tracker(
+        settings,
+        f"selection_study/{parent or 'standalone'}/arm/{output}",
+        f"{args.arm} seed {args.seed}",
+        tags,
+    )
     finished = output / FINISHED
     try:
         if finished.is_file():
@@ -132,18 +138,36 @@ def main(argv: Sequence[str]) -> dict:
         else:
             copies = chosen["copies"]
             tokenizer = load_tokenizer(task_path(args.tokenizer, settings))
-            trained = train_and_evaluate(pool, copies, settings, args.seed, tokenizer, output,
-                                         tracker, HeldOut.load(settings, HALF))  # fmt: skip
-            result = {**base, "status": "finished", **trained, "quota": chosen["quota"],
-                      "documents": int((copies > 0).sum()),
-                      "copies": int(copies.sum())}  # fmt: skip
+            trained = train_and_evaluate(
+                pool,
+                copies,
+                settings,
+                args.seed,
+                tokenizer,
+                output,
+                tracker,
+                HeldOut.load(settings, HALF),
+            )
+            result = {
+                **base,
+                "status": "finished",
+                **trained,
+                "quota": chosen["quota"],
+                "documents": int((copies > 0).sum()),
+                "copies": int(copies.sum()),
+            }
             write_atomic(finished, json.dumps(result, indent=2, sort_keys=True))
             result["resumed"] = False
         tracker.log_params({"arm": args.arm, "seed": args.seed, "resumed": result["resumed"]})
         per_language = {f"bpb.{k}": v for k, v in result["bpb_by_language"].items()}
-        tracker.log_metrics({"bpb_mean": result["bpb_mean"], **per_language,
-                             "realised_tokens": result["quota"]["realised_tokens"]},
-                            step=settings.proxy.max_steps)  # fmt: skip
+        tracker.log_metrics(
+            {
+                "bpb_mean": result["bpb_mean"],
+                **per_language,
+                "realised_tokens": result["quota"]["realised_tokens"],
+            },
+            step=settings.proxy.max_steps,
+        )
     except BaseException:
         tracker.finish("FAILED")
         raise

@@ -44,9 +44,12 @@ def experiment_tasks(experiment: Experiment, settings: Settings) -> dict:
             run_key=run_key(experiment, dag_run.run_id),
             outputs={step: value for step, value in outputs.items()},
             params=dict(context["params"]),
-            tags={"thresher.via": "airflow", "airflow.dag_id": dag_run.dag_id,
-                  "airflow.run_id": dag_run.run_id},
-        )  # fmt: skip
+            tags={
+                "thresher.via": "airflow",
+                "airflow.dag_id": dag_run.dag_id,
+                "airflow.run_id": dag_run.run_id,
+            },
+        )
         return import_entry(experiment.step(name).entry)(ctx)
 
     tasks: dict = {}

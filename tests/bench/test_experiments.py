@@ -23,14 +23,15 @@ def study(spark, tmp_path, shared_data):
     write_scored_documents(spark, settings, documents=240)
     return dataclasses.replace(
         settings,
-        proxy=ProxySettings(max_steps=2, sequence_length=32, batch_size=4, vocab_size=300,
-                            budget_tokens=20_000),
+        proxy=ProxySettings(
+            max_steps=2, sequence_length=32, batch_size=4, vocab_size=300, budget_tokens=20_000
+        ),
         heldout=HeldOutSettings(sets=("flores",), choice_sets=("flores_cloze",), limit=2),
         # Two trained arms (each seed a model process) and one skipped: the executor's
         # whole path at the least cost; the arms' own choices have unit tests.
         selection=SelectionStudySettings(arms=("random", "quality_only", "murating"), seeds=2),
         mixture=dataclasses.replace(settings.mixture, language_policy="uniform"),
-    )  # fmt: skip
+    )
 
 
 def test_the_study_runs_every_arm_and_seed_and_summarises_them(study, monkeypatch):

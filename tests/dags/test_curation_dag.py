@@ -57,15 +57,20 @@ def test_a_dag_run_and_a_cli_run_curate_two_dates_into_one_lake(
         if name.startswith("THRESHER_"):
             monkeypatch.setenv(name, value)
     capsys.readouterr()
-    code = cli.main(["curate", "--date", DATES[1].isoformat(), "--input", str(pages),
-                     "--run-key", "k1"])  # fmt: skip
+    code = cli.main(
+        ["curate", "--date", DATES[1].isoformat(), "--input", str(pages), "--run-key", "k1"]
+    )
     assert code == 0
     summary = json.loads(capsys.readouterr().out.split("MLflow run")[0])
     assert summary["bronze"]["languages"] == {"de": 1, "fr": 1, "ja": 1}
 
     bronze = read_table(spark, BRONZE_DOCUMENTS, settings)
-    per_day = {r[0]: (r[1], r[2]) for r in bronze.groupBy("ingest_date").agg(
-        F.count("*"), F.countDistinct("doc_id")).collect()}  # fmt: skip
+    per_day = {
+        r[0]: (r[1], r[2])
+        for r in bronze.groupBy("ingest_date")
+        .agg(F.count("*"), F.countDistinct("doc_id"))
+        .collect()
+    }
     assert per_day == {day: (3, 3) for day in DATES}
     assert {r[0] for r in bronze.select("language").distinct().collect()} == {"de", "fr", "ja"}
     quarantined = read_table(spark, QUARANTINE, settings).groupBy("ingest_date").count().collect()

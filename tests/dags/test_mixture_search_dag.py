@@ -84,11 +84,20 @@ def test_a_search_chooses_confirms_and_its_tasks_resume_when_run_again(
     search = [r for r in runs if r["role"] == "search"]
     confirm = [r for r in runs if r["role"] != "search"]
     assert len(search) == PROXIES + 1 and not any(r["resumed"] for r in search)  # + a repeat
-    assert sorted((r["index"], r["seed"]) for r in search) == [(0, 1), (0, 2), (1, 1), (2, 1),
-                                                               (3, 1)]  # fmt: skip
+    assert sorted((r["index"], r["seed"]) for r in search) == [
+        (0, 1),
+        (0, 2),
+        (1, 1),
+        (2, 1),
+        (3, 1),
+    ]
     # chosen and best random draw at seeds 1 and 2; the best draw's seed 1 was already trained
     assert sorted((r["role"], r["seed"]) for r in confirm) == [
-        ("best_random", 1), ("best_random", 2), ("chosen", 1), ("chosen", 2)]  # fmt: skip
+        ("best_random", 1),
+        ("best_random", 2),
+        ("chosen", 1),
+        ("chosen", 2),
+    ]
     assert [r["resumed"] for r in confirm if r["role"] == "best_random" and r["seed"] == 1] == [
         True
     ]

@@ -24,13 +24,17 @@ from thresher.tables import (
 
 DAY1, DAY2 = dt.date(2026, 11, 2), dt.date(2026, 11, 3)
 SMALL = {
-    "THRESHER_LANGUAGES": "en,de", "THRESHER_MURATING_SOURCES": "ntrex",
-    "THRESHER_MURATING_MAX_UNITS": "16", "THRESHER_MURATING_AGGREGATION_PAIRS": "400",
+    "THRESHER_LANGUAGES": "en,de",
+    "THRESHER_MURATING_SOURCES": "ntrex",
+    "THRESHER_MURATING_MAX_UNITS": "16",
+    "THRESHER_MURATING_AGGREGATION_PAIRS": "400",
     "THRESHER_MURATING_MONOLINGUAL_PAIRS_PER_LANGUAGE": "60",
-    "THRESHER_MURATING_CROSS_LINGUAL_PAIRS": "60", "THRESHER_MURATING_PARALLEL_PAIRS": "30",
-    "THRESHER_MURATING_EPOCHS": "3", "THRESHER_MURATING_ENGLISH_SHARE": "0.5",
+    "THRESHER_MURATING_CROSS_LINGUAL_PAIRS": "60",
+    "THRESHER_MURATING_PARALLEL_PAIRS": "30",
+    "THRESHER_MURATING_EPOCHS": "3",
+    "THRESHER_MURATING_ENGLISH_SHARE": "0.5",
     "THRESHER_MURATING_HELD_OUT_FRACTION": "0.4",
-}  # fmt: skip
+}
 
 
 def write_kept_documents(spark, settings, shared) -> dict[dt.date, int]:
@@ -43,16 +47,34 @@ def write_kept_documents(spark, settings, shared) -> dict[dt.date, int]:
         for code, language in (("eng-US", "en"), ("deu", "de")):
             for i, text in enumerate(ntrex_documents(shared, code, 40)[articles]):
                 doc_id = f"{language}{day:%d}{i:028d}"
-                bronze.append(Row(
-                    doc_id=doc_id, ingest_date=day, source="tests", url=f"https://x.org/{doc_id}",
-                    location="tests", source_format="html", title=None, text=text,
-                    content_sha256=f"{i:064x}", language=language, language_score=0.99,
-                    n_chars=len(text), n_bytes=len(text.encode()), extractor="tests",
-                ))  # fmt: skip
-                dedup.append(Row(
-                    doc_id=doc_id, ingest_date=day, cluster_id=doc_id, duplicate_of=None,
-                    duplicate_of_date=None, method=None,
-                ))  # fmt: skip
+                bronze.append(
+                    Row(
+                        doc_id=doc_id,
+                        ingest_date=day,
+                        source="tests",
+                        url=f"https://x.org/{doc_id}",
+                        location="tests",
+                        source_format="html",
+                        title=None,
+                        text=text,
+                        content_sha256=f"{i:064x}",
+                        language=language,
+                        language_score=0.99,
+                        n_chars=len(text),
+                        n_bytes=len(text.encode()),
+                        extractor="tests",
+                    )
+                )
+                dedup.append(
+                    Row(
+                        doc_id=doc_id,
+                        ingest_date=day,
+                        cluster_id=doc_id,
+                        duplicate_of=None,
+                        duplicate_of_date=None,
+                        method=None,
+                    )
+                )
                 counts[day] = counts.get(day, 0) + 1
     for spec, rows in ((BRONZE_DOCUMENTS, bronze), (SILVER_DEDUP, dedup)):
         path = ensure_table(spark, spec, settings)
@@ -85,8 +107,13 @@ def quadmix(spark, settings, criterion: str) -> dict:
     """The curation mixture job's own code, with murating as its one criterion."""
     from spark_jobs import mixture
 
-    config = dataclasses.replace(settings.mixture, name="with_murating", criteria=(criterion,),
-                                 larger_is_better=("murating",), rank_mode="exact")  # fmt: skip
+    config = dataclasses.replace(
+        settings.mixture,
+        name="with_murating",
+        criteria=(criterion,),
+        larger_is_better=("murating",),
+        rank_mode="exact",
+    )
     return mixture.run(spark, dataclasses.replace(settings, mixture=config))
 
 
@@ -111,8 +138,9 @@ def test_two_dates_share_one_champion_and_a_promotion_is_rerated_by_the_backfill
 
     for day in (DAY1, DAY2):
         log = tmp_path / f"murating-{day}.log"
-        result = airflow_cli("dags", "test", "murating", day.isoformat(), env=env, log=log,
-                             timeout=1500)  # fmt: skip
+        result = airflow_cli(
+            "dags", "test", "murating", day.isoformat(), env=env, log=log, timeout=1500
+        )
         assert result.returncode == 0, log.read_text()[-4000:]
 
     # one training (the first run's), skipped the second day: its inputs had not changed
@@ -126,7 +154,9 @@ def test_two_dates_share_one_champion_and_a_promotion_is_rerated_by_the_backfill
     assert scores.where("criterion = 'murating'").count() == sum(documents.values())
     selection = spark.read.format("delta").load(mixture_table("murating").path(settings))
     assert {r.ingest_date for r in selection.select("ingest_date").distinct().collect()} == {
-        DAY1, DAY2}  # fmt: skip
+        DAY1,
+        DAY2,
+    }
     # QuaDMix reads murating@champion on both dates
     summary = quadmix(spark, settings, "murating@champion")
     assert summary["mixture.documents"] == sum(documents.values())
@@ -143,8 +173,9 @@ def test_two_dates_share_one_champion_and_a_promotion_is_rerated_by_the_backfill
     assert "2 of 2 dates: 2026-11-02, 2026-11-03" in str(stale.value)
 
     log = tmp_path / "rerate.log"
-    result = airflow_cli("dags", "test", "murating_rerate", DAY2.isoformat(), env=env, log=log,
-                         timeout=1500)  # fmt: skip
+    result = airflow_cli(
+        "dags", "test", "murating_rerate", DAY2.isoformat(), env=env, log=log, timeout=1500
+    )
     assert result.returncode == 0, log.read_text()[-4000:]
     assert task_states("murating_rerate", "rate_documents") == ["success", "success"]
     # old rows stay (a rollback needs no re-rating); every date now also holds version 2

@@ -27,12 +27,19 @@ def parse_poso(monkeypatch, **env: str):
 
 def test_one_training_task_per_cell_of_the_grid_under_one_parent_run(monkeypatch, tmp_path):
     dag = parse_poso(
-        monkeypatch, THRESHER_HOME=str(tmp_path), THRESHER_POSO_SEEDS="2",
-        THRESHER_POSO_MODELS="baseline,poso_mha", THRESHER_POSO_GATE_SCALE="3",
-    )  # fmt: skip
+        monkeypatch,
+        THRESHER_HOME=str(tmp_path),
+        THRESHER_POSO_SEEDS="2",
+        THRESHER_POSO_MODELS="baseline,poso_mha",
+        THRESHER_POSO_GATE_SCALE="3",
+    )
     training = sorted(t.task_id for t in dag.tasks if t.task_id.startswith("train_"))
-    assert training == ["train_baseline_s1", "train_baseline_s2", "train_poso_mha_s1",
-                        "train_poso_mha_s2"]  # fmt: skip
+    assert training == [
+        "train_baseline_s1",
+        "train_baseline_s2",
+        "train_poso_mha_s1",
+        "train_poso_mha_s2",
+    ]
     assert dag.schedule is None and dag.catchup is False
     assert dag.get_task("open_experiment").upstream_task_ids == {"prepare_events"}
     assert dag.get_task("summarise").upstream_task_ids == {*training, "open_experiment"}
@@ -56,8 +63,13 @@ def test_the_default_grid_is_every_model_over_ten_seeds(monkeypatch, tmp_path):
 
 def test_on_kubernetes_training_tasks_are_gpu_pods(monkeypatch, tmp_path):
     pytest.importorskip("airflow.providers.cncf.kubernetes")
-    dag = parse_poso(monkeypatch, THRESHER_HOME=str(tmp_path), THRESHER_EXECUTOR="kubernetes",
-                     THRESHER_POSO_SEEDS="1", THRESHER_POSO_MODELS="poso_mmoe")  # fmt: skip
+    dag = parse_poso(
+        monkeypatch,
+        THRESHER_HOME=str(tmp_path),
+        THRESHER_EXECUTOR="kubernetes",
+        THRESHER_POSO_SEEDS="1",
+        THRESHER_POSO_MODELS="poso_mmoe",
+    )
     task = dag.get_task("train_poso_mmoe_s1")
     assert type(task).__name__ == "KubernetesPodOperator"
     assert task.container_resources.limits["nvidia.com/gpu"] == "1"
@@ -76,8 +88,10 @@ def movielens_sample(folder, users: int = 24, events: int = 18, seed: int = 7) -
             rating = rng.choice([4, 5]) if item % 2 == 0 else rng.choice([1, 2, 3, 4])
             lines.append(f"{u}\t{item}\t{rating}\t{start + 60 * k + u}")
     (folder / "sample.inter").write_text("\n".join(lines) + "\n")
-    (folder / "sample.user").write_text("user_id:token\tage:token\tgender:token\n" + "".join(
-        f"{u}\t{20 + u}\t{'MF'[u % 2]}\n" for u in range(users)))  # fmt: skip
+    (folder / "sample.user").write_text(
+        "user_id:token\tage:token\tgender:token\n"
+        + "".join(f"{u}\t{20 + u}\t{'MF'[u % 2]}\n" for u in range(users))
+    )
     return str(folder)
 
 
@@ -115,15 +129,20 @@ def test_a_small_grid_runs_end_to_end(pipeline_env, tmp_path):
         assert run.info.status == "FINISHED"
         assert run.data.tags["mlflow.parentRunId"] == parent.info.run_id
         assert {"test.overall.auc", "test.new.events", "test.regular.events"} <= set(
-            run.data.metrics)  # fmt: skip
+            run.data.metrics
+        )
         steps = [m.step for m in client.get_metric_history(run.info.run_id, "train.loss")]
         assert steps == [1, 2]
     parent = client.get_run(parent.info.run_id)
     assert parent.info.status == "FINISHED" and parent.data.metrics["runs"] == 2
     assert parent.data.params["poso.grid.twins"] == "poso_mlp:baseline"
     artifacts = {a.path for a in client.list_artifacts(parent.info.run_id, "poso")}
-    assert artifacts == {"poso/comparison.png", "poso/summary.md", "poso/summary.json",
-                         "poso/events.json"}  # fmt: skip
+    assert artifacts == {
+        "poso/comparison.png",
+        "poso/summary.md",
+        "poso/summary.json",
+        "poso/events.json",
+    }
     local = client.download_artifacts(parent.info.run_id, "poso/summary.json", tmp_path)
     found = json.loads(Path(local).read_text())
     assert set(found["improvements"]) == {"poso_mlp_vs_baseline"}

@@ -85,8 +85,22 @@ def test_saved_model_embeds_as_it_was_trained(spark, trained):
 def bronze_row(url: str, text: str, language: str) -> tuple:
     content = extract.sha256_hex(text)
     doc_id = extract.document_id("sib", url, content)
-    return (doc_id, DAY, "sib", url, url, "html", None, text, content, language, 0.99,
-            len(text), len(text.encode()), "test")  # fmt: skip
+    return (
+        doc_id,
+        DAY,
+        "sib",
+        url,
+        url,
+        "html",
+        None,
+        text,
+        content,
+        language,
+        0.99,
+        len(text),
+        len(text.encode()),
+        "test",
+    )
 
 
 def write_partition(spark, settings, docs: list[tuple[str, str, str]], duplicates: set[str]):

@@ -25,8 +25,9 @@ from thresher.tables import (
 )
 
 DAY = dt.date(2026, 11, 20)
-POSO = PosoSettings(new_user_threshold=2, history_length=2, valid_fraction=0.2, test_fraction=0.2,
-                    split="time")  # fmt: skip
+POSO = PosoSettings(
+    new_user_threshold=2, history_length=2, valid_fraction=0.2, test_fraction=0.2, split="time"
+)
 
 # Ten valid events at t = 100 … 600; then a repeat of line 3 and three malformed lines.
 INTER = """user_id:token\titem_id:token\trating:float\ttimestamp:float
@@ -79,15 +80,24 @@ def test_events_are_labelled_split_grouped_and_accounted(spark, poso_settings, t
 
     assert summary == summary_again
     assert summary["stages"] == {
-        "poso_events": {"in": 14, "kept": 10, "dropped": {"duplicate_event": 1},
-                        "quarantined": {"extra_fields": 1, "missing_field": 1,
-                                        "invalid_number": 1}},
-        "poso_users": {"in": 4, "kept": 2, "dropped": {"duplicate_record": 1},
-                       "quarantined": {"invalid_number": 1}},
+        "poso_events": {
+            "in": 14,
+            "kept": 10,
+            "dropped": {"duplicate_event": 1},
+            "quarantined": {"extra_fields": 1, "missing_field": 1, "invalid_number": 1},
+        },
+        "poso_users": {
+            "in": 4,
+            "kept": 2,
+            "dropped": {"duplicate_record": 1},
+            "quarantined": {"invalid_number": 1},
+        },
         "poso_items": {"in": 3, "kept": 2, "dropped": {}, "quarantined": {"invalid_number": 1}},
-    }  # fmt: skip
-    events = {(r["user_id"], r["item_id"]): r for r in
-              read_table(spark, SILVER_POSO_EVENTS, poso_settings).collect()}  # fmt: skip
+    }
+    events = {
+        (r["user_id"], r["item_id"]): r
+        for r in read_table(spark, SILVER_POSO_EVENTS, poso_settings).collect()
+    }
     assert len(events) == 10
     # Cut at the 60th / 80th percentiles of time: 370 and 460.
     splits = {k: r["split"] for k, r in events.items()}
@@ -122,10 +132,13 @@ def test_events_are_labelled_split_grouped_and_accounted(spark, poso_settings, t
     assert {r["source"] for r in quarantined} == {"tiny"}
     counts = read_table(spark, STAGE_COUNTS, poso_settings).where(F.col("stage") == "poso_events")
     assert {(r["category"], r["reason"]): r["records"] for r in counts.collect()} == {
-        ("in", ""): 14, ("kept", ""): 10, ("dropped", "duplicate_event"): 1,
-        ("quarantined", "extra_fields"): 1, ("quarantined", "missing_field"): 1,
+        ("in", ""): 14,
+        ("kept", ""): 10,
+        ("dropped", "duplicate_event"): 1,
+        ("quarantined", "extra_fields"): 1,
+        ("quarantined", "missing_field"): 1,
         ("quarantined", "invalid_number"): 1,
-    }  # fmt: skip
+    }
 
     users = {r["user_id"]: r for r in read_table(spark, SILVER_POSO_USERS, poso_settings).collect()}
     assert (users["u1"]["age"], users["u1"]["events"], users["u1"]["first_timestamp"]) == (
@@ -159,14 +172,31 @@ def test_held_out_users_are_new_user_validation_and_test(spark, tmp_path):
     # of the time cuts, the training users would have no test events at all.
     held = {f"u{u}" for u in range(40) if draw("s1", f"u{u}") < 0.5}
     start = {u: 10_000 if f"u{u}" in held else 0 for u in range(40)}
-    rows = [(f"e{u}-{k}", f"u{u}", f"i{(u + k) % 7}", start[u] + 100 * k + u,
-             float(1 + (u * k) % 5), None) for u in range(40) for k in range(5)]  # fmt: skip
+    rows = [
+        (
+            f"e{u}-{k}",
+            f"u{u}",
+            f"i{(u + k) % 7}",
+            start[u] + 100 * k + u,
+            float(1 + (u * k) % 5),
+            None,
+        )
+        for u in range(40)
+        for k in range(5)
+    ]
     events = spark.createDataFrame(
-        rows, "event_id string, user_id string, item_id string, timestamp long, rating double, "
+        rows,
+        "event_id string, user_id string, item_id string, timestamp long, rating double, "
         "label double",
-    )  # fmt: skip
-    poso = PosoSettings(new_user_threshold=2, held_out_valid_users=0.25, held_out_test_users=0.25,
-                        valid_fraction=0.2, test_fraction=0.2, split_salt="s1")  # fmt: skip
+    )
+    poso = PosoSettings(
+        new_user_threshold=2,
+        held_out_valid_users=0.25,
+        held_out_test_users=0.25,
+        valid_fraction=0.2,
+        test_fraction=0.2,
+        split_salt="s1",
+    )
     settings = make_settings(tmp_path / "home", poso=poso)
 
     coded = movielens.label_split_and_code(events, settings).collect()
@@ -189,44 +219,67 @@ def test_held_out_users_are_new_user_validation_and_test(spark, tmp_path):
     order = [s for s, _ in sorted(trainers, key=lambda r: r[1])]
     n = len(order)
     assert order == ["train"] * order.count("train") + ["valid"] * order.count("valid") + [
-        "test"] * order.count("test")  # fmt: skip
+        "test"
+    ] * order.count("test")
     assert abs(order.count("test") - 0.2 * n) <= 1 and abs(order.count("valid") - 0.2 * n) <= 1
     new = [r for r in coded if r["user_id"] in test and r["split"] == "test"]
     assert all(r["is_new_user"] and r["activity_count"] < 2 for r in new)
     # Another salt draws other users.
     other = make_settings(tmp_path / "other", poso=dataclasses.replace(poso, split_salt="s2"))
-    held_out = {r["user_id"] for r in movielens.label_split_and_code(events, other).collect()
-                if r["split"] == "held_out"}  # fmt: skip
+    held_out = {
+        r["user_id"]
+        for r in movielens.label_split_and_code(events, other).collect()
+        if r["split"] == "held_out"
+    }
     assert held_out != valid | test
 
 
 def test_movielens_csvs_and_a_labelled_log(spark, poso_settings, tmp_path):
-    csv = folder(tmp_path / "ml-20m", {
-        "ratings.csv": "userId,movieId,rating,timestamp\n1,10,4.5,1000\n1,20,3.0,2000\n"
-                       "2,10,5.0,1500\n2,20,1.0,2500\n2,30,4.0,3000\n",
-        "movies.csv": 'movieId,title,genres\n10,"American President, The (1995)",'
-                      "Comedy|Drama|Romance\n20,Heat (1995),Action|Crime\n"
-                      "30,Some Film (2001),(no genres listed)\n",
-    })  # fmt: skip
+    csv = folder(
+        tmp_path / "ml-20m",
+        {
+            "ratings.csv": "userId,movieId,rating,timestamp\n1,10,4.5,1000\n1,20,3.0,2000\n"
+            "2,10,5.0,1500\n2,20,1.0,2500\n2,30,4.0,3000\n",
+            "movies.csv": 'movieId,title,genres\n10,"American President, The (1995)",'
+            "Comedy|Drama|Romance\n20,Heat (1995),Action|Crime\n"
+            "30,Some Film (2001),(no genres listed)\n",
+        },
+    )
     summary = movielens.run(spark, poso_settings, DAY, csv, "csv")
     assert summary["stages"]["poso_events"]["kept"] == 5 and "poso_users" not in summary["stages"]
     mine = F.col("dataset") == "csv"
-    items = {r["item_id"]: r for r in
-             read_table(spark, SILVER_POSO_ITEMS, poso_settings).where(mine).collect()}  # fmt: skip
+    items = {
+        r["item_id"]: r
+        for r in read_table(spark, SILVER_POSO_ITEMS, poso_settings).where(mine).collect()
+    }
     assert (items["10"]["title"], items["10"]["year"]) == ("American President, The", 1995)
     assert items["10"]["genres"] == ["Comedy", "Drama", "Romance"] and items["30"]["genres"] == []
-    labels = {r["item_id"]: r["label"] for r in read_table(spark, SILVER_POSO_EVENTS,
-              poso_settings).where(mine & (F.col("user_id") == "1")).collect()}  # fmt: skip
+    labels = {
+        r["item_id"]: r["label"]
+        for r in read_table(spark, SILVER_POSO_EVENTS, poso_settings)
+        .where(mine & (F.col("user_id") == "1"))
+        .collect()
+    }
     assert labels == {"10": 1, "20": 0}
 
-    log = folder(tmp_path / "watch-log", {"watch.inter": (
-        "user_id:token\titem_id:token\ttimestamp:float\tlabel:float\n"
-        "a\tx\t1\t1\na\ty\t2\t0\nb\tx\t3\t1\nb\tz\t4\t0\na\tz\t5\t1\n")})  # fmt: skip
+    log = folder(
+        tmp_path / "watch-log",
+        {
+            "watch.inter": (
+                "user_id:token\titem_id:token\ttimestamp:float\tlabel:float\n"
+                "a\tx\t1\t1\na\ty\t2\t0\nb\tx\t3\t1\nb\tz\t4\t0\na\tz\t5\t1\n"
+            )
+        },
+    )
     movielens.run(spark, poso_settings, DAY, log, "watch")
     watch = read_table(spark, SILVER_POSO_EVENTS, poso_settings).where(F.col("dataset") == "watch")
     assert sorted((r["item_id"], r["label"], r["rating"]) for r in watch.collect()) == [
-        ("x", 1, None), ("x", 1, None), ("y", 0, None), ("z", 0, None), ("z", 1, None)
-    ]  # fmt: skip
+        ("x", 1, None),
+        ("x", 1, None),
+        ("y", 0, None),
+        ("z", 0, None),
+        ("z", 1, None),
+    ]
     # The other datasets' partitions are untouched.
     assert read_table(spark, SILVER_POSO_EVENTS, poso_settings).where(mine).count() == 5
 

@@ -34,29 +34,53 @@ def _bronze_rows(texts_by_language: dict[str, list[str]]) -> list[Row]:
     rows = []
     for language, texts in texts_by_language.items():
         for i, text in enumerate(texts):
-            rows.append(Row(
-                doc_id=f"{language}-{i:03d}", ingest_date=DAY, source="tests",
-                url=f"https://example.org/{language}/{i}", location="tests", source_format="html",
-                title=None, text=text, content_sha256=f"{i:064x}", language=language,
-                language_score=0.99, n_chars=len(text), n_bytes=len(text.encode()),
-                extractor="tests",
-            ))  # fmt: skip
+            rows.append(
+                Row(
+                    doc_id=f"{language}-{i:03d}",
+                    ingest_date=DAY,
+                    source="tests",
+                    url=f"https://example.org/{language}/{i}",
+                    location="tests",
+                    source_format="html",
+                    title=None,
+                    text=text,
+                    content_sha256=f"{i:064x}",
+                    language=language,
+                    language_score=0.99,
+                    n_chars=len(text),
+                    n_bytes=len(text.encode()),
+                    extractor="tests",
+                )
+            )
     return rows
 
 
 @pytest.mark.timeout(1200)
 def test_judgments_and_pairs_on_real_parallel_text(spark, settings, shared_data):
     settings = dataclasses.replace(settings, languages=("en", "de", "hi"))
-    settings = _murating(settings, sources=("ntrex",), max_units=12, aggregation_pairs=500,
-                         monolingual_pairs_per_language=30, cross_lingual_pairs=40,
-                         parallel_pairs=20, held_out_fraction=0.25,
-                         data_path=str(shared_data))  # fmt: skip
+    settings = _murating(
+        settings,
+        sources=("ntrex",),
+        max_units=12,
+        aggregation_pairs=500,
+        monolingual_pairs_per_language=30,
+        cross_lingual_pairs=40,
+        parallel_pairs=20,
+        held_out_fraction=0.25,
+        data_path=str(shared_data),
+    )
     # a pairwise judge's output (models.murating.judge): it prefers the first unit to all
     from thresher.murating.parallel import parallel_documents
 
     english = sorted(d.unit_id for d in parallel_documents(settings) if d.language == "en")
-    units = pd.DataFrame({"unit_a": english[0], "unit_b": english[1:] + ["ntrex:unknown"],
-                          "p": 0.95, "judge": "pairwise_judge@abc"})  # fmt: skip
+    units = pd.DataFrame(
+        {
+            "unit_a": english[0],
+            "unit_b": english[1:] + ["ntrex:unknown"],
+            "p": 0.95,
+            "judge": "pairwise_judge@abc",
+        }
+    )
     settings.home.mkdir(parents=True, exist_ok=True)
     units.to_parquet(settings.home / "judged.parquet")
     summary = job.judgments(spark, settings, judged=str(settings.home / "judged.parquet"))
@@ -74,7 +98,10 @@ def test_judgments_and_pairs_on_real_parallel_text(spark, settings, shared_data)
     built = job.pairs(spark, settings)
     pairs = spark.read.format("delta").load(SILVER_MURATING_PAIRS.path(settings)).toPandas()
     assert len(pairs) == built["pairs"] and set(pairs.pair_type) == {
-        "monolingual", "cross_lingual", "parallel"}  # fmt: skip
+        "monolingual",
+        "cross_lingual",
+        "parallel",
+    }
     assert (pairs.source_a == "ntrex").all() and pairs.judgment_version.nunique() == 1
     # re-running replaces the pair set instead of adding to it
     job.pairs(spark, settings)
@@ -105,12 +132,23 @@ def _scored(spark, settings, per_language: dict[str, int], tokens: int = 10):
         for i in range(n):
             doc_id = f"{language}-{i:03d}"
             bronze.append(_bronze_rows({language: [f"text {i}"]})[0].asDict() | {"doc_id": doc_id})
-            scores.append(Row(doc_id=doc_id, ingest_date=DAY, criterion="murating", version="3",
-                              score=float(rng.uniform()), passed=True, failed=None,
-                              details={}, tokens=tokens))  # fmt: skip
+            scores.append(
+                Row(
+                    doc_id=doc_id,
+                    ingest_date=DAY,
+                    criterion="murating",
+                    version="3",
+                    score=float(rng.uniform()),
+                    passed=True,
+                    failed=None,
+                    details={},
+                    tokens=tokens,
+                )
+            )
     path = ensure_table(spark, SILVER_QUALITY_SCORES, settings)
     spark.createDataFrame(scores, SILVER_QUALITY_SCORES.schema).write.format("delta").mode(
-        "append").save(path)  # fmt: skip
+        "append"
+    ).save(path)
     return table_frame(spark, BRONZE_DOCUMENTS, [Row(**b) for b in bronze]), scores
 
 
@@ -140,17 +178,26 @@ def test_batch_rating_scores_kept_documents_in_its_task_and_spark_writes_them(
     texts = {"en": [f"An English page {i}." for i in range(4)], "de": ["Eine Seite.", "Zwei."]}
     model, cache = _fake_rater(tmp_path, [t for ts in texts.values() for t in ts])
     bronze = _bronze_rows(texts)
-    dedup = [Row(doc_id=r.doc_id, ingest_date=DAY, cluster_id=r.doc_id,
-                 duplicate_of=None if i else bronze[1].doc_id, duplicate_of_date=None,
-                 method=None if i else "exact") for i, r in enumerate(bronze)]  # fmt: skip
+    dedup = [
+        Row(
+            doc_id=r.doc_id,
+            ingest_date=DAY,
+            cluster_id=r.doc_id,
+            duplicate_of=None if i else bronze[1].doc_id,
+            duplicate_of_date=None,
+            method=None if i else "exact",
+        )
+        for i, r in enumerate(bronze)
+    ]
     for spec, rows in ((BRONZE_DOCUMENTS, bronze), (SILVER_DEDUP, dedup)):
         path = ensure_table(spark, spec, settings)
         table_frame(spark, spec, rows).write.format("delta").mode("overwrite").save(path)
     monkeypatch.setenv("THRESHER_HOME", str(settings.home))
     monkeypatch.setenv("THRESHER_CHECKPOINT_ROOT", str(tmp_path))
     monkeypatch.setenv("THRESHER_MURATING_EMBEDDING_CACHE", str(cache))
-    result = rate_entry.main(["--model", str(model), "--partition", DAY.isoformat(),
-                              "--output", "scores"])  # fmt: skip
+    result = rate_entry.main(
+        ["--model", str(model), "--partition", DAY.isoformat(), "--output", "scores"]
+    )
     assert result["documents"] == 5  # the duplicate is not rated
     for _ in range(2):  # a retry rewrites the same rows
         summary = job.rate(spark, settings, DAY, "7", scores_path=result["scores_path"])
@@ -180,18 +227,42 @@ def test_english_for_translation_is_the_best_by_the_rules_score(spark, settings)
     texts = {"en": [f"English text {i}." for i in range(6)], "de": ["Deutscher Text."]}
     rows = _bronze_rows(texts)
     _write(spark, BRONZE_DOCUMENTS, settings, rows)
-    _write(spark, SILVER_DEDUP, settings, [
-        Row(doc_id=r.doc_id, ingest_date=DAY, cluster_id=r.doc_id,
-            duplicate_of="en-000" if r.doc_id == "en-005" else None,
-            duplicate_of_date=DAY if r.doc_id == "en-005" else None, method="minhash")
-        for r in rows
-    ])  # fmt: skip
+    _write(
+        spark,
+        SILVER_DEDUP,
+        settings,
+        [
+            Row(
+                doc_id=r.doc_id,
+                ingest_date=DAY,
+                cluster_id=r.doc_id,
+                duplicate_of="en-000" if r.doc_id == "en-005" else None,
+                duplicate_of_date=DAY if r.doc_id == "en-005" else None,
+                method="minhash",
+            )
+            for r in rows
+        ],
+    )
     # en-004 and en-005 (a duplicate) score best; en-003 has no score at all
-    _write(spark, SILVER_QUALITY_SCORES, settings, [
-        Row(doc_id=f"en-00{i}", ingest_date=DAY, criterion="rules", version="r1",
-            score=float(i), passed=True, failed=None, details={}, tokens=3)
-        for i in (0, 1, 2, 4, 5)
-    ])  # fmt: skip
+    _write(
+        spark,
+        SILVER_QUALITY_SCORES,
+        settings,
+        [
+            Row(
+                doc_id=f"en-00{i}",
+                ingest_date=DAY,
+                criterion="rules",
+                version="r1",
+                score=float(i),
+                passed=True,
+                failed=None,
+                details={},
+                tokens=3,
+            )
+            for i in (0, 1, 2, 4, 5)
+        ],
+    )
     summary = job.export_english(spark, _murating(settings, translate_documents=3), DAY)
     exported = pd.read_parquet(summary["path"])
     assert list(exported.unit_id) == ["bronze:en-004", "bronze:en-002", "bronze:en-001"]
@@ -216,7 +287,8 @@ def test_selection_covers_every_rated_date_or_names_the_backfill(spark, settings
         for i in range(3)
     ]
     spark.createDataFrame(rows, SILVER_QUALITY_SCORES.schema).write.format("delta").mode(
-        "append").save(path)  # fmt: skip
+        "append"
+    ).save(path)
     from spark_jobs.criteria import MissingCriterionVersion
 
     with pytest.raises(MissingCriterionVersion, match="1 of 2 dates: 2026-11-01.*murating_rerate"):
@@ -224,9 +296,23 @@ def test_selection_covers_every_rated_date_or_names_the_backfill(spark, settings
     # the backfill's dates: those rated by another version only, or a curated range
     assert job.stale_dates(spark, settings, "4") == [DAY.isoformat()]
     assert job.stale_dates(spark, settings, "3") == [later.isoformat()]
-    _write(spark, SILVER_DEDUP, settings, [
-        Row(doc_id="x", ingest_date=d, cluster_id="x", duplicate_of=None, duplicate_of_date=None,
-            method=None) for d in (DAY - dt.timedelta(days=1), DAY, later)
-    ])  # fmt: skip
+    _write(
+        spark,
+        SILVER_DEDUP,
+        settings,
+        [
+            Row(
+                doc_id="x",
+                ingest_date=d,
+                cluster_id="x",
+                duplicate_of=None,
+                duplicate_of_date=None,
+                method=None,
+            )
+            for d in (DAY - dt.timedelta(days=1), DAY, later)
+        ],
+    )
     assert job.stale_dates(spark, settings, "4", DAY - dt.timedelta(days=5), DAY) == [
-        (DAY - dt.timedelta(days=1)).isoformat(), DAY.isoformat()]  # fmt: skip
+        (DAY - dt.timedelta(days=1)).isoformat(),
+        DAY.isoformat(),
+    ]

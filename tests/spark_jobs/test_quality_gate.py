@@ -22,9 +22,21 @@ TEXT = "Ein ganz gewöhnlicher Absatz über das Wetter in Berlin. " * 5
 
 def doc(doc_id: str, language: str = "de", text: str = TEXT, score: float = 0.97) -> tuple:
     return (
-        doc_id, DAY, "web", f"https://x/{doc_id}", f"page-{doc_id}.html", "html", "Titel",
-        text, "0" * 64, language, score, len(text), len(text.encode()), "trafilatura 2",
-    )  # fmt: skip
+        doc_id,
+        DAY,
+        "web",
+        f"https://x/{doc_id}",
+        f"page-{doc_id}.html",
+        "html",
+        "Titel",
+        text,
+        "0" * 64,
+        language,
+        score,
+        len(text),
+        len(text.encode()),
+        "trafilatura 2",
+    )
 
 
 def write_bronze(spark, settings, rows):

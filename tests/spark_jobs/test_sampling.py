@@ -31,8 +31,24 @@ def write_scores(spark, settings, day: dt.date, rng: np.random.Generator, n: int
         p = float(rng.uniform())
         rows.append((doc, day, "reference_classifier", "v1", p, p >= 0.5, None, {}, tokens))
         language = "de" if i % 3 == 0 else "en"
-        bronze.append((doc, day, "tests", f"u{i}", f"l{i}", "html", None, "x" * tokens,
-                       f"{i:064x}", language, 0.99, tokens, tokens, "tests"))  # fmt: skip
+        bronze.append(
+            (
+                doc,
+                day,
+                "tests",
+                f"u{i}",
+                f"l{i}",
+                "html",
+                None,
+                "x" * tokens,
+                f"{i:064x}",
+                language,
+                0.99,
+                tokens,
+                tokens,
+                "tests",
+            )
+        )
     frame = spark.createDataFrame(rows, SILVER_QUALITY_SCORES.schema)
     replace_rows(spark, SILVER_QUALITY_SCORES, settings, frame, rows_where(day))
     documents = table_frame(spark, BRONZE_DOCUMENTS, bronze)
@@ -168,9 +184,13 @@ def test_the_quota_and_language_shares_on_spark(spark, settings, monkeypatch):
     write_scores(spark, settings, DAY2, rng, 300)
     params = QuadMixParams(CRITERIA, ("*",), ((0.5, 0.5),), (30.0,), (0.4,), (1.2,), (0.01,))
     settings = with_mixture(
-        settings, name="q", rank_mode="exact", budget_tokens=60_000,
-        language_policy="explicit", language_shares={"en": "0.3", "de": "0.7"},
-    )  # fmt: skip
+        settings,
+        name="q",
+        rank_mode="exact",
+        budget_tokens=60_000,
+        language_policy="explicit",
+        language_shares={"en": "0.3", "de": "0.7"},
+    )
     # few local documents: the brackets are narrowed by Spark passes first
     monkeypatch.setattr(quota, "LOCAL_DOCUMENTS", 20)
     summary = mixture.run(spark, settings, params=params)
@@ -206,14 +226,23 @@ def test_per_domain_parameters_and_a_missing_domain(spark, settings):
     )
     # "keep": η = 0 makes S = 1 up to ω = 1, so exactly one copy each; "drop": ω = 0, ε = 0
     params = QuadMixParams(
-        CRITERIA, ("keep", "drop"), ((0.5, 0.5), (1.0, 0.0)),
-        (10.0, 10.0), (1.0, 0.0), (0.0, 1.0), (0.0, 0.0),
-    )  # fmt: skip
+        CRITERIA,
+        ("keep", "drop"),
+        ((0.5, 0.5), (1.0, 0.0)),
+        (10.0, 10.0),
+        (1.0, 0.0),
+        (0.0, 1.0),
+        (0.0, 0.0),
+    )
     # every German document is in "drop": only English can be drawn, and gets all the tokens
     settings = with_mixture(
-        settings, name="domains", rank_mode="approximate", rank_bins=100,
-        language_policy="explicit", language_shares={"en": "1.0"},
-    )  # fmt: skip
+        settings,
+        name="domains",
+        rank_mode="approximate",
+        rank_bins=100,
+        language_policy="explicit",
+        language_shares={"en": "1.0"},
+    )
     summary = mixture.run(spark, settings, domains=domains, params=params)
     rows = read_table(spark, mixture_table("domains"), settings).collect()
     assert {r["domain"] for r in rows} == {"keep"}

@@ -78,18 +78,27 @@ QUOTAS = {
 def test_numpy_sampler_draws_the_copies_of_the_spark_mixture(spark, lake, which, quota):
     settings, summary = lake
     quota = QUOTAS[quota]
-    settings = dataclasses.replace(settings, mixture=dataclasses.replace(
-        settings.mixture, budget_tokens=quota.budget_tokens, language_policy=quota.policy,
-        language_shares={k: str(v) for k, v in (quota.explicit or {}).items()},
-    ))  # fmt: skip
+    settings = dataclasses.replace(
+        settings,
+        mixture=dataclasses.replace(
+            settings.mixture,
+            budget_tokens=quota.budget_tokens,
+            language_policy=quota.policy,
+            language_shares={k: str(v) for k, v in (quota.explicit or {}).items()},
+        ),
+    )
     pool = read_features(summary["path"])
     domains = pool.domain_names
     if which == "hand":  # keeps most documents, several with 2+ copies
         params = QuadMixParams(
-            pool.criteria, domains, ((0.7, 0.3), (0.2, 0.8), (0.5, 0.5)),
-            lam=(8.0, 20.0, 5.0), omega=(0.8, 0.6, 0.9), eta=(1.5, 1.0, 2.0),
+            pool.criteria,
+            domains,
+            ((0.7, 0.3), (0.2, 0.8), (0.5, 0.5)),
+            lam=(8.0, 20.0, 5.0),
+            omega=(0.8, 0.6, 0.9),
+            eta=(1.5, 1.0, 2.0),
             eps=(0.05, 0.0, 0.2),
-        )  # fmt: skip
+        )
     else:  # the paper's sampler: ω ≤ 0.1, only each domain's best tokens (ε > 0 for the rest)
         params = mixture_search.sample_set(pool.criteria, domains, 7, 3, "linear")
 
@@ -100,9 +109,15 @@ def test_numpy_sampler_draws_the_copies_of_the_spark_mixture(spark, lake, which,
         for r in table.collect()
     }
     drawn = mixture_search.mixture_copies(
-        params, pool.sigmas, pool.languages, pool.domains, pool.tokens, pool.nodes,
-        settings.mixture.seed, Quota.of(settings.mixture),
-    )  # fmt: skip
+        params,
+        pool.sigmas,
+        pool.languages,
+        pool.domains,
+        pool.tokens,
+        pool.nodes,
+        settings.mixture.seed,
+        Quota.of(settings.mixture),
+    )
     numpy_rows = {
         node: (int(c), r, q)
         for node, c, r, q in zip(

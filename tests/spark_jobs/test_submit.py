@@ -72,9 +72,12 @@ def test_an_s3a_lake_adds_the_connector_and_the_log_store_but_no_credential(tmp_
     conf = session_conf(settings)
 
     packages = conf["spark.jars.packages"].split(",")
-    assert packages == [delta_package(), "org.apache.hadoop:hadoop-aws:3.5.0",
-                        "software.amazon.awssdk:s3:2.35.4",
-                        "software.amazon.awssdk:s3-transfer-manager:2.35.4"]  # fmt: skip
+    assert packages == [
+        delta_package(),
+        "org.apache.hadoop:hadoop-aws:3.5.0",
+        "software.amazon.awssdk:s3:2.35.4",
+        "software.amazon.awssdk:s3-transfer-manager:2.35.4",
+    ]
     assert "software.amazon.awssdk:bundle" in conf["spark.jars.excludes"].split(",")
     assert conf["spark.delta.logStore.s3a.impl"] == "io.delta.storage.S3SingleDriverLogStore"
     assert conf["spark.hadoop.fs.s3a.endpoint"] == "http://127.0.0.1:9000"

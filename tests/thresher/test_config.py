@@ -75,8 +75,11 @@ def test_params_are_flat_strings(tmp_path):
 
 
 def test_the_language_mix_grid_is_read_as_numbers(tmp_path):
-    env = {"THRESHER_HOME": str(tmp_path), "THRESHER_LANGUAGE_MIX_ENGLISH_SHARES": "0.8, 0.2",
-           "THRESHER_LANGUAGE_MIX_PARALLEL_SHARES": "0,0.5"}  # fmt: skip
+    env = {
+        "THRESHER_HOME": str(tmp_path),
+        "THRESHER_LANGUAGE_MIX_ENGLISH_SHARES": "0.8, 0.2",
+        "THRESHER_LANGUAGE_MIX_PARALLEL_SHARES": "0,0.5",
+    }
     mix = Settings.from_env(env).language_mix
     assert mix.grid == [(0.8, 0.0), (0.8, 0.5), (0.2, 0.0), (0.2, 0.5)]
     assert Settings.from_env(env).as_params()["language_mix.english_shares"] == "0.8,0.2"
@@ -119,14 +122,16 @@ def test_a_model_task_gets_every_setting_as_one_json_document(tmp_path):
         ("THRESHER_HELDOUT_SETS", "ntrex", "heldout sets"),
         ("THRESHER_PROXY_THREADS", "0", "threads"),
     ],
-)  # fmt: skip
+)
 def test_experiment_settings_refuse_what_cannot_run(variable, value, message):
     with pytest.raises(ConfigError, match=message):
         Settings.from_env({variable: value})
 
 
 def test_explicit_language_shares_must_sum_to_one():
-    env = {"THRESHER_MIXTURE_LANGUAGE_POLICY": "explicit",
-           "THRESHER_MIXTURE_LANGUAGE_SHARES": "en=0.5;de=0.2"}  # fmt: skip
+    env = {
+        "THRESHER_MIXTURE_LANGUAGE_POLICY": "explicit",
+        "THRESHER_MIXTURE_LANGUAGE_SHARES": "en=0.5;de=0.2",
+    }
     with pytest.raises(ConfigError, match="sum to 1"):
         Settings.from_env(env)

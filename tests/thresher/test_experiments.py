@@ -27,13 +27,21 @@ def test_every_step_names_an_entry_that_exists(experiment):
 
 
 def test_the_search_maps_its_proxies_seed_repeats_and_confirmations():
-    settings = Settings.from_env({"THRESHER_MIXTURE_SEARCH_PROXIES": "5",
-                                  "THRESHER_MIXTURE_SEARCH_NOISE_SETS": "2",
-                                  "THRESHER_MIXTURE_SEARCH_SEEDS": "3"})  # fmt: skip
+    settings = Settings.from_env(
+        {
+            "THRESHER_MIXTURE_SEARCH_PROXIES": "5",
+            "THRESHER_MIXTURE_SEARCH_NOISE_SETS": "2",
+            "THRESHER_MIXTURE_SEARCH_SEEDS": "3",
+        }
+    )
     proxies = ex.MIXTURE_SEARCH.step("proxy").argument_lists(settings, ref)
     runs = [(a[a.index("--index") + 1], a[a.index("--seed") + 1]) for a in proxies]
-    assert runs == [(str(k), "1") for k in range(5)] + [("0", "2"), ("0", "3"), ("1", "2"),
-                                                        ("1", "3")]  # fmt: skip
+    assert runs == [(str(k), "1") for k in range(5)] + [
+        ("0", "2"),
+        ("0", "3"),
+        ("1", "2"),
+        ("1", "3"),
+    ]
     assert sum("--curve" in a for a in proxies) == 1 and "--curve" in proxies[0]
     assert all(a[a.index("--features") + 1] == "<features.path>" for a in proxies)
     confirm = ex.MIXTURE_SEARCH.step("confirm").argument_lists(settings, ref)
@@ -45,13 +53,18 @@ def test_the_search_maps_its_proxies_seed_repeats_and_confirmations():
 
 
 def test_the_study_maps_every_arm_and_seed():
-    settings = Settings.from_env({"THRESHER_SELECTION_ARMS": "random,quality_only",
-                                  "THRESHER_SELECTION_SEEDS": "3"})  # fmt: skip
+    settings = Settings.from_env(
+        {"THRESHER_SELECTION_ARMS": "random,quality_only", "THRESHER_SELECTION_SEEDS": "3"}
+    )
     arms = ex.SELECTION_STUDY.step("arm").argument_lists(settings, ref)
     assert [(a[a.index("--arm") + 1], a[a.index("--seed") + 1]) for a in arms] == [
-        ("random", "1"), ("random", "2"), ("random", "3"),
-        ("quality_only", "1"), ("quality_only", "2"), ("quality_only", "3"),
-    ]  # fmt: skip
+        ("random", "1"),
+        ("random", "2"),
+        ("random", "3"),
+        ("quality_only", "1"),
+        ("quality_only", "2"),
+        ("quality_only", "3"),
+    ]
     assert ex.SELECTION_STUDY.step("arm").pool_name(settings) == "default_pool"
 
 
@@ -59,11 +72,16 @@ def test_the_folder_of_an_experiment_changes_with_what_changes_its_results():
     base = Settings()
     folder = ex.experiment_dir("mixture_search", base, "default", "f" * 16)
     assert folder.startswith("mixture_search/default/ffffffffffffffff-")
-    for changed in ({"THRESHER_PROXY_MAX_STEPS": "999"}, {"THRESHER_HELDOUT_LIMIT": "5"},
-                    {"THRESHER_MIXTURE_LANGUAGE_POLICY": "uniform"},
-                    {"THRESHER_LANGUAGES": "en,de"}):  # fmt: skip
-        assert ex.experiment_dir("mixture_search", Settings.from_env(changed), "default",
-                                 "f" * 16) != folder  # fmt: skip
+    for changed in (
+        {"THRESHER_PROXY_MAX_STEPS": "999"},
+        {"THRESHER_HELDOUT_LIMIT": "5"},
+        {"THRESHER_MIXTURE_LANGUAGE_POLICY": "uniform"},
+        {"THRESHER_LANGUAGES": "en,de"},
+    ):
+        assert (
+            ex.experiment_dir("mixture_search", Settings.from_env(changed), "default", "f" * 16)
+            != folder
+        )
     same = Settings.from_env({"THRESHER_SELECTION_SEEDS": "5"})  # more seeds: the same arms
     assert ex.experiment_dir("mixture_search", same, "default", "f" * 16) == folder
 

@@ -35,9 +35,15 @@ def test_the_quota_is_met_within_one_document_for_random_parameter_draws(lambda_
         budget = int(pool * (0.05, 0.3, 1.7)[k % 3])  # below, near and above the pool's size
         for policy in ("natural", "uniform"):
             drawn = mixture_search.mixture_copies(
-                params, sigmas, languages, domains, tokens, nodes, seed=k,
+                params,
+                sigmas,
+                languages,
+                domains,
+                tokens,
+                nodes,
+                seed=k,
                 quota=Quota(budget, policy),
-            )  # fmt: skip
+            )
             realised = int((drawn["copies"] * tokens).sum())
             assert abs(realised - budget) <= largest, (k, policy, realised, budget)
             assert drawn["quota"]["realised_tokens"] == realised
@@ -50,9 +56,13 @@ def test_the_quota_is_met_within_one_document_for_random_parameter_draws(lambda_
 
 @pytest.mark.parametrize(
     ("policy", "explicit"),
-    [("natural", None), ("uniform", None), ("temperature", None),
-     ("explicit", {"en": 0.2, "de": 0.3, "ja": 0.5})],
-)  # fmt: skip
+    [
+        ("natural", None),
+        ("uniform", None),
+        ("temperature", None),
+        ("explicit", {"en": 0.2, "de": 0.3, "ja": 0.5}),
+    ],
+)
 def test_language_shares_match_their_targets_within_one_point(policy, explicit):
     languages, domains, tokens, sigmas, nodes = make_pool(n=1500, seed=1)
     params = mixture_search.sample_set(CRITERIA, DOMAINS, 3, 0, "linear")
@@ -116,8 +126,9 @@ def test_language_shares_are_validated():
 def test_a_language_the_parameters_cannot_draw_is_unreachable_not_replaced():
     tokens = np.array([100, 200, 300, 400])
     uniforms = quadmix.uniform_draws(1, list("abcd"))
-    drawn = mq.apply_quota([1.0, 1.0, 0.0, 0.0], uniforms, tokens, ["en", "en", "de", "de"],
-                           Quota(600, "natural"))  # fmt: skip
+    drawn = mq.apply_quota(
+        [1.0, 1.0, 0.0, 0.0], uniforms, tokens, ["en", "en", "de", "de"], Quota(600, "natural")
+    )
     record = drawn.record(Quota(600, "natural"))
     assert record["unreachable"] == ["de"] and record["languages"]["de"]["scale"] is None
     # English keeps its natural share (0.3 of 600); German's 0.7 is not handed to it

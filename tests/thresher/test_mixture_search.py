@@ -51,9 +51,15 @@ def test_mixture_copies_by_hand():
     # one criterion; tokens 10, 30, 20, 40; c and d tie: r̄ = b 0.3, c 0.9, d 0.9, a 1.0
     params = QuadMixParams(("q",), ("all",), ((1.0,),), (1000.0,), (0.5,), (1.0,), (0.0,))
     drawn = ms.mixture_copies(
-        params, np.array([[0.3], [0.1], [0.2], [0.2]]), ["en"] * 4, ["all"] * 4,
-        np.array([10, 30, 20, 40]), ["a", "b", "c", "d"], seed=1, quota=Quota(),
-    )  # fmt: skip
+        params,
+        np.array([[0.3], [0.1], [0.2], [0.2]]),
+        ["en"] * 4,
+        ["all"] * 4,
+        np.array([10, 30, 20, 40]),
+        ["a", "b", "c", "d"],
+        seed=1,
+        quota=Quota(),
+    )
     assert drawn["rank"].tolist() == pytest.approx([1.0, 0.3, 0.9, 0.9])
     # S(0.3) = 2 / (1 + e^{-200}) = 2 copies; beyond ω only ε = 0; one language, no budget:
     # its target is the unscaled size (60 tokens), met at scale 1
@@ -63,9 +69,14 @@ def test_mixture_copies_by_hand():
 
 def test_mixture_copies_rank_each_domain_with_its_own_weights():
     params = QuadMixParams(
-        ("x", "y"), ("p", "q"), ((1.0, 0.0), (0.0, 1.0)),
-        (1000.0, 1000.0), (0.6, 0.6), (1.0, 1.0), (0.0, 0.0),
-    )  # fmt: skip
+        ("x", "y"),
+        ("p", "q"),
+        ((1.0, 0.0), (0.0, 1.0)),
+        (1000.0, 1000.0),
+        (0.6, 0.6),
+        (1.0, 1.0),
+        (0.0, 0.0),
+    )
     sigmas = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
     drawn = ms.mixture_copies(
         params, sigmas, ["en"] * 4, ["p", "p", "q", "q"], np.ones(4), list("abcd"), 1, Quota()

@@ -38,8 +38,17 @@ pytestmark = pytest.mark.object_store
 
 DAY = dt.date(2026, 11, 1)
 BUCKET = "thresher-lake"
-TABLES = (BRONZE_DOCUMENTS, QUARANTINE, STAGE_COUNTS, GATE_RESULTS, SILVER_MINHASH, SILVER_DEDUP,
-          SILVER_QUALITY_SCORES, SILVER_DOMAINS, mixture_table("default"))  # fmt: skip
+TABLES = (
+    BRONZE_DOCUMENTS,
+    QUARANTINE,
+    STAGE_COUNTS,
+    GATE_RESULTS,
+    SILVER_MINHASH,
+    SILVER_DEDUP,
+    SILVER_QUALITY_SCORES,
+    SILVER_DOMAINS,
+    mixture_table("default"),
+)
 # Small models, as the DAG tests use them.
 SMALL = {
     "THRESHER_LANGUAGES": "en,de,fr,ja",
@@ -73,8 +82,13 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 def _thresher(env: dict[str, str], *args: str, log: Path) -> subprocess.Popen:
     out = log.open("w")
-    return subprocess.Popen([str(Path(sys.executable).parent / "thresher"), *args],
-                            env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "thresher"), *args],
+        env=env,
+        cwd=REPO,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _content_hash(frame) -> str:
@@ -86,18 +100,28 @@ def _content_hash(frame) -> str:
     if "report" in frame.columns:
         frame = frame.assign(report=frame["report"].map(_expectation_outcomes))
     rows = sorted(
-        json.dumps({k: (f"{v:.9g}" if isinstance(v, float) else v) for k, v in row.items()},
-                   sort_keys=True, default=str)
+        json.dumps(
+            {k: (f"{v:.9g}" if isinstance(v, float) else v) for k, v in row.items()},
+            sort_keys=True,
+            default=str,
+        )
         for row in frame.to_dict(orient="records")
-    )  # fmt: skip
+    )
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
 
 def _expectation_outcomes(report: str) -> str:
     results = json.loads(report)["results"]
-    return json.dumps(sorted(
-        (r["expectation_config"]["type"], str(r["expectation_config"]["kwargs"].get("column")),
-         r["success"]) for r in results))  # fmt: skip
+    return json.dumps(
+        sorted(
+            (
+                r["expectation_config"]["type"],
+                str(r["expectation_config"]["kwargs"].get("column")),
+                r["success"],
+            )
+            for r in results
+        )
+    )
 
 
 def _read(path: str):
@@ -122,11 +146,20 @@ def test_a_curation_run_on_s3_writes_the_tables_of_the_same_run_on_disk(
     local_home, s3_home = tmp_path / "local", tmp_path / "s3"
     s3_root = f"s3a://{BUCKET}/lake"
     runs = {
-        "local": _thresher(_clean_env(THRESHER_HOME=str(local_home), **SMALL), *args,
-                           log=tmp_path / "local.log"),
-        "s3": _thresher(_clean_env(THRESHER_HOME=str(s3_home), THRESHER_STORAGE_ROOT=s3_root,
-                                   **SMALL, **s3.environment()), *args, log=tmp_path / "s3.log"),
-    }  # fmt: skip
+        "local": _thresher(
+            _clean_env(THRESHER_HOME=str(local_home), **SMALL), *args, log=tmp_path / "local.log"
+        ),
+        "s3": _thresher(
+            _clean_env(
+                THRESHER_HOME=str(s3_home),
+                THRESHER_STORAGE_ROOT=s3_root,
+                **SMALL,
+                **s3.environment(),
+            ),
+            *args,
+            log=tmp_path / "s3.log",
+        ),
+    }
     for name, process in runs.items():
         assert process.wait(timeout=900) == 0, (tmp_path / f"{name}.log").read_text()[-4000:]
 
@@ -177,12 +210,20 @@ def _mlflow(home: Path):
     ids=["wrong-credential", "missing-bucket"],
 )
 def test_a_wrong_credential_or_a_missing_bucket_fails_with_one_line(s3, tmp_path, change, expected):
-    env = _clean_env(THRESHER_HOME=str(tmp_path), THRESHER_STORAGE_ROOT=f"s3a://{BUCKET}/lake",
-                     **s3.environment())  # fmt: skip
+    env = _clean_env(
+        THRESHER_HOME=str(tmp_path),
+        THRESHER_STORAGE_ROOT=f"s3a://{BUCKET}/lake",
+        **s3.environment(),
+    )
     env.update(change)
     thresher = str(Path(sys.executable).parent / "thresher")
-    result = subprocess.run([thresher, "stats", "--date", DAY.isoformat()],
-                            env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    result = subprocess.run(
+        [thresher, "stats", "--date", DAY.isoformat()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("thresher: lake s3a://"), result.stderr

@@ -7,8 +7,12 @@ import pytest
 from thresher import object_store
 from thresher.config import Settings, SparkSettings
 
-ENV = {"AWS_ENDPOINT_URL": "https://s3.internal:9000", "AWS_DEFAULT_REGION": "eu-west-1",
-       "AWS_ACCESS_KEY_ID": "AKIA-not-used", "AWS_SECRET_ACCESS_KEY": "never-derived"}  # fmt: skip
+ENV = {
+    "AWS_ENDPOINT_URL": "https://s3.internal:9000",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_ACCESS_KEY_ID": "AKIA-not-used",
+    "AWS_SECRET_ACCESS_KEY": "never-derived",
+}
 
 
 def test_hadoop_and_deltalake_get_the_endpoint_and_region_but_no_credential():
@@ -20,7 +24,9 @@ def test_hadoop_and_deltalake_get_the_endpoint_and_region_but_no_credential():
         "spark.hadoop.fs.s3a.connection.ssl.enabled": "true",
     }
     assert object_store.deltalake_options(ENV) == {
-        "AWS_REGION": "eu-west-1", "AWS_ENDPOINT_URL": "https://s3.internal:9000"}  # fmt: skip
+        "AWS_REGION": "eu-west-1",
+        "AWS_ENDPOINT_URL": "https://s3.internal:9000",
+    }
     plain = object_store.deltalake_options({"AWS_ENDPOINT_URL": "http://127.0.0.1:9000"})
     assert plain["AWS_ALLOW_HTTP"] == "true" and plain["AWS_REGION"] == "us-east-1"
     # AWS itself: no endpoint, virtual-host addressing, the region only.
@@ -47,6 +53,11 @@ def test_missing_credentials_fail_before_the_store_is_asked():
 def test_one_writer_at_a_time_unless_a_multi_driver_log_store_is_configured(tmp_path):
     local = Settings(home=tmp_path)
     s3 = Settings(home=tmp_path, storage_root="s3a://lake/thresher")
-    dynamo = Settings(home=tmp_path, storage_root="s3a://lake/thresher", spark=SparkSettings(
-        conf={"spark.delta.logStore.s3a.impl": "io.delta.storage.S3DynamoDBLogStore"}))  # fmt: skip
+    dynamo = Settings(
+        home=tmp_path,
+        storage_root="s3a://lake/thresher",
+        spark=SparkSettings(
+            conf={"spark.delta.logStore.s3a.impl": "io.delta.storage.S3DynamoDBLogStore"}
+        ),
+    )
     assert [object_store.single_writer(s) for s in (local, s3, dynamo)] == [False, True, False]

@@ -28,8 +28,17 @@ def pool():
     )
 
 
-@pytest.mark.parametrize("arm", ["random", "quality_only", "domain_balanced", "quadmix_default",
-                                 "quadmix_searched", "murating"])  # fmt: skip
+@pytest.mark.parametrize(
+    "arm",
+    [
+        "random",
+        "quality_only",
+        "domain_balanced",
+        "quadmix_default",
+        "quadmix_searched",
+        "murating",
+    ],
+)
 def test_every_arm_meets_the_same_quota_and_language_shares(pool, arm):
     quota = Quota(int(pool.tokens.sum() * 0.25), "uniform")
     searched = QuadMixParams.uniform(pool.criteria, ("*",), omega=0.3, eps=0.01)

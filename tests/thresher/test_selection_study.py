@@ -10,19 +10,27 @@ from thresher.selection_study import plot_bpb, summarise_arms
 
 def arm_result(arm: str, seed: int, bpb: float) -> dict:
     shares = {"en": {"realised_share": 0.5}, "de": {"realised_share": 0.5}}
-    return {"arm": arm, "seed": seed, "status": "finished", "bpb_mean": bpb,
-            "bpb_by_language": {"en": bpb - 0.1, "de": bpb + 0.1},
-            "choice": {"flores_cloze": {"accuracy": 0.3, "chance": 0.25, "mlc": 0.4}},
-            "quota": {"realised_tokens": 1000, "languages": shares}, "epochs": 1.2,
-            "documents": 40}  # fmt: skip
+    return {
+        "arm": arm,
+        "seed": seed,
+        "status": "finished",
+        "bpb_mean": bpb,
+        "bpb_by_language": {"en": bpb - 0.1, "de": bpb + 0.1},
+        "choice": {"flores_cloze": {"accuracy": 0.3, "chance": 0.25, "mlc": 0.4}},
+        "quota": {"realised_tokens": 1000, "languages": shares},
+        "epochs": 1.2,
+        "documents": 40,
+    }
 
 
 def test_arms_are_summarised_against_random_with_intervals(tmp_path):
     results = [arm_result("random", s, 3.0 + d) for s, d in ((1, 0.0), (2, 0.05), (3, -0.02))]
-    results += [arm_result("quality_only", s, 2.5 + d) for s, d in ((1, 0.01), (2, 0.03),
-                                                                    (3, -0.01))]  # fmt: skip
-    results += [arm_result("domain_balanced", s, 3.0 + d) for s, d in ((1, 0.1), (2, -0.1),
-                                                                       (3, 0.0))]  # fmt: skip
+    results += [
+        arm_result("quality_only", s, 2.5 + d) for s, d in ((1, 0.01), (2, 0.03), (3, -0.01))
+    ]
+    results += [
+        arm_result("domain_balanced", s, 3.0 + d) for s, d in ((1, 0.1), (2, -0.1), (3, 0.0))
+    ]
     results.append({"arm": "murating", "seed": 1, "status": "skipped", "detail": "no table"})
     arms = summarise_arms(results)
     assert arms["murating"] == {"skipped": "no table"}
@@ -37,8 +45,9 @@ def test_arms_are_summarised_against_random_with_intervals(tmp_path):
 
 
 def test_an_arm_read_before_random_is_still_compared_with_its_interval():
-    results = [arm_result("quality_only", s, 2.5 + d) for s, d in ((1, 0.01), (2, 0.03),
-                                                                    (3, -0.01))]  # fmt: skip
+    results = [
+        arm_result("quality_only", s, 2.5 + d) for s, d in ((1, 0.01), (2, 0.03), (3, -0.01))
+    ]
     results += [arm_result("random", s, 3.0 + d) for s, d in ((1, 0.0), (2, 0.05), (3, -0.02))]
     assert summarise_arms(results)["quality_only"]["beyond_intervals"] is True
 
@@ -55,10 +64,14 @@ def test_seed_noise_and_confirmation():
     assert noise["within_set_std"] == pytest.approx(((0.02**2 + 0.01**2) / 2) ** 0.5)
     assert noise["signal_to_noise"] > 10 and set(noise["sets"]) == {"0", "1"}
     confirm = confirmation(
-        [{"role": "chosen", "seed": s, "loss": 2.9 + 0.01 * s, "params_version": "c"}
-         for s in (1, 2, 3)]
-        + [{"role": "best_random", "seed": s, "loss": 3.0 + 0.01 * s, "params_version": "b"}
-           for s in (1, 2, 3)]
-    )  # fmt: skip
+        [
+            {"role": "chosen", "seed": s, "loss": 2.9 + 0.01 * s, "params_version": "c"}
+            for s in (1, 2, 3)
+        ]
+        + [
+            {"role": "best_random", "seed": s, "loss": 3.0 + 0.01 * s, "params_version": "b"}
+            for s in (1, 2, 3)
+        ]
+    )
     assert confirm["chosen_minus_best_random"]["mean"] == pytest.approx(-0.1)
     assert confirm["verdict"] == "chosen beats the best random draw beyond seed noise"

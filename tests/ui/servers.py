@@ -33,8 +33,9 @@ def airflow_api_server(home: Path) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     argv = [str(BIN / "airflow"), "api-server", "--host", "127.0.0.1", "--port", str(port)]
     health = url_answers(f"{base}/api/v2/monitor/health")
-    with running(argv, log=home / "ui-check" / "airflow.log", ready=health, env=env,
-                 timeout=180, cwd=REPO):  # fmt: skip
+    with running(
+        argv, log=home / "ui-check" / "airflow.log", ready=health, env=env, timeout=180, cwd=REPO
+    ):
         yield base
 
 
@@ -42,10 +43,25 @@ def airflow_api_server(home: Path) -> Iterator[str]:
 def mlflow_server(home: Path) -> Iterator[str]:
     """``make mlflow-ui``'s server over ``home``'s tracking store, on a free port."""
     port = free_port()
-    argv = [str(BIN / "mlflow"), "server", "--backend-store-uri", f"sqlite:///{home / 'mlflow.db'}",
-            "--default-artifact-root", str(home / "mlartifacts"),
-            "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    argv = [
+        str(BIN / "mlflow"),
+        "server",
+        "--backend-store-uri",
+        f"sqlite:///{home / 'mlflow.db'}",
+        "--default-artifact-root",
+        str(home / "mlartifacts"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     base = f"http://127.0.0.1:{port}"
-    with running(argv, log=home / "ui-check" / "mlflow.log", ready=url_answers(f"{base}/health"),
-                 env=os.environ, timeout=180, cwd=REPO):  # fmt: skip
+    with running(
+        argv,
+        log=home / "ui-check" / "mlflow.log",
+        ready=url_answers(f"{base}/health"),
+        env=os.environ,
+        timeout=180,
+        cwd=REPO,
+    ):
         yield base

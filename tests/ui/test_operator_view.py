@@ -23,9 +23,16 @@ from tests.ui.servers import airflow_api_server, mlflow_server
 
 CHROMIUM = Path(os.environ.get("THRESHER_CHROMIUM", "/usr/bin/chromium"))
 # Flags that let Debian's Chromium start as root on a machine with no route out.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 CURATION_TASKS = 14
 # Airflow shows a duration as HH:MM:SS (with days as "N days, HH:MM:SS" past a day).
 DURATION = re.compile(r"(?:(\d+) days?, )?(\d{1,2}):(\d{2}):(\d{2})")
@@ -57,9 +64,11 @@ def browser(demo):
     shutil.rmtree(profile, ignore_errors=True)  # a fresh profile: what a new user sees
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+            str(profile),
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
             viewport={"width": 1440, "height": 1000},
-        )  # fmt: skip
+        )
         yield context
         context.close()
 
@@ -144,8 +153,13 @@ def test_the_mlflow_run_shows_its_stage_metrics_and_report(demo, browser, shots)
         page.get_by_text("ingest.kept").first.wait_for(timeout=120_000)
         page.screenshot(path=shots / "mlflow-run.png", full_page=True)
         text = page.locator("body").inner_text()
-        for metric in ("ingest.kept", "dedup.kept", "gate.bronze_documents.success",
-                       "gate.gold_mixture.success", "bronze.documents"):  # fmt: skip
+        for metric in (
+            "ingest.kept",
+            "dedup.kept",
+            "gate.bronze_documents.success",
+            "gate.gold_mixture.success",
+            "bronze.documents",
+        ):
             assert metric in text
 
         page.goto(f"{base}/{run_page}/artifacts/report.html?{tracking.UI_VIEW}")
@@ -154,8 +168,12 @@ def test_the_mlflow_run_shows_its_stage_metrics_and_report(demo, browser, shots)
         report.get_by_text(heading).wait_for(timeout=120_000)
         page.screenshot(path=shots / "mlflow-report.png")
         frame_text = report.locator("body").inner_text()
-        for section in ("5 of 5 Great Expectations gates passed", "Stage funnel",
-                        "Tokens by language, before and after sampling",
-                        "Quality percentiles per language", "Dedup clusters"):  # fmt: skip
+        for section in (
+            "5 of 5 Great Expectations gates passed",
+            "Stage funnel",
+            "Tokens by language, before and after sampling",
+            "Quality percentiles per language",
+            "Dedup clusters",
+        ):
             assert section in frame_text
         assert "FAILED" not in frame_text

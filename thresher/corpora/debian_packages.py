@@ -33,8 +33,15 @@ MAX_PART_BYTES = 8192
 KINDS = ("docs", "man", "catalogue", "changelog", "copyright", "api", "fortune")
 # Files per (package, locale) and parts per file, by kind.
 FILES = {"docs": 40, "man": 60, "api": 60, "fortune": 12, "catalogue": 1}
-PARTS = {"docs": 3, "man": 2, "api": 1, "fortune": 4, "catalogue": 3, "changelog": 2,
-         "copyright": 1}  # fmt: skip
+PARTS = {
+    "docs": 3,
+    "man": 2,
+    "api": 1,
+    "fortune": 4,
+    "catalogue": 3,
+    "changelog": 2,
+    "copyright": 1,
+}
 FORTUNE_GROUP_BYTES = 1500
 # Locale folder or suffix → ISO 639-1 (the demo's locales: de-DE, zh_CN, pt_BR, C, …).
 _LOCALE = re.compile(r"^([a-z]{2})(?:[-_][A-Za-z]{2,4})?$")
@@ -71,9 +78,30 @@ def split_parts(text: str, max_bytes: int = MAX_PART_BYTES, max_parts: int = 0) 
 
 _ROFF_ESCAPE = re.compile(r"\\(?:f(?:\[[^\]]*\]|\(..|.)|s[-+]?\d|\(..|\[[^\]]*\]|[&|^,/%:]|e|-)")
 _ROFF_KEEP = {
-    ".SH", ".SS", ".TP", ".IP", ".B", ".I", ".BR", ".IR", ".RB", ".RI", ".BI", ".IB", ".SM",
-    ".SB", ".Nm", ".Nd", ".Sh", ".Ss", ".It", ".Fl", ".Ar", ".Pa", ".Xr",
-}  # fmt: skip
+    ".SH",
+    ".SS",
+    ".TP",
+    ".IP",
+    ".B",
+    ".I",
+    ".BR",
+    ".IR",
+    ".RB",
+    ".RI",
+    ".BI",
+    ".IB",
+    ".SM",
+    ".SB",
+    ".Nm",
+    ".Nd",
+    ".Sh",
+    ".Ss",
+    ".It",
+    ".Fl",
+    ".Ar",
+    ".Pa",
+    ".Xr",
+}
 
 
 def roff_text(source: str) -> str:
@@ -130,8 +158,14 @@ def _stable(paths, limit: int, salt: str) -> list[Path]:
 
 
 def _record(package: str, kind: str, locale: str, url: str, title: str, text: str, part: int):
-    return {"text": text, "url": f"deb://{package}/{url}#{part}", "title": title,
-            "kind": kind, "package": package, "locale": locale}  # fmt: skip
+    return {
+        "text": text,
+        "url": f"deb://{package}/{url}#{part}",
+        "title": title,
+        "kind": kind,
+        "package": package,
+        "locale": locale,
+    }
 
 
 def _page_locale(path: Path, root: Path) -> str:
@@ -153,8 +187,9 @@ def _documents(package: str, kind: str, root: Path, wanted) -> Iterator[dict]:
             markup = page.read_text(encoding="utf-8", errors="replace")
             title, text = (extract_mallard if page.suffix == ".page" else extract_html)(markup)
             for i, part in enumerate(split_parts(text or "", max_parts=PARTS[kind])):
-                yield _record(package, kind, locale, str(page.relative_to(root)), title or "",
-                              part, i)  # fmt: skip
+                yield _record(
+                    package, kind, locale, str(page.relative_to(root)), title or "", part, i
+                )
 
 
 def _manual_pages(package: str, root: Path, wanted) -> Iterator[dict]:
@@ -170,8 +205,9 @@ def _manual_pages(package: str, root: Path, wanted) -> Iterator[dict]:
             raw = gzip.decompress(page.read_bytes()) if page.suffix == ".gz" else page.read_bytes()
             text = roff_text(raw.decode("utf-8", errors="replace"))
             for i, part in enumerate(split_parts(text, max_parts=PARTS["man"])):
-                yield _record(package, "man", locale, str(page.relative_to(root)), page.stem,
-                              part, i)  # fmt: skip
+                yield _record(
+                    package, "man", locale, str(page.relative_to(root)), page.stem, part, i
+                )
 
 
 def _catalogues(package: str, root: Path, wanted) -> Iterator[dict]:
@@ -185,13 +221,13 @@ def _catalogues(package: str, root: Path, wanted) -> Iterator[dict]:
         if not wanted(locale):
             continue
         for i, part in enumerate(split_parts(catalogue_text(file), max_parts=PARTS["catalogue"])):
-            yield _record(package, "catalogue", locale, str(file.relative_to(root)), file.stem,
-                          part, i)  # fmt: skip
+            yield _record(
+                package, "catalogue", locale, str(file.relative_to(root)), file.stem, part, i
+            )
     if english is not None and wanted("en"):
         text = catalogue_text(english, source_strings=True)
         for i, part in enumerate(split_parts(text, max_parts=PARTS["catalogue"])):
-            yield _record(package, "catalogue", "en", f"{english.stem}.pot", english.stem,
-                          part, i)  # fmt: skip
+            yield _record(package, "catalogue", "en", f"{english.stem}.pot", english.stem, part, i)
 
 
 def _fortunes(package: str, root: Path, wanted) -> Iterator[dict]:
@@ -206,16 +242,20 @@ def _fortunes(package: str, root: Path, wanted) -> Iterator[dict]:
             continue  # a Latin-1 file with no UTF-8 twin: not text we can read reliably
         locale = locale_language(file.parent.name) or "en"
         for i, group in enumerate(fortune_groups(text)[: PARTS["fortune"]]):
-            yield _record(package, "fortune", locale, str(file.relative_to(root)), file.name,
-                          group, i)  # fmt: skip
+            yield _record(
+                package, "fortune", locale, str(file.relative_to(root)), file.name, group, i
+            )
 
 
 def _packaging(package: str, root: Path, wanted) -> Iterator[dict]:
     if not wanted("en"):
         return
     folder = root / "usr/share/doc" / package
-    for name, kind in (("changelog.Debian.gz", "changelog"), ("changelog.gz", "changelog"),
-                       ("copyright", "copyright")):  # fmt: skip
+    for name, kind in (
+        ("changelog.Debian.gz", "changelog"),
+        ("changelog.gz", "changelog"),
+        ("copyright", "copyright"),
+    ):
         path = folder / name
         if not path.is_file() or path.is_symlink():
             continue
@@ -237,11 +277,13 @@ def package_records(
     def wanted(locale: str) -> bool:
         return allowed is None or locale in allowed
 
-    readers = {"docs": lambda: _documents(package, "docs", root, wanted),
-               "api": lambda: _documents(package, "api", root, wanted),
-               "man": lambda: _manual_pages(package, root, wanted),
-               "catalogue": lambda: _catalogues(package, root, wanted),
-               "fortune": lambda: _fortunes(package, root, wanted)}  # fmt: skip
+    readers = {
+        "docs": lambda: _documents(package, "docs", root, wanted),
+        "api": lambda: _documents(package, "api", root, wanted),
+        "man": lambda: _manual_pages(package, root, wanted),
+        "catalogue": lambda: _catalogues(package, root, wanted),
+        "fortune": lambda: _fortunes(package, root, wanted),
+    }
     if kind in readers:
         yield from readers[kind]()
     yield from _packaging(package, root, wanted)

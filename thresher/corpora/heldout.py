@@ -44,10 +44,25 @@ UDHR_PASSAGE_BYTES = 1500
 TATOEBA_BLOCK = 8
 # UDHR files (nltk's udhr2) → ISO 639-1.
 UDHR_TO_ISO = {
-    "arb": "ar", "cmn_hans": "zh", "deu": "de", "eng": "en", "fra": "fr", "hin": "hi",
-    "ind": "id", "ita": "it", "jpn": "ja", "kor": "ko", "nld": "nl", "pol": "pl",
-    "por_BR": "pt", "rus": "ru", "spa": "es", "tha": "th", "tur": "tr", "vie": "vi",
-}  # fmt: skip
+    "arb": "ar",
+    "cmn_hans": "zh",
+    "deu": "de",
+    "eng": "en",
+    "fra": "fr",
+    "hin": "hi",
+    "ind": "id",
+    "ita": "it",
+    "jpn": "ja",
+    "kor": "ko",
+    "nld": "nl",
+    "pol": "pl",
+    "por_BR": "pt",
+    "rus": "ru",
+    "spa": "es",
+    "tha": "th",
+    "tur": "tr",
+    "vie": "vi",
+}
 
 
 def half(item: Item) -> str:

@@ -87,8 +87,9 @@ def _longest_prefix(text: str, budget: int, count: Callable[[str], int]) -> str:
     return text[:cut] if cut > 0 else text[:low]
 
 
-def read_pieces(text: str, read_tokens: int, chunk_tokens: int,
-                count: Callable[[str], int]) -> list[tuple[str, int]]:  # fmt: skip
+def read_pieces(
+    text: str, read_tokens: int, chunk_tokens: int, count: Callable[[str], int]
+) -> list[tuple[str, int]]:
     """``(piece, tokens)`` covering the first ``read_tokens`` tokens of ``text`` in order."""
     pieces: list[tuple[str, int]] = []
     rest, left = text.strip(), read_tokens

@@ -46,8 +46,7 @@ def unify(
     reference = np.mean([percentile_ranks(s) for s in scores.values()], axis=0)
     rng = np.random.default_rng(config.seed)
     a, b = stratified_pairs(reference, config.aggregation_pairs, rng, config.strata, config.min_gap)
-    unified = bradley_terry.aggregate(scores, a, b, config.temperature, config.prior_games,
-                                      judged)  # fmt: skip
+    unified = bradley_terry.aggregate(scores, a, b, config.temperature, config.prior_games, judged)
     report = bradley_terry.agreement_report(scores, unified, a, b, judged)
     report["aggregation.pairs"] = float(len(a))
     report["aggregation.documents"] = float(n)

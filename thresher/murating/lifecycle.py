@@ -91,8 +91,14 @@ class Decision:
     reason: str
 
 
-def decide_training(inputs: str, registered: Sequence[ModelVersion], *, now_ms: int,
-                    retrain_days: int = 0, force: bool = False) -> Decision:  # fmt: skip
+def decide_training(
+    inputs: str,
+    registered: Sequence[ModelVersion],
+    *,
+    now_ms: int,
+    retrain_days: int = 0,
+    force: bool = False,
+) -> Decision:
     """Whether a run trains, and why (for the task log and the run's XCom)."""
     if force:
         return Decision(True, "training forced by the run's params")
@@ -107,8 +113,9 @@ def decide_training(inputs: str, registered: Sequence[ModelVersion], *, now_ms: 
     return Decision(True, f"inputs changed: no version was trained on {inputs}")
 
 
-def decide_promotion(candidate: float, champion: float | None, tolerance: float = 0.0,
-                     force: bool = False) -> Decision:  # fmt: skip
+def decide_promotion(
+    candidate: float, champion: float | None, tolerance: float = 0.0, force: bool = False
+) -> Decision:
     """Promote a candidate whose held-out accuracy is not worse than the champion's."""
     if force:
         return Decision(True, "forced by the operator")

@@ -116,8 +116,13 @@ class MixtureSearchSettings:
 
 
 SELECTION_ARMS = (
-    "random", "quality_only", "domain_balanced", "quadmix_default", "quadmix_searched", "murating",
-)  # fmt: skip
+    "random",
+    "quality_only",
+    "domain_balanced",
+    "quadmix_default",
+    "quadmix_searched",
+    "murating",
+)
 
 
 @dataclass(frozen=True)
@@ -267,8 +272,9 @@ class PosoSettings:
             raise ConfigError(f"poso.split must be one of {POSO_SPLITS}, got {self.split!r}")
         users = self.held_out_valid_users + self.held_out_test_users
         if min(self.held_out_valid_users, self.held_out_test_users) < 0 or users >= 1:
-            raise ConfigError("poso held_out_valid_users and held_out_test_users must be >= 0, "
-                              "sum < 1")  # fmt: skip
+            raise ConfigError(
+                "poso held_out_valid_users and held_out_test_users must be >= 0, sum < 1"
+            )
         if self.new_user_threshold < 1 or self.seeds < 1 or self.activity_buckets < 2:
             raise ConfigError("poso: new_user_threshold, seeds >= 1 and activity_buckets >= 2")
         if self.gate_scale <= 0 or self.learning_rate <= 0:

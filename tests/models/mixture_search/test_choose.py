@@ -34,8 +34,12 @@ def _finished_proxies(search: Path, count: int) -> None:
         seeds = (1, 2) if k == 1 else (1,)
         for seed in seeds:
             (folder / f"seed-{seed}").mkdir(parents=True)
-            result = {"status": "too_small" if loss is None else "finished", "loss": loss,
-                      "index": k, "seed": seed}  # fmt: skip
+            result = {
+                "status": "too_small" if loss is None else "finished",
+                "loss": loss,
+                "index": k,
+                "seed": seed,
+            }
             (folder / f"seed-{seed}" / proxy.FINISHED).write_text(json.dumps(result))
         (folder / "params.json").write_text(params.to_json())
     other = QuadMixParams.uniform(CRITERIA, DOMAINS)
@@ -50,8 +54,13 @@ def _finished_proxies(search: Path, count: int) -> None:
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("THRESHER_HOME", str(tmp_path))
-    for name, value in (("FOLDS", "4"), ("CANDIDATES", "4000"), ("TOP_K", "5"),
-                        ("SAMPLE_SEED", "4"), ("BOOTSTRAP", "300")):  # fmt: skip
+    for name, value in (
+        ("FOLDS", "4"),
+        ("CANDIDATES", "4000"),
+        ("TOP_K", "5"),
+        ("SAMPLE_SEED", "4"),
+        ("BOOTSTRAP", "300"),
+    ):
         monkeypatch.setenv(f"THRESHER_MIXTURE_SEARCH_{name}", value)
     return tmp_path
 
@@ -84,8 +93,10 @@ def test_the_choice_is_a_new_version_near_the_optimum_with_its_runs(home):
     assert (out / "predicted_vs_actual.png").read_bytes()[:4] == b"\x89PNG"
 
     client = tracking.client(settings)
-    for run_id, name in ((result["regression_run_id"], "regression"),
-                         (result["choice_run_id"], "choice")):  # fmt: skip
+    for run_id, name in (
+        (result["regression_run_id"], "regression"),
+        (result["choice_run_id"], "choice"),
+    ):
         run = client.get_run(run_id)
         assert run.info.run_name == name and run.info.status == "FINISHED"
         assert run.data.tags["mlflow.parentRunId"] == parent

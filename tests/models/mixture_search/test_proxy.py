@@ -22,8 +22,14 @@ from thresher.entrypoint import BadInput
 from thresher.quadmix import QuadMixParams
 
 BUDGET = 20_000
-PROXY = {"MAX_STEPS": "2", "SEQUENCE_LENGTH": "32", "BATCH_SIZE": "4", "VOCAB_SIZE": "300",
-         "BUDGET_TOKENS": str(BUDGET), "CURVE_POINTS": "2"}  # fmt: skip
+PROXY = {
+    "MAX_STEPS": "2",
+    "SEQUENCE_LENGTH": "32",
+    "BATCH_SIZE": "4",
+    "VOCAB_SIZE": "300",
+    "BUDGET_TOKENS": str(BUDGET),
+    "CURVE_POINTS": "2",
+}
 HELDOUT = {"SETS": "flores,udhr", "CHOICE_SETS": "flores_cloze", "LIMIT": "3"}
 
 
@@ -54,8 +60,14 @@ def _parent_run(home: Path) -> str:
 
 
 def _base(summary: dict, folder: str) -> list[str]:
-    return ["--features", summary["path"], "--search-dir", folder,
-            "--tokenizer", "search/tokenizer"]  # fmt: skip
+    return [
+        "--features",
+        summary["path"],
+        "--search-dir",
+        folder,
+        "--tokenizer",
+        "search/tokenizer",
+    ]
 
 
 def test_one_proxy_meets_the_quota_and_reports_held_out_bits_per_byte(proxy_env, tmp_path):
@@ -116,8 +128,11 @@ def test_a_sampled_index_is_the_papers_draw_and_too_little_text_is_a_result(prox
 
 def test_a_search_folder_refuses_proxies_trained_differently(proxy_env, tmp_path, monkeypatch):
     _, summary = proxy_env
-    args = [*_base(summary, "search/strict"), "--params",
-            str(_params_file(tmp_path, summary, omega=0.5))]  # fmt: skip
+    args = [
+        *_base(summary, "search/strict"),
+        "--params",
+        str(_params_file(tmp_path, summary, omega=0.5)),
+    ]
     proxy.main(args)
     monkeypatch.setenv("THRESHER_PROXY_MAX_STEPS", "3")
     with pytest.raises(BadInput, match="belongs to another search"):
@@ -128,12 +143,20 @@ def test_an_interrupted_proxy_resumes_from_its_last_checkpoint(proxy_env, tmp_pa
     home, summary = proxy_env
     monkeypatch.setenv("THRESHER_PROXY_MAX_STEPS", "300")
     monkeypatch.setenv("THRESHER_PROXY_CHECKPOINT_EVERY", "10")
-    args = [*_base(summary, "search/interrupted"), "--params",
-            str(_params_file(tmp_path, summary, omega=0.5))]  # fmt: skip
+    args = [
+        *_base(summary, "search/interrupted"),
+        "--params",
+        str(_params_file(tmp_path, summary, omega=0.5)),
+    ]
     env = {**os.environ, "THRESHER_TRACKING_TRACKING_URI": "off", "PYTHONPATH": str(REPO)}
-    child = subprocess.Popen([sys.executable, "-m", "models.mixture_search.proxy", *args],
-                             env=env, cwd=REPO, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    child = subprocess.Popen(
+        [sys.executable, "-m", "models.mixture_search.proxy", *args],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     proxies = home / "checkpoints" / "search" / "interrupted" / "proxies"
     try:
         deadline = time.monotonic() + 300

@@ -6,14 +6,18 @@ from models.murating.evaluate import length_bucket, pairwise_accuracy, parallel_
 
 def test_pairwise_accuracy_counts_decided_pairs_per_language_source_length_and_type():
     short, long = "x" * 100, "y" * 1500
-    pairs = pd.DataFrame({
-        "pair_type": ["monolingual", "cross_lingual", "parallel", "monolingual"],
-        "language_a": ["en", "en", "en", "de"], "language_b": ["en", "de", "de", "de"],
-        "source_a": ["ntrex", "ntrex", "xquad", "tatoeba"],
-        "source_b": ["tatoeba", "ntrex", "xquad", "tatoeba"],
-        "text_a": [short, long, short, short], "text_b": [long, long, short, short],
-        "label": [0.9, 0.2, 0.5, 0.52],
-    })  # fmt: skip
+    pairs = pd.DataFrame(
+        {
+            "pair_type": ["monolingual", "cross_lingual", "parallel", "monolingual"],
+            "language_a": ["en", "en", "en", "de"],
+            "language_b": ["en", "de", "de", "de"],
+            "source_a": ["ntrex", "ntrex", "xquad", "tatoeba"],
+            "source_b": ["tatoeba", "ntrex", "xquad", "tatoeba"],
+            "text_a": [short, long, short, short],
+            "text_b": [long, long, short, short],
+            "label": [0.9, 0.2, 0.5, 0.52],
+        }
+    )
     result = pairwise_accuracy(pairs, [1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0], margin=0.1)
     # the parallel pair and the near-tie are not counted; the cross-lingual one is wrong
     assert result["pairs"] == 2
@@ -26,8 +30,15 @@ def test_pairwise_accuracy_counts_decided_pairs_per_language_source_length_and_t
 
 def test_length_buckets_cover_every_length_once():
     assert [length_bucket(n) for n in (0, 256, 257, 1000, 1001, 2000, 2001, 10**6)] == [
-        "0-256", "0-256", "257-1000", "257-1000", "1001-2000", "1001-2000", "2001+", "2001+"
-    ]  # fmt: skip
+        "0-256",
+        "0-256",
+        "257-1000",
+        "257-1000",
+        "1001-2000",
+        "1001-2000",
+        "2001+",
+        "2001+",
+    ]
 
 
 def test_parallel_spearman_compares_each_language_with_its_english_side():

@@ -32,16 +32,19 @@ def test_a_tiny_training_run_lowers_the_loss_and_ranks_held_out_pairs(
 
 def test_training_resumes_from_its_checkpoint(pairs, quality_cache, tmp_path):
     config = TrainConfig(epochs=4, batch_size=16, hidden=16, seed=2)
-    train(pairs, tmp_path / "a", TrainConfig(**{**config.__dict__, "epochs": 2}),
-          cache=quality_cache)  # fmt: skip
+    train(
+        pairs, tmp_path / "a", TrainConfig(**{**config.__dict__, "epochs": 2}), cache=quality_cache
+    )
     resumed = train(pairs, tmp_path / "a", config, cache=quality_cache)
     train(pairs, tmp_path / "b", config, cache=quality_cache)  # the same epochs in one go
     assert [h["epoch"] for h in resumed["history"]] == [3, 4]
     texts = sorted(set(pairs.text_a))
     np.testing.assert_allclose(
         score_texts(_reload(tmp_path / "a", quality_cache), texts),
-        score_texts(_reload(tmp_path / "b", quality_cache), texts), rtol=1e-5, atol=1e-6,
-    )  # fmt: skip
+        score_texts(_reload(tmp_path / "b", quality_cache), texts),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 def _reload(folder, cache):
@@ -79,9 +82,14 @@ def tiny_encoder(tmp_path_factory):
         "sep_token": "[SEP]",
     }
     PreTrainedTokenizerFast(tokenizer_object=tok, **specials).save_pretrained(folder)
-    config = BertConfig(vocab_size=len(words), hidden_size=16, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=32,
-                        max_position_embeddings=32)  # fmt: skip
+    config = BertConfig(
+        vocab_size=len(words),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=32,
+    )
     BertModel(config).save_pretrained(folder)
     return folder
 
@@ -89,8 +97,15 @@ def tiny_encoder(tmp_path_factory):
 def test_the_finetune_backend_trains_the_encoder_and_reloads(pairs, tiny_encoder, tmp_path):
     import torch
 
-    config = TrainConfig(backend="finetune", encoder_path=str(tiny_encoder), epochs=3,
-                         batch_size=32, learning_rate=3e-3, max_length=16, seed=1)  # fmt: skip
+    config = TrainConfig(
+        backend="finetune",
+        encoder_path=str(tiny_encoder),
+        epochs=3,
+        batch_size=32,
+        learning_rate=3e-3,
+        max_length=16,
+        seed=1,
+    )
     result = train(pairs, tmp_path / "ft", config)
     losses = [h["train_loss"] for h in result["history"]]
     assert losses[-1] < losses[0]

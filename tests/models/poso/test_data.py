@@ -9,9 +9,18 @@ import torch
 from models.poso import data
 from tests.models.poso.events import synthetic_events, write_events
 
-ROW = {"user_id": "u1", "activity_count": 0, "activity_bucket": 0, "is_new_user": True,
-       "history_items": [], "history_labels": [], "age": 30, "gender": "F",
-       "occupation": "writer", "genres": ["Drama"]}  # fmt: skip
+ROW = {
+    "user_id": "u1",
+    "activity_count": 0,
+    "activity_bucket": 0,
+    "is_new_user": True,
+    "history_items": [],
+    "history_labels": [],
+    "age": 30,
+    "gender": "F",
+    "occupation": "writer",
+    "genres": ["Drama"],
+}
 
 
 def _table(rows: list[dict]) -> pa.Table:
@@ -21,15 +30,38 @@ def _table(rows: list[dict]) -> pa.Table:
 def test_vocabularies_come_from_the_training_split(tmp_path):
     rows = [
         {"item_id": "a", "label": 1, "split": "train"},
-        {"item_id": "b", "label": 0, "split": "train", "activity_count": 1,
-         "activity_bucket": 1, "is_new_user": False, "history_items": ["a"],
-         "history_labels": [1], "genres": ["Drama", "Comedy"]},
+        {
+            "item_id": "b",
+            "label": 0,
+            "split": "train",
+            "activity_count": 1,
+            "activity_bucket": 1,
+            "is_new_user": False,
+            "history_items": ["a"],
+            "history_labels": [1],
+            "genres": ["Drama", "Comedy"],
+        },
         # u2 and item c appear only after training: unknown to the model.
-        {"user_id": "u2", "item_id": "c", "label": 1, "split": "valid", "age": None,
-         "gender": None, "genres": ["Western"]},
-        {"item_id": "c", "label": 0, "split": "test", "activity_count": 2, "activity_bucket": 2,
-         "is_new_user": False, "history_items": ["a", "b"], "history_labels": [1, 0]},
-    ]  # fmt: skip
+        {
+            "user_id": "u2",
+            "item_id": "c",
+            "label": 1,
+            "split": "valid",
+            "age": None,
+            "gender": None,
+            "genres": ["Western"],
+        },
+        {
+            "item_id": "c",
+            "label": 0,
+            "split": "test",
+            "activity_count": 2,
+            "activity_bucket": 2,
+            "is_new_user": False,
+            "history_items": ["a", "b"],
+            "history_labels": [1, 0],
+        },
+    ]
     encoded = data.encode(data.read_events(str(write_events(tmp_path / "ev", _table(rows)))))
     train, valid, test = (encoded.splits[s] for s in data.SPLITS)
     assert encoded.vocab["users"] == ["u1"] and encoded.vocab["items"] == ["a", "b"]
@@ -54,11 +86,17 @@ def test_users_known_only_from_new_user_events_stay_unknown(tmp_path):
     rows = [
         {"item_id": "a", "label": 1, "split": "train"},
         {"user_id": "u2", "item_id": "a", "label": 1, "split": "train", "is_new_user": False},
-        {"item_id": "a", "label": 0, "split": "valid", "is_new_user": False,
-         "history_items": ["a"], "history_labels": [1]},
+        {
+            "item_id": "a",
+            "label": 0,
+            "split": "valid",
+            "is_new_user": False,
+            "history_items": ["a"],
+            "history_labels": [1],
+        },
         {"item_id": "a", "label": 0, "split": "test", "is_new_user": False},
         {"user_id": "u2", "item_id": "a", "label": 0, "split": "test", "is_new_user": False},
-    ]  # fmt: skip
+    ]
     encoded = data.encode(data.read_events(str(write_events(tmp_path / "ev", _table(rows)))))
     assert encoded.vocab["users"] == ["u2"]  # u1 trained only as a new user
     assert encoded.splits["test"]["user"].tolist() == [0, 1]
@@ -76,10 +114,14 @@ def test_user_key_identifies_users_the_model_does_not_know(tmp_path):
 def test_batches_cover_every_row_once_in_a_seeded_order():
     split = data.encode(synthetic_events(users=6, events=5)).splits["train"]
     n = len(split["label"])
-    seen = [b["user_key"] for b in data.batches(split, 4, torch.device("cpu"),
-                                                torch.Generator().manual_seed(3))]  # fmt: skip
-    again = [b["user_key"] for b in data.batches(split, 4, torch.device("cpu"),
-                                                 torch.Generator().manual_seed(3))]  # fmt: skip
+    seen = [
+        b["user_key"]
+        for b in data.batches(split, 4, torch.device("cpu"), torch.Generator().manual_seed(3))
+    ]
+    again = [
+        b["user_key"]
+        for b in data.batches(split, 4, torch.device("cpu"), torch.Generator().manual_seed(3))
+    ]
     assert sum(len(s) for s in seen) == n
     assert all(torch.equal(a, b) for a, b in zip(seen, again, strict=True))
     first = next(data.batches(split, 4, torch.device("cpu")))

@@ -23,8 +23,7 @@ def settings(tmp_path):
 def child(settings, parent: str, result: dict, status: str = "FINISHED") -> str:
     """A training run as ``models.poso.train`` leaves it: a child with its result.json."""
     client = tracking.client(settings)
-    run = client.create_run(tracking.experiment_id(settings),
-                            tags={"mlflow.parentRunId": parent})  # fmt: skip
+    run = client.create_run(tracking.experiment_id(settings), tags={"mlflow.parentRunId": parent})
     tracking.log_json(settings, run.info.run_id, result, "result.json")
     client.set_terminated(run.info.run_id, status)
     return run.info.run_id
@@ -55,7 +54,11 @@ def test_the_parent_run_is_opened_once_and_summarises_its_finished_children(sett
     assert run.data.params["poso.grid.twins"] == "poso_mlp:baseline,poso_mha:baseline"
     assert run.data.metrics["poso_mlp_vs_baseline.new.delta"] == pytest.approx(0.035)
     artifacts = {a.path for a in client.list_artifacts(parent, "poso")}
-    assert artifacts == {"poso/comparison.png", "poso/summary.md", "poso/summary.json",
-                         "poso/events.json"}  # fmt: skip
+    assert artifacts == {
+        "poso/comparison.png",
+        "poso/summary.md",
+        "poso/summary.json",
+        "poso/events.json",
+    }
     logged = client.download_artifacts(parent, "poso/events.json", str(tmp_path))
     assert json.loads(Path(logged).read_text()) == events

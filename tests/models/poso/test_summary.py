@@ -14,19 +14,35 @@ def result(model: str, seed: int, new: float, regular: float) -> dict:
         "regular": {"gauc": regular, "auc": 0.7, "events": 8000, "gauc_users": 150},
     }
     counts = {"new": {"users": 240, "events": 2000}, "regular": {"users": 160, "events": 8000}}
-    return {"model": model, "seed": seed, "test": groups, "epochs": 5, "wall_s": 10.0,
-            "groups": {"test": {"new_share": 0.2, **counts}}}  # fmt: skip
+    return {
+        "model": model,
+        "seed": seed,
+        "test": groups,
+        "epochs": 5,
+        "wall_s": 10.0,
+        "groups": {"test": {"new_share": 0.2, **counts}},
+    }
 
 
 # (model, seed, new-user GAUC, regular-user GAUC)
 GRID = [
-    ("baseline", 1, 0.60, 0.70), ("baseline", 2, 0.62, 0.71), ("baseline", 3, 0.61, 0.69),
-    ("poso_mlp", 1, 0.63, 0.71), ("poso_mlp", 2, 0.66, 0.70), ("poso_mlp", 3, 0.64, 0.69),
-    ("mmoe", 1, 0.60, 0.70), ("mmoe", 2, 0.61, 0.70), ("mmoe", 3, 0.62, 0.70),
-    ("poso_mmoe", 1, 0.59, 0.69), ("poso_mmoe", 2, 0.60, 0.69), ("poso_mmoe", 3, 0.61, 0.69),
+    ("baseline", 1, 0.60, 0.70),
+    ("baseline", 2, 0.62, 0.71),
+    ("baseline", 3, 0.61, 0.69),
+    ("poso_mlp", 1, 0.63, 0.71),
+    ("poso_mlp", 2, 0.66, 0.70),
+    ("poso_mlp", 3, 0.64, 0.69),
+    ("mmoe", 1, 0.60, 0.70),
+    ("mmoe", 2, 0.61, 0.70),
+    ("mmoe", 3, 0.62, 0.70),
+    ("poso_mmoe", 1, 0.59, 0.69),
+    ("poso_mmoe", 2, 0.60, 0.69),
+    ("poso_mmoe", 3, 0.61, 0.69),
     # New users gain, regular users lose beyond the interval: not the paper's direction.
-    ("poso_mha", 1, 0.63, 0.68), ("poso_mha", 2, 0.65, 0.69), ("poso_mha", 3, 0.64, 0.67),
-]  # fmt: skip
+    ("poso_mha", 1, 0.63, 0.68),
+    ("poso_mha", 2, 0.65, 0.69),
+    ("poso_mha", 3, 0.64, 0.67),
+]
 RESULTS = [result(*row) for row in GRID]
 
 
@@ -57,8 +73,12 @@ def test_gains_are_paired_by_seed_and_judged_by_their_interval():
 
 def test_the_verdict_wants_new_users_to_gain_and_regular_users_to_lose_nothing():
     verdicts = summary.summarise(RESULTS)["verdicts"]
-    assert verdicts["poso_mlp"] == {"twin": "baseline", "new": "improves",
-                                    "regular": "within noise", "helps_new_users": True}  # fmt: skip
+    assert verdicts["poso_mlp"] == {
+        "twin": "baseline",
+        "new": "improves",
+        "regular": "within noise",
+        "helps_new_users": True,
+    }
     assert verdicts["poso_mha"]["new"] == "improves" and verdicts["poso_mha"]["regular"] == "worse"
     assert verdicts["poso_mha"]["helps_new_users"] is False
     assert verdicts["poso_mmoe"]["twin"] == "mmoe" and not verdicts["poso_mmoe"]["helps_new_users"]

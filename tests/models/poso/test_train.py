@@ -12,8 +12,9 @@ from models.poso.networks import NetworkConfig, build_network
 from tests.models.poso.events import synthetic_events, write_events
 from thresher.entrypoint import BadInput, run_entry_point
 
-TINY = NetworkConfig(embedding_dim=4, hidden=(8,), heads=1, value_mixtures=2, experts=2,
-                     gate_hidden=4)  # fmt: skip
+TINY = NetworkConfig(
+    embedding_dim=4, hidden=(8,), heads=1, value_mixtures=2, experts=2, gate_hidden=4
+)
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +23,17 @@ def events(tmp_path_factory):
 
 
 def config(events: str, output, **overrides) -> train.TrainConfig:
-    base = {"events": events, "model": "poso_mlp", "seed": 1, "output": str(output),
-            "max_epochs": 2, "batch_size": 64, "learning_rate": 0.01, "network": TINY,
-            "threads": 1}  # fmt: skip
+    base = {
+        "events": events,
+        "model": "poso_mlp",
+        "seed": 1,
+        "output": str(output),
+        "max_epochs": 2,
+        "batch_size": 64,
+        "learning_rate": 0.01,
+        "network": TINY,
+        "threads": 1,
+    }
     return train.TrainConfig(**(base | overrides))
 
 
@@ -77,8 +86,9 @@ def test_an_interrupted_run_resumes_to_the_same_weights(events, tmp_path):
 
 def test_early_stopping_waits_patience_epochs_after_the_best(events, tmp_path):
     # A zero learning rate never improves on the first epoch's validation GAUC.
-    result = train.train(config(events, tmp_path / "flat", learning_rate=0.0, max_epochs=10,
-                                patience=2))  # fmt: skip
+    result = train.train(
+        config(events, tmp_path / "flat", learning_rate=0.0, max_epochs=10, patience=2)
+    )
     assert (result["epochs"], result["best_epoch"], result["stopped_early"]) == (3, 1, True)
 
 
@@ -99,15 +109,25 @@ def _exit(argv, capsys) -> tuple[int, str]:
     [
         (lambda tmp: tmp / "missing", "events path does not exist"),
         (lambda tmp: write_events(tmp / "e", synthetic_events(3, 4).slice(0, 0), 1), "no rows"),
-        (lambda tmp: write_events(tmp / "c", synthetic_events(3, 4).drop_columns(["label"])),
-         r"lack columns \['label'\]"),
+        (
+            lambda tmp: write_events(tmp / "c", synthetic_events(3, 4).drop_columns(["label"])),
+            r"lack columns \['label'\]",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_input_exits_2_with_one_line(make_input, message, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("THRESHER_TRACKING_TRACKING_URI", "off")
     monkeypatch.setenv("THRESHER_CHECKPOINT_ROOT", str(tmp_path))
-    argv = ["--events", str(make_input(tmp_path)), "--model", "baseline", "--seed", "1",
-            "--output", str(tmp_path / "out")]  # fmt: skip
+    argv = [
+        "--events",
+        str(make_input(tmp_path)),
+        "--model",
+        "baseline",
+        "--seed",
+        "1",
+        "--output",
+        str(tmp_path / "out"),
+    ]
     code, err = _exit(argv, capsys)
     assert code == 2
     assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
@@ -125,9 +145,26 @@ def test_main_logs_params_epochs_groups_and_the_model_to_mlflow(events, tmp_path
     client = MlflowClient(uri)
     experiment = client.create_experiment("thresher-poso", (tmp_path / "artifacts").as_uri())
     parent = client.create_run(experiment).info.run_id
-    argv = ["--events", events, "--model", "poso_mmoe", "--seed", "2", "--output",
-            str(tmp_path / "out"), "--max-epochs", "2", "--embedding-dim", "4", "--threads", "1",
-            "--parent-run-id", parent, "--run-key", "grid-1/poso_mmoe/s2"]  # fmt: skip
+    argv = [
+        "--events",
+        events,
+        "--model",
+        "poso_mmoe",
+        "--seed",
+        "2",
+        "--output",
+        str(tmp_path / "out"),
+        "--max-epochs",
+        "2",
+        "--embedding-dim",
+        "4",
+        "--threads",
+        "1",
+        "--parent-run-id",
+        parent,
+        "--run-key",
+        "grid-1/poso_mmoe/s2",
+    ]
     result = run_entry_point(train.main, argv)
     run = client.get_run(result["mlflow_run_id"])
     assert run.info.status == "FINISHED"

@@ -49,10 +49,13 @@ def write_mo(path: Path, pairs: dict[str, str]) -> None:
 def test_a_manual_page_becomes_plain_text():
     text = dp.roff_text(MAN)
     assert text.splitlines() == [
-        "BEZEICHNUNG", "ls - Verzeichnisinhalte auflisten", "BESCHREIBUNG",
-        "Auflistung von Informationen über die DATEIen.", "-a, --all",
+        "BEZEICHNUNG",
+        "ls - Verzeichnisinhalte auflisten",
+        "BESCHREIBUNG",
+        "Auflistung von Informationen über die DATEIen.",
+        "-a, --all",
         "Einträge nicht ignorieren",
-    ]  # fmt: skip
+    ]
 
 
 def test_parts_are_cut_at_line_breaks_under_the_size():
@@ -73,9 +76,14 @@ def test_fortunes_are_grouped_whole():
 
 def test_a_package_gives_records_by_kind_and_locale(tmp_path):
     root = tmp_path / "pkg"
-    write_mo(root / "usr/share/locale/de/LC_MESSAGES/x.mo",
-             {"": "Content-Type: text/plain; charset=UTF-8\n", "Open file": "Datei öffnen",
-              "Save %s": "%s speichern"})  # fmt: skip
+    write_mo(
+        root / "usr/share/locale/de/LC_MESSAGES/x.mo",
+        {
+            "": "Content-Type: text/plain; charset=UTF-8\n",
+            "Open file": "Datei öffnen",
+            "Save %s": "%s speichern",
+        },
+    )
     write_mo(root / "usr/share/locale/pt_BR/LC_MESSAGES/x.mo", {"Open file": "Abrir arquivo"})
     man = root / "usr/share/man/de/man1/ls.1.gz"
     man.parent.mkdir(parents=True)
@@ -87,8 +95,12 @@ def test_a_package_gives_records_by_kind_and_locale(tmp_path):
 
     catalogue = list(dp.package_records("pkg", "catalogue", root, ["de", "en"]))
     by = {(r["kind"], r["locale"]): r for r in catalogue}
-    assert set(by) == {("catalogue", "de"), ("catalogue", "en"), ("changelog", "en"),
-                       ("copyright", "en")}  # pt (not asked for) left out  # fmt: skip
+    assert set(by) == {
+        ("catalogue", "de"),
+        ("catalogue", "en"),
+        ("changelog", "en"),
+        ("copyright", "en"),
+    }  # pt (not asked for) left out
     assert by[("catalogue", "de")]["text"] == "Datei öffnen\n%s speichern"
     assert by[("catalogue", "en")]["text"] == "Open file\nSave %s"  # the source strings
     assert by[("catalogue", "de")]["url"].startswith("deb://pkg/usr/share/locale/de/")

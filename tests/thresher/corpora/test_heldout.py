@@ -49,8 +49,12 @@ def test_no_text_a_scorer_or_classifier_learns_from(both, shared_data):
     assert not texts & seen
     flores_de = [i.options[0] for i in both["test"] if i.task == "flores" and i.language == "de"]
     assert flores_de and not any(sentence in train for sentence in flores_de)
-    tatoeba_de = " ".join(i.options[0] for items in both.values() for i in items
-                          if i.task == "tatoeba" and i.language == "de")  # fmt: skip
+    tatoeba_de = " ".join(
+        i.options[0]
+        for items in both.values()
+        for i in items
+        if i.task == "tatoeba" and i.language == "de"
+    )
     assert tatoeba_de and not any(line.strip() in tatoeba_de for line in murating if len(line) > 30)
 
 

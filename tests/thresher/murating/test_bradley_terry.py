@@ -26,8 +26,11 @@ def test_fit_keeps_an_undefeated_item_finite_and_first():
 
 def test_aggregate_follows_the_raters_majority():
     # two raters agree on the order 0 > 1 > 2 > 3, a third reverses it
-    scores = {"x": np.array([4.0, 3, 2, 1]), "y": np.array([8.0, 6, 4, 2]),
-              "z": np.array([1.0, 2, 3, 4])}  # fmt: skip
+    scores = {
+        "x": np.array([4.0, 3, 2, 1]),
+        "y": np.array([8.0, 6, 4, 2]),
+        "z": np.array([1.0, 2, 3, 4]),
+    }
     a, b = np.array([0, 0, 0, 1, 1, 2]), np.array([1, 2, 3, 2, 3, 3])
     unified = bt.aggregate(scores, a, b)
     assert list(np.argsort(-unified)) == [0, 1, 2, 3]
@@ -48,8 +51,9 @@ def test_pairwise_loss_and_its_gradient():
     delta = torch.tensor([2.0, -1.0, 0.0], requires_grad=True)
     target = torch.tensor([1.0, 0.25, 0.5])
     loss = bt.pairwise_loss(delta, target)
-    expected = -(target * torch.log(torch.sigmoid(delta))
-                 + (1 - target) * torch.log(torch.sigmoid(-delta))).mean()  # fmt: skip
+    expected = -(
+        target * torch.log(torch.sigmoid(delta)) + (1 - target) * torch.log(torch.sigmoid(-delta))
+    ).mean()
     assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
     loss.backward()
     grad = (torch.sigmoid(delta.detach()) - target) / 3  # d/dΔ of the mean

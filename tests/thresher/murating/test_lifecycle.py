@@ -13,10 +13,15 @@ DAY_MS = lifecycle.DAY_MS
 
 
 def pairs(label_of_first: float = 0.9) -> pd.DataFrame:
-    return pd.DataFrame({
-        "pair_id": ["p2", "p1"], "split": ["train", "held_out"],
-        "label": [label_of_first, 0.3], "text_a": ["a", "c"], "text_b": ["b", "d"],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "pair_id": ["p2", "p1"],
+            "split": ["train", "held_out"],
+            "label": [label_of_first, 0.3],
+            "text_a": ["a", "c"],
+            "text_b": ["b", "d"],
+        }
+    )
 
 
 def test_the_inputs_hash_follows_pairs_and_training_settings_not_row_order():
@@ -38,8 +43,9 @@ def test_training_settings_come_from_the_settings_and_only_given_overrides_apply
 
 
 def version(number: int, inputs: str, age_days: float, now: int) -> ModelVersion:
-    return ModelVersion(str(number), "run", int(now - age_days * DAY_MS),
-                        {lifecycle.INPUTS_TAG: inputs})  # fmt: skip
+    return ModelVersion(
+        str(number), "run", int(now - age_days * DAY_MS), {lifecycle.INPUTS_TAG: inputs}
+    )
 
 
 def test_training_runs_only_on_new_inputs_by_age_or_when_forced():
