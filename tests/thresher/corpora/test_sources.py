@@ -6,30 +6,12 @@ from collections import Counter, defaultdict
 
 import pytest
 
+from thresher.config import DEFAULT_LANGUAGES
 from thresher.corpora.items import ItemsError, check_aligned
 from thresher.corpora.sources import SIB200_LABELS, load_builtin, split_sentence
 
 XCOPA_LANGUAGES = {"et", "ht", "id", "it", "qu", "sw", "ta", "th", "tr", "vi", "zh"}
-PROJECT_LANGUAGES = {
-    "en",
-    "zh",
-    "es",
-    "fr",
-    "de",
-    "ru",
-    "ja",
-    "pt",
-    "it",
-    "ar",
-    "ko",
-    "nl",
-    "pl",
-    "vi",
-    "tr",
-    "id",
-    "th",
-    "hi",
-}
+PROJECT_LANGUAGES = set(DEFAULT_LANGUAGES)
 XQUAD_LANGUAGES = {"ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh"}
 
 
