@@ -34,7 +34,7 @@ DEMO_DATE ?= $(shell date -u +%F)
 # embedding them takes ~11 min on 2 cores; 200 takes ~4).
 DEMO_LABELS ?= 200
 
-.PHONY: help env prerequisites env-vars test test-lifecycle test-object-store object-store ui-check lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-dedup bench-sampling bench-domain bench-domain-student bench-extraction bench-pretrain bench-poso bench-murating bench-mixsearch bench-selection bench-langmix gpu-check
+.PHONY: help env prerequisites env-vars test test-long test-object-store object-store ui-check lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-dedup bench-sampling bench-domain bench-domain-student bench-extraction bench-pretrain bench-poso bench-murating bench-mixsearch bench-selection bench-langmix gpu-check
 
 help:
 	@echo "make demo        run the curation DAG end to end on real multilingual pages"
@@ -43,7 +43,7 @@ help:
 	@echo "make mlflow-ui   MLflow UI on http://127.0.0.1:5000 over the demo's stores"
 	@echo "make ui-check    both UIs in headless Chromium after make demo (screenshots in .thresher/ui-check)"
 	@echo "make test-object-store   the lake on a real S3-compatible server (S3Proxy) vs on disk"
-	@echo "make test-lifecycle      MuRating's two-date lifecycle and re-rating backfill (minutes)"
+	@echo "make test-long           end-to-end runs of many minutes (MuRating lifecycle, selection study)"
 	@echo "make bench-dedup | bench-sampling | bench-domain | bench-domain-student | bench-extraction | bench-pretrain | bench-poso | bench-murating | bench-mixsearch | bench-selection | bench-langmix"
 	@echo "                 benchmarks → bench/results/"
 
@@ -72,12 +72,13 @@ env-vars:
 
 # The object-store run takes minutes: it has its own target, which CI runs after this one.
 test: env
-	$(BIN)/python -m pytest -m "not object_store and not lifecycle" --durations=15
+	$(BIN)/python -m pytest -m "not object_store and not long" --durations=15
 
-# MuRating's lifecycle over two dates: one training, one champion for both dates, a promotion
-# re-rated by the backfill DAG (three DAG runs: ~10 minutes on a quiet 2-core machine).
-test-lifecycle: env
-	$(BIN)/python -m pytest -m lifecycle --durations=5
+# End-to-end runs of many minutes, outside make test and CI: MuRating's lifecycle over two
+# dates (one training, one champion for both, a promotion re-rated by the backfill DAG) and
+# the selection study run by the benchmarks' executor.
+test-long: env
+	$(BIN)/python -m pytest -m long --durations=5
 
 # The lake on S3Proxy, a real S3-compatible server on loopback (fetched once from Maven
 # Central): one curation run to s3a:// beside the same run on disk, tables compared.

@@ -82,7 +82,7 @@ __all__ = [
 ]
 
 # MuRating's 18 languages (PAPERS.md), as ISO 639-1 codes emitted by fastText lid.176.
-DEFAULT_LANGUAGES = tuple("en zh es fr de ru ja pt it ar ko nl pl vi tr id th hi".split())
+DEFAULT_LANGUAGES = tuple("en zh es fr de ru ja pt it ar ko nl pl vi tr id th hi".split())  # noqa: SIM905 (one line, not 18)
 # Where the path settings point when left empty: these folders of ``home``.
 HOME_FOLDERS = {"storage_root": "lake", "input_path": "input", "checkpoint_root": "checkpoints"}
 # The resolved settings of a model task, as one JSON document (Settings.to_json).

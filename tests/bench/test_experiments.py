@@ -34,6 +34,8 @@ def study(spark, tmp_path, shared_data):
     )
 
 
+# Four model processes and a Spark pool: minutes on 2 cores, so outside make test (make test-long).
+@pytest.mark.long
 def test_the_study_runs_every_arm_and_seed_and_summarises_them(study, monkeypatch):
     monkeypatch.setenv("THRESHER_HOME", "/nowhere")  # not passed on: the settings are
     assert "THRESHER_HOME" not in model_environment(study)

@@ -118,8 +118,8 @@ def quadmix(spark, settings, criterion: str) -> dict:
 
 
 # Three DAG runs, a promotion and a re-rating backfill take minutes on 2 cores: outside
-# make test, in make test-lifecycle.
-@pytest.mark.lifecycle
+# make test, in make test-long.
+@pytest.mark.long
 @pytest.mark.airflow
 @pytest.mark.timeout(3600)
 def test_two_dates_share_one_champion_and_a_promotion_is_rerated_by_the_backfill(
