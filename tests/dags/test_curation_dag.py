@@ -15,6 +15,7 @@ from spark_jobs.delta_io import read_table
 from tests.corpus import html_page, ntrex_documents
 from tests.dags.conftest import airflow_cli
 from thresher import tracking
+from thresher.quadmix import QuadMixParams
 from thresher.tables import (
     BRONZE_DOCUMENTS,
     QUARANTINE,
@@ -49,6 +50,11 @@ def test_a_dag_run_and_a_cli_run_curate_two_dates_into_one_lake(
         (pages / f"{code}.html").write_text(html_page(code, text), "utf-8")
     (pages / "broken.html").write_bytes(b"\xff\xfe not utf-8")
     log = tmp_path / "dags-test.log"
+    # Each page is its language's only document, and r̄ (the group's tokens at or below its
+    # quality, over the group's) of a group's only document is 1: ω = 1 keeps it in the mixture.
+    params = tmp_path / "params.json"
+    params.write_text(QuadMixParams.uniform(settings.mixture.criteria, ("*",), omega=1.0).to_json())
+    env = {**env, "THRESHER_MIXTURE_PARAMS_PATH": str(params)}
 
     result = dags_test(env, DATES[0], pages, log)  # a fresh lake: the models train here
 
