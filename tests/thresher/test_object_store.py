@@ -22,6 +22,7 @@ from tests.conftest import REPO
 from tests.corpus import html_page, ntrex_documents
 from thresher import object_store
 from thresher.config import Settings
+from thresher.quadmix import QuadMixParams
 from thresher.tables import (
     BRONZE_DOCUMENTS,
     GATE_RESULTS,
@@ -142,18 +143,24 @@ def test_a_curation_run_on_s3_writes_the_tables_of_the_same_run_on_disk(
     (pages / "eng-US-0-copy.html").write_bytes((pages / "eng-US-0.html").read_bytes())
     (pages / "broken.html").write_bytes(b"\xff\xfe not utf-8")
     args = ("curate", "--date", DAY.isoformat(), "--input", str(pages), "--source", "news")
+    # Two pages a language: a (language, domain) group's only page has r̄ = 1, which ω = 1 keeps,
+    # so the mixture (a table compared below) is never empty by chance of the domains.
+    params = tmp_path / "params.json"
+    criteria = ("rules", "reference_classifier")
+    params.write_text(QuadMixParams.uniform(criteria, ("*",), omega=1.0).to_json())
+    small = {**SMALL, "THRESHER_MIXTURE_PARAMS_PATH": str(params)}
 
     local_home, s3_home = tmp_path / "local", tmp_path / "s3"
     s3_root = f"s3a://{BUCKET}/lake"
     runs = {
         "local": _thresher(
-            _clean_env(THRESHER_HOME=str(local_home), **SMALL), *args, log=tmp_path / "local.log"
+            _clean_env(THRESHER_HOME=str(local_home), **small), *args, log=tmp_path / "local.log"
         ),
         "s3": _thresher(
             _clean_env(
                 THRESHER_HOME=str(s3_home),
                 THRESHER_STORAGE_ROOT=s3_root,
-                **SMALL,
+                **small,
                 **s3.environment(),
             ),
             *args,
