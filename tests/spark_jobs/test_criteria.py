@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from pyspark.sql import functions as F
 
 from spark_jobs import criteria, sampling
 from thresher.tables import SILVER_QUALITY_SCORES
@@ -75,6 +76,7 @@ def test_bad_criterion_names_are_refused_before_they_reach_a_predicate(spark):
 def test_quadmix_reads_the_aliased_version_on_every_date(spark, monkeypatch):
     monkeypatch.setattr(criteria, "registry_aliases", lambda settings: lookup)
     frame = two_days(spark, {DAY1: ["1", "2"], DAY2: ["2"]})
+    frame = frame.withColumn("language", F.lit("en"))  # σ ranks within each language
     sigmas, resolved = sampling.criterion_sigmas(frame, ("rules", "murating@champion"), ())
     assert resolved == {"rules": "r1", "murating": "2"}
     rows = sigmas.collect()
