@@ -54,9 +54,10 @@ def render_pods(
     run_id = f"scheduled__{logical_date.isoformat()}"
     pods = {}
     for task in dag.tasks:
-        operator = _unmapped(task)
-        if not isinstance(operator, KubernetesPodOperator):
+        kind = getattr(task, "operator_class", type(task))
+        if not (isinstance(kind, type) and issubclass(kind, KubernetesPodOperator)):
             continue
+        operator = _unmapped(task, xcom_pull)
         context = {
             "dag": dag,
             "task": operator,
@@ -80,13 +81,19 @@ def render_pods(
     return pods
 
 
-def _unmapped(task):
-    """A mapped task's operator, built with its first literal argument list."""
+def _unmapped(task, xcom_pull):
+    """A mapped task's operator, built with its first argument list: the first literal, or the
+    first of what the upstream task returned (``xcom``; a placeholder list when none is given)."""
+    from airflow.sdk import XComArg
     from airflow.sdk.definitions.mappedoperator import MappedOperator
 
     if not isinstance(task, MappedOperator):
         return task
-    values = task._get_specified_expand_input().value
+    values = dict(task._get_specified_expand_input().value)
+    for key, value in values.items():
+        if isinstance(value, XComArg):
+            pulled = xcom_pull(task_ids=value.operator.task_id)
+            values[key] = pulled if isinstance(pulled, list) else [[pulled]]
     first = {k: (v[0] if isinstance(v, list) and v else v) for k, v in values.items()}
     kwargs = {**task.partial_kwargs, **first}
     kwargs.pop("task_id", None)

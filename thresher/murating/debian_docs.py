@@ -6,7 +6,7 @@ and ``dpkg -x``. Each package keeps its translations in locale folders beside th
 original (``html/en-US/``, ``de-DE/``, …; ``en/``, ``zh_CN/``, …; Mallard help in ``C/``,
 ``pt_BR/``, …). A unit is one page: the same relative path under the English folder and
 under at least one other locale folder, read with the ingest job's own extractors
-(``spark_jobs.extract``: trafilatura for HTML, the Mallard reader for ``.page``) so that
+(``thresher.text.extract``: the default HTML extractor, the Mallard reader for ``.page``) so that
 the rater learns on text extracted the way the documents it will rate are.
 
 A locale's page is kept only if it really is a translation: not the English text itself

@@ -122,7 +122,9 @@ def test_a_sampled_index_is_the_papers_draw_and_too_little_text_is_a_result(prox
     # the training loss as logged (every log interval and at the last step)
     assert math.isfinite(curve["unigram_bpb"]) and curve["train_loss"][-1][0] == 2
 
-    monkeypatch.setenv("THRESHER_PROXY_BUDGET_TOKENS", "300")  # not one batch of 4 × 33 tokens
+    # the quota is met within one document, so a batch larger than the whole quota is what
+    # leaves too little text: 20,000 bytes are not one batch of 2,000 × 33 tokens
+    monkeypatch.setenv("THRESHER_PROXY_BATCH_SIZE", "2000")
     empty = proxy.main([*_base(summary, "search/tiny-quota"), "--index", "3"])
     assert empty["status"] == "too_small" and empty["loss"] is None
 
