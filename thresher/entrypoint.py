@@ -53,6 +53,17 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(partial, path)
 
 
+def finished_or_run(marker: Path, run: Callable[[], dict]) -> dict:
+    """The result a finished task left in ``marker`` (``resumed``: true), or ``run()``'s,
+    written to ``marker`` atomically before ``resumed``: false is added: a retried or
+    re-run task returns a finished result without redoing it."""
+    if marker.is_file():
+        return {**json.loads(marker.read_text()), "resumed": True}
+    result = run()
+    write_atomic(marker, json.dumps(result, indent=2, sort_keys=True))
+    return {**result, "resumed": False}
+
+
 def task_path(value: str, settings: Settings) -> Path:
     """A path a model task reads: relative paths live under ``checkpoint_root``.
 
@@ -115,6 +126,14 @@ class Tracker:
     def finish(self, status: str = "FINISHED") -> None:
         pass
 
+    def __enter__(self) -> Tracker:
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        """``with tracker:`` ends the run FINISHED, or FAILED when anything (an interrupt
+        too) leaves the block; the exception goes on."""
+        self.finish("FINISHED" if kind is None else "FAILED")
+
 
 class MlflowTracker(Tracker):
     def __init__(self, settings: Settings, run_id: str) -> None:
@@ -155,10 +174,15 @@ def open_tracker(
     run_key: str,
     run_name: str | None = None,
     tags: Mapping[str, str] | None = None,
+    parent_run_id: str = "",
 ) -> Tracker:
-    """The MLflow run for ``run_key`` (the same one again after a restart), or no tracking."""
+    """The MLflow run for ``run_key`` (the same one again after a restart), or no tracking;
+    a child of the run ``parent_run_id`` when one is given."""
     if not tracking_enabled(settings):
         return Tracker()
     from thresher import tracking
+
+    if parent_run_id:
+        tags = {**(tags or {}), "mlflow.parentRunId": parent_run_id}
 
     return MlflowTracker(settings, tracking.open_run(settings, run_key, run_name, tags))

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -41,11 +40,11 @@ from thresher.config import Settings
 from thresher.entrypoint import (
     BadInput,
     Tracker,
+    finished_or_run,
     open_tracker,
     run_entry_point,
     task_output,
     task_path,
-    write_atomic,
 )
 
 log = logging.getLogger("models.language_mix")
@@ -177,7 +176,7 @@ def run_cell(
     )
     for part, values in parts.items():
         tracker.log_metrics({f"mixture.{part}.{k}": v for k, v in values.items()}, step=0)
-    config = TrainConfig.short_run(args)
+    config = TrainConfig.short_run(args, args.seed)
     trained = train(config, corpus, tokenizer, output, tracker)
     report = evaluate_model(Path(trained["model"]), args, output / "mubench")
     tracker.log_metrics(metrics.flat_metrics(report), step=args.max_steps)
@@ -253,25 +252,22 @@ def main(argv: Sequence[str]) -> dict:
     output.mkdir(parents=True, exist_ok=True)
     parent = args.parent_run_id
     tags = {"thresher.language_mix.cell": name, "thresher.experiment_dir": str(experiment)}
-    if parent:
-        tags["mlflow.parentRunId"] = parent
     tracker = open_tracker(
         settings,
         run_key=f"language_mix/{parent or 'standalone'}/cell/{output}",
         run_name=f"cell {name} ({args.language})",
         tags=tags,
+        parent_run_id=parent,
     )
-    finished = output / FINISHED
-    try:
-        if finished.is_file():
-            result = {**json.loads(finished.read_text()), "resumed": True}
-        else:
-            pool = corpus_from_table(read_corpus(args.pool))
-            tokenizer_dir = args.tokenizer or f"{experiment}/tokenizer"
-            tokenizer = load_tokenizer(task_path(tokenizer_dir, settings))
-            result = {**run_cell(args, pool, tokenizer, output, tracker), "cell": name}
-            write_atomic(finished, json.dumps(result, indent=2, sort_keys=True))
-            result["resumed"] = False
+
+    def run() -> dict:
+        pool = corpus_from_table(read_corpus(args.pool))
+        tokenizer_dir = args.tokenizer or f"{experiment}/tokenizer"
+        tokenizer = load_tokenizer(task_path(tokenizer_dir, settings))
+        return {**run_cell(args, pool, tokenizer, output, tracker), "cell": name}
+
+    with tracker:
+        result = finished_or_run(output / FINISHED, run)
         tracker.log_params(
             {
                 "english_share": args.english_share,
@@ -280,10 +276,6 @@ def main(argv: Sequence[str]) -> dict:
                 "items": args.items,
             }
         )
-    except BaseException:
-        tracker.finish("FAILED")
-        raise
-    tracker.finish()
     return {**result, "mlflow_run_id": tracker.run_id}
 
 

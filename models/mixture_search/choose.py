@@ -170,9 +170,10 @@ def main(argv: Sequence[str]) -> dict:
     plot = plot_predictions(fit, out / "predicted_vs_actual.png")
 
     parent = args.parent_run_id
-    tags = {"mlflow.parentRunId": parent} if parent else {}
     key = f"mixture_search/{parent or 'standalone'}"
-    tracker = open_tracker(settings, f"{key}/regression/{search}", "regression", tags)
+    tracker = open_tracker(
+        settings, f"{key}/regression/{search}", "regression", parent_run_id=parent
+    )
     tracker.log_params(
         {
             "folds": config.folds,
@@ -213,7 +214,7 @@ def main(argv: Sequence[str]) -> dict:
         "best_proxy_params_path": files[best_proxy],
     }
     (out / "choice.json").write_text(json.dumps(summary, indent=2))
-    chooser = open_tracker(settings, f"{key}/choice/{search}", "choice", tags)
+    chooser = open_tracker(settings, f"{key}/choice/{search}", "choice", parent_run_id=parent)
     chooser.log_params(
         {"params_version": version, "candidates": config.candidates, "top_k": config.top_k}
     )

@@ -34,6 +34,7 @@ from thresher import mixture_search
 from thresher.config import Settings
 from thresher.entrypoint import (
     BadInput,
+    finished_or_run,
     open_tracker,
     run_entry_point,
     task_output,
@@ -156,30 +157,27 @@ def main(argv: Sequence[str]) -> dict:
     (output.parent / "params.json").write_text(params.to_json())
     parent = args.parent_run_id
     tags = {"thresher.params_version": params.version, "thresher.search": str(search)}
-    if parent:
-        tags["mlflow.parentRunId"] = parent
     label = f"index {args.index}" if args.index is not None else args.role
     tracker = open_tracker(
         settings,
         run_key=f"mixture_search/{parent or 'standalone'}/proxy/{output}",
         run_name=f"proxy {label} seed {args.seed} {params.version}",
         tags=tags,
+        parent_run_id=parent,
     )
-    finished = output / FINISHED
-    try:
-        if finished.is_file():
-            result = {**json.loads(finished.read_text()), "resumed": True}
-        else:
-            result = run_proxy(args, settings, pool, params, output, tracker)
-            result.update(
-                params_version=params.version,
-                index=args.index,
-                seed=args.seed,
-                params_path=str(output.parent / "params.json"),
-                proxy_dir=str(output),
-            )
-            write_atomic(finished, json.dumps(result, indent=2, sort_keys=True))
-            result["resumed"] = False
+
+    def run() -> dict:
+        return {
+            **run_proxy(args, settings, pool, params, output, tracker),
+            "params_version": params.version,
+            "index": args.index,
+            "seed": args.seed,
+            "params_path": str(output.parent / "params.json"),
+            "proxy_dir": str(output),
+        }
+
+    with tracker:
+        result = finished_or_run(output / FINISHED, run)
         result["role"] = args.role
         tracker.log_params(
             {
@@ -197,10 +195,6 @@ def main(argv: Sequence[str]) -> dict:
                 {"proxy_bpb": result["loss"], **per_language}, step=settings.proxy.max_steps
             )
         tracker.log_artifact(output.parent / "params.json")
-    except BaseException:
-        tracker.finish("FAILED")
-        raise
-    tracker.finish()
     return {**result, "mlflow_run_id": tracker.run_id}
 
 

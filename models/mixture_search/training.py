@@ -26,20 +26,9 @@ from thresher.entrypoint import BadInput, Tracker
 
 
 def train_config(settings: Settings, seed: int) -> TrainConfig:
-    """The proxy's run (``Settings.proxy``): warm-up a tenth of the steps (at most 20)."""
-    proxy = settings.proxy
-    return TrainConfig(
-        size=proxy.size,
-        sequence_length=proxy.sequence_length,
-        batch_size=proxy.batch_size,
-        max_steps=proxy.max_steps,
-        learning_rate=proxy.learning_rate,
-        warmup_steps=max(1, min(20, proxy.max_steps // 10)),
-        seed=seed,
-        log_every=max(1, min(25, proxy.max_steps)),
-        checkpoint_every=proxy.checkpoint_every,
-        device=proxy.device,
-    )
+    """The proxy's run (``Settings.proxy``), its loss logged every 25 steps (the points of the
+    curve a learning-curve run reports)."""
+    return TrainConfig.short_run(settings.proxy, seed, log_every=25)
 
 
 @dataclass

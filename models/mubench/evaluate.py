@@ -219,14 +219,10 @@ def main(argv: Sequence[str]) -> dict:
 
     digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
     tracker = evaluation_tracker(settings, args.run_key or f"mubench/{output.resolve()}/{digest}")
-    try:
+    with tracker:
         tracker.log_params({f"mubench.{key}": value for key, value in params.items()})
         tracker.log_metrics(metrics.flat_metrics(report), step=0)
         tracker.log_artifact(output / "metrics.json", "mubench")
-    except BaseException:
-        tracker.finish("FAILED")
-        raise
-    tracker.finish()
     return {
         "predictions": str(output / "predictions.parquet"),
         "metrics": str(output / "metrics.json"),

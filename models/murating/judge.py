@@ -32,8 +32,8 @@ import pandas as pd
 
 from thresher.config import Settings
 from thresher.entrypoint import BadInput, run_entry_point, task_output, task_path
-from thresher.murating.embeddings import truncate
 from thresher.murating.units import ENGLISH, read_translations
+from thresher.text.truncate import truncate
 
 log = logging.getLogger(__name__)
 OUTPUT_FILE = "judgments.parquet"

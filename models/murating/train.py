@@ -239,7 +239,7 @@ def main(argv: Sequence[str]) -> dict:
         chunk_tokens=config.chunk_tokens,
     )
     tracker = open_tracker(settings, args.run_key or f"murating/train/{output}", "murating-train")
-    try:
+    with tracker:
         tracker.log_params({"murating.training_inputs": inputs})
         result = train(pairs, output, config, tracker, cache)
         result["training_inputs"] = inputs
@@ -256,10 +256,6 @@ def main(argv: Sequence[str]) -> dict:
                 settings, tracker.run_id, Path(result["model_path"]), tags
             )
             result["run_id"] = tracker.run_id
-    except BaseException:
-        tracker.finish("FAILED")
-        raise
-    tracker.finish()
     result.pop("history")
     return json_safe(result)  # the result is an XCom: JSON without NaN
 

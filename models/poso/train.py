@@ -284,15 +284,11 @@ def main(argv) -> dict:
         "thresher.poso.seed": str(config.seed),
         "thresher.partition": args.date,
     }
-    if args.parent_run_id:
-        tags["mlflow.parentRunId"] = args.parent_run_id
-    tracker = open_tracker(settings, run_key, f"{config.model} s{config.seed}", tags)
-    try:
+    tracker = open_tracker(
+        settings, run_key, f"{config.model} s{config.seed}", tags, args.parent_run_id
+    )
+    with tracker:
         result = train(config, tracker)
-    except BaseException:
-        tracker.finish("FAILED")
-        raise
-    tracker.finish()
     test = result["test"]
     return {
         "model": config.model,

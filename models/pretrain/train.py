@@ -69,21 +69,22 @@ class TrainConfig:
     compile: str = "auto"  # auto (on CUDA) | on | off
 
     @classmethod
-    def short_run(cls, args) -> TrainConfig:
-        """A proxy-style run from parsed arguments (``size``, ``max_steps``,
-        ``sequence_length``, ``batch_size``, ``learning_rate``, ``seed``, ``checkpoint_every``,
-        ``device``): warm-up a tenth of the steps (at most 20), a log line every 50."""
+    def short_run(cls, run, seed: int, log_every: int = 50) -> TrainConfig:
+        """A proxy-style run of ``run`` (anything with ``size``, ``max_steps``,
+        ``sequence_length``, ``batch_size``, ``learning_rate``, ``checkpoint_every`` and
+        ``device``: parsed arguments, ``ProxySettings``): warm-up a tenth of the steps (at
+        most 20), a log line every ``log_every`` steps (at most every step of the run)."""
         return cls(
-            size=args.size,
-            max_steps=args.max_steps,
-            sequence_length=args.sequence_length,
-            batch_size=args.batch_size,
-            learning_rate=args.learning_rate,
-            warmup_steps=max(1, min(20, args.max_steps // 10)),
-            seed=args.seed,
-            log_every=max(1, min(50, args.max_steps)),
-            checkpoint_every=args.checkpoint_every,
-            device=args.device,
+            size=run.size,
+            max_steps=run.max_steps,
+            sequence_length=run.sequence_length,
+            batch_size=run.batch_size,
+            learning_rate=run.learning_rate,
+            warmup_steps=max(1, min(20, run.max_steps // 10)),
+            seed=seed,
+            log_every=max(1, min(log_every, run.max_steps)),
+            checkpoint_every=run.checkpoint_every,
+            device=run.device,
         )
 
 
@@ -322,12 +323,8 @@ def main(argv: Sequence[str]) -> dict:
     output.mkdir(parents=True, exist_ok=True)
     run_name = run_name or output.name
     tracker = open_tracker(settings, f"pretrain/{output.resolve()}", run_name=run_name)
-    try:
+    with tracker:
         summary = train(config, corpus, tokenizer, output, tracker)
-    except BaseException:
-        tracker.finish("FAILED")
-        raise
-    tracker.finish()
     return {**summary, "mlflow_run_id": tracker.run_id}
 
 

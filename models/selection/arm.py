@@ -17,7 +17,6 @@ parameters configured, no ``gold.mixture_murating``) is a result too: ``skipped`
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,11 +29,11 @@ from thresher import selection
 from thresher.config import SELECTION_ARMS, Settings
 from thresher.entrypoint import (
     BadInput,
+    finished_or_run,
     open_tracker,
     run_entry_point,
     task_output,
     task_path,
-    write_atomic,
 )
 from thresher.mixture_quota import Quota
 from thresher.quadmix import QuadMixParams
@@ -124,40 +123,38 @@ def main(argv: Sequence[str]) -> dict:
     output = task_output(args.study_dir, settings) / "arms" / folder / f"seed-{args.seed}"
     output.mkdir(parents=True, exist_ok=True)
     parent = args.parent_run_id
-    tags = {"thresher.arm": args.arm, **({"mlflow.parentRunId": parent} if parent else {})}
     tracker = open_tracker(
         settings,
         f"selection_study/{parent or 'standalone'}/arm/{output}",
         f"{args.arm} seed {args.seed}",
-        tags,
+        {"thresher.arm": args.arm},
+        parent,
     )
-    finished = output / FINISHED
-    try:
-        if finished.is_file():
-            result = {**json.loads(finished.read_text()), "resumed": True}
-        else:
-            copies = chosen["copies"]
-            tokenizer = load_tokenizer(task_path(args.tokenizer, settings))
-            trained = train_and_evaluate(
-                pool,
-                copies,
-                settings,
-                args.seed,
-                tokenizer,
-                output,
-                tracker,
-                HeldOut.load(settings, HALF),
-            )
-            result = {
-                **base,
-                "status": "finished",
-                **trained,
-                "quota": chosen["quota"],
-                "documents": int((copies > 0).sum()),
-                "copies": int(copies.sum()),
-            }
-            write_atomic(finished, json.dumps(result, indent=2, sort_keys=True))
-            result["resumed"] = False
+
+    def run() -> dict:
+        copies = chosen["copies"]
+        tokenizer = load_tokenizer(task_path(args.tokenizer, settings))
+        trained = train_and_evaluate(
+            pool,
+            copies,
+            settings,
+            args.seed,
+            tokenizer,
+            output,
+            tracker,
+            HeldOut.load(settings, HALF),
+        )
+        return {
+            **base,
+            "status": "finished",
+            **trained,
+            "quota": chosen["quota"],
+            "documents": int((copies > 0).sum()),
+            "copies": int(copies.sum()),
+        }
+
+    with tracker:
+        result = finished_or_run(output / FINISHED, run)
         tracker.log_params({"arm": args.arm, "seed": args.seed, "resumed": result["resumed"]})
         per_language = {f"bpb.{k}": v for k, v in result["bpb_by_language"].items()}
         tracker.log_metrics(
@@ -168,10 +165,6 @@ def main(argv: Sequence[str]) -> dict:
             },
             step=settings.proxy.max_steps,
         )
-    except BaseException:
-        tracker.finish("FAILED")
-        raise
-    tracker.finish()
     return {**result, "mlflow_run_id": tracker.run_id}
 
 
