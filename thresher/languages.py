@@ -54,3 +54,11 @@ NTREX_TO_ISO = {
     "tha": "th",
     "hin": "hi",
 }
+
+# Tatoeba file codes (tatoeba.<code>-eng.<code>) → ISO 639-1: NTREX's ISO 639-3 codes, except
+# that Arabic is "ara" and Chinese "cmn" there, and English is every pair's other side.
+TATOEBA_TO_ISO = {
+    **{code: iso for code, iso in NTREX_TO_ISO.items() if code not in ("eng-US", "zho-CN", "arb")},
+    "ara": "ar",
+    "cmn": "zh",
+}

@@ -33,9 +33,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from thresher.corpora.items import Item, ItemsError
-from thresher.corpora.sources import load_builtin, load_flores
+from thresher.corpora.sources import load_builtin, load_flores, tatoeba_files
 from thresher.languages import CHARACTER_LANGUAGES
-from thresher.murating.parallel import TATOEBA_TO_ISO
 
 PERPLEXITY_SETS = ("flores", "udhr", "xcopa_premises", "tatoeba")
 CHOICE_SETS = ("flores_cloze", "xcopa")
@@ -117,11 +116,7 @@ def load_tatoeba_heldout(folder: Path, start: int, block: int = TATOEBA_BLOCK) -
     """Tatoeba sentences from line ``start`` on (before it: MuRating's units), ``block`` a
     item; English from the English side of every pair (``tatoeba:<pair>:<block>`` ids)."""
     items = []
-    for code, language in sorted(TATOEBA_TO_ISO.items()):
-        base = folder / f"tatoeba.{code}-eng"
-        native, english = Path(f"{base}.{code}"), Path(f"{base}.eng")
-        if not (native.is_file() and english.is_file()):
-            continue
+    for code, language, native, english in tatoeba_files(folder):
         sides = ((language, native), ("en", english))
         for side_language, path in sides:
             lines = path.read_text(encoding="utf-8").splitlines()[start:]

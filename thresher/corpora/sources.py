@@ -20,11 +20,11 @@ import json
 import os
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from thresher.corpora.items import Item, ItemsError
-from thresher.languages import CHARACTER_LANGUAGES, FLORES_TO_ISO, NTREX_TO_ISO
+from thresher.languages import CHARACTER_LANGUAGES, FLORES_TO_ISO, NTREX_TO_ISO, TATOEBA_TO_ISO
 
 # "cause" / "effect" connectors per language, as lm-eval-harness's xcopa task writes them
 # (lm_eval/tasks/xcopa/utils.py); the option follows the connector after a space.
@@ -196,6 +196,16 @@ def load_ntrex(folder: Path) -> list[Item]:
     if not items:
         raise ItemsError(f"no newstest2019-ref.<code>.txt files in {folder}")
     return items
+
+
+def tatoeba_files(folder: Path) -> Iterator[tuple[str, str, Path, Path]]:
+    """``(code, language, native file, English file)`` of every Tatoeba pair
+    ``tatoeba.<code>-eng.{<code>,eng}`` in ``folder`` that has both sides, by code."""
+    for code, language in sorted(TATOEBA_TO_ISO.items()):
+        base = folder / f"tatoeba.{code}-eng"
+        native, english = Path(f"{base}.{code}"), Path(f"{base}.eng")
+        if native.is_file() and english.is_file():
+            yield code, language, native, english
 
 
 def _sib200_sentences(folder: Path, split: str = "dev") -> dict[str, list[tuple[str, str]]]:

@@ -24,31 +24,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from thresher.config import Settings
-from thresher.corpora.sources import default_data_root, load_ntrex, load_xquad
+from thresher.corpora.sources import default_data_root, load_ntrex, load_xquad, tatoeba_files
 from thresher.entrypoint import BadInput
 from thresher.murating.debian_docs import debian_docs_folder, load_debian
 from thresher.murating.units import ENGLISH, ParallelDoc
 
-# Tatoeba file codes (tatoeba.<code>-eng.<code>) → ISO 639-1.
-TATOEBA_TO_ISO = {
-    "ara": "ar",
-    "cmn": "zh",
-    "spa": "es",
-    "fra": "fr",
-    "deu": "de",
-    "rus": "ru",
-    "jpn": "ja",
-    "por": "pt",
-    "ita": "it",
-    "kor": "ko",
-    "nld": "nl",
-    "pol": "pl",
-    "vie": "vi",
-    "tur": "tr",
-    "ind": "id",
-    "tha": "th",
-    "hin": "hi",
-}
 SOURCES = ("ntrex", "xquad", "tatoeba", "debian")
 # Sources whose size is not set by max_units afterwards (they apply their own limits).
 _SELF_LIMITED = ("tatoeba", "debian")
@@ -57,11 +37,7 @@ _SELF_LIMITED = ("tatoeba", "debian")
 def load_tatoeba(folder: Path, block: int = 8, max_lines: int = 400) -> list[ParallelDoc]:
     """Tatoeba ``tatoeba.<xxx>-eng.{xxx,eng}`` → units of ``block`` consecutive pairs."""
     docs = []
-    for code, language in sorted(TATOEBA_TO_ISO.items()):
-        base = folder / f"tatoeba.{code}-eng"
-        native, english = Path(f"{base}.{code}"), Path(f"{base}.eng")
-        if not (native.is_file() and english.is_file()):
-            continue
+    for code, language, native, english in tatoeba_files(folder):
         lines = native.read_text(encoding="utf-8").splitlines()[:max_lines]
         eng = english.read_text(encoding="utf-8").splitlines()[:max_lines]
         if len(lines) != len(eng):
