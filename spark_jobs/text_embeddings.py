@@ -31,20 +31,12 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, FloatType, StructField, StructType
 
 from thresher.config import DomainSettings
+from thresher.text.truncate import truncate
 
 ENCODER_NAME = "multilingual-e5-small-q4"
 
 # One loaded model per Python worker process (Spark reuses workers across tasks).
 _ENCODERS: dict[tuple[str, int], object] = {}
-
-
-def truncate_text(text: str, max_chars: int) -> str:
-    """The first ``max_chars`` characters, cut back to a word boundary when one is near."""
-    if len(text) <= max_chars:
-        return text
-    head = text[:max_chars]
-    cut = head.rfind(" ", int(max_chars * 0.9))
-    return head[:cut] if cut > 0 else head
 
 
 def load_encoder(model_path: str = "", threads: int = 1):
@@ -65,7 +57,7 @@ def embed_texts(
 ) -> np.ndarray:
     """L2-normalised embeddings, one row per text (float32, 384 columns)."""
     encoder = load_encoder(model_path, threads)
-    prepared = [truncate_text(t or "", max_chars) for t in texts]
+    prepared = [truncate(t or "", max_chars) for t in texts]
     parts = [
         # is_query: the engine prepends E5's "query: " prefix.
         encoder.encode(prepared[i : i + batch_size], is_query=True)

@@ -9,7 +9,8 @@ import pytest
 
 from spark_jobs import text_embeddings
 from spark_jobs.domain_labels import sib200_rows
-from spark_jobs.text_embeddings import embed_texts, load_encoder, truncate_text
+from spark_jobs.text_embeddings import embed_texts, load_encoder
+from thresher.text.truncate import truncate as truncate_text
 
 _NETWORK_EVENTS = ("socket.connect", "socket.getaddrinfo", "urllib.Request")
 _recording: list[list[str]] = []

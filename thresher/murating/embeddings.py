@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from thresher.text.truncate import truncate
+
 ENCODER_NAME = "multilingual-e5-small-q4"
 DIM = 384
 # The encoder's window is 512 tokens, "query: " and the special tokens included.
@@ -62,15 +64,6 @@ def cache_folder(settings) -> str:
     """``murating.embedding_cache``, else ``<checkpoint_root>/murating/embeddings``."""
     configured = settings.murating.embedding_cache
     return configured or f"{settings.checkpoint_root}/murating/embeddings"
-
-
-def truncate(text: str, max_chars: int) -> str:
-    """The first ``max_chars`` characters, cut back to a space when one is near the end."""
-    if len(text) <= max_chars:
-        return text
-    head = text[:max_chars]
-    cut = head.rfind(" ", int(max_chars * 0.9))
-    return head[:cut] if cut > 0 else head
 
 
 def _longest_prefix(text: str, budget: int, count: Callable[[str], int]) -> str:

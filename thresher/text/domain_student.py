@@ -29,19 +29,11 @@ from scipy.optimize import minimize
 
 from thresher.text import e5_vocabulary
 from thresher.text.e5_vocabulary import E5Tokenizer, e5_tokenizer
+from thresher.text.truncate import truncate
 
 SIF_A = 1e-4
 FOLD_ROWS = 25_000  # pieces dequantised at a time when folding the head (38 MB of float32)
 FORMAT = "thresher-domain-student-1"
-
-
-def truncate(text: str, max_chars: int) -> str:
-    """The first ``max_chars`` characters, cut back to a word boundary when one is near."""
-    if len(text) <= max_chars:
-        return text
-    head = text[:max_chars]
-    cut = head.rfind(" ", int(max_chars * 0.9))
-    return head[:cut] if cut > 0 else head
 
 
 def piece_weights(scores: np.ndarray, a: float = SIF_A) -> np.ndarray:
