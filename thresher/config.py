@@ -26,7 +26,7 @@ from thresher.settings.curation import (
     MixtureSettings,
     QualitySettings,
 )
-from thresher.settings.errors import ConfigError
+from thresher.settings.errors import ConfigError, require_one_of
 from thresher.settings.experiments import (
     MURATING_BACKENDS,
     MURATING_SELECTION_METHODS,
@@ -134,8 +134,7 @@ class Settings:
                 artifact_root=self.tracking.artifact_root or str(home / "mlartifacts"),
             )
             object.__setattr__(self, "tracking", tracking)
-        if self.executor not in EXECUTORS:
-            raise ConfigError(f"executor must be one of {EXECUTORS}, got {self.executor!r}")
+        require_one_of("executor", self.executor, EXECUTORS)
         if not self.languages:
             raise ConfigError("languages must name at least one language code")
 

@@ -38,20 +38,10 @@ class CellTraining:
 
     @classmethod
     def from_settings(cls, settings, language: str | None = None) -> CellTraining:
+        """The fields of ``settings.language_mix`` of the same names (``language`` if given)."""
         mix = settings.language_mix
-        return cls(
-            language=language or mix.language,
-            size=mix.size,
-            max_steps=mix.max_steps,
-            sequence_length=mix.sequence_length,
-            batch_size=mix.batch_size,
-            learning_rate=mix.learning_rate,
-            vocab_size=mix.vocab_size,
-            seed=mix.seed,
-            items=mix.items,
-            eval_limit=mix.eval_limit,
-            variant=mix.variant,
-        )
+        values = {f.name: getattr(mix, f.name) for f in dataclasses.fields(cls)}
+        return cls(**{**values, "language": language or mix.language})
 
     def key(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:8]

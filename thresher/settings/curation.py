@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from thresher.settings.errors import ConfigError
+from thresher.settings.errors import ConfigError, require_one_of
 
 # Names only: the module imports the standard library alone at import time.
 from thresher.text.html_extractors import DEFAULT_HTML_EXTRACTOR, HTML_EXTRACTORS
@@ -43,11 +43,7 @@ class IngestSettings:
     html_extractor: str = DEFAULT_HTML_EXTRACTOR
 
     def __post_init__(self) -> None:
-        if self.html_extractor not in HTML_EXTRACTORS:
-            raise ConfigError(
-                f"ingest.html_extractor must be one of {HTML_EXTRACTORS}, "
-                f"got {self.html_extractor!r}"
-            )
+        require_one_of("ingest.html_extractor", self.html_extractor, HTML_EXTRACTORS)
 
 
 @dataclass(frozen=True)
@@ -73,11 +69,7 @@ class DedupSettings:
     signature_scheme: str = SIGNATURE_SCHEMES[0]
 
     def __post_init__(self) -> None:
-        if self.signature_scheme not in SIGNATURE_SCHEMES:
-            raise ConfigError(
-                f"dedup.signature_scheme must be one of {SIGNATURE_SCHEMES}, "
-                f"got {self.signature_scheme!r}"
-            )
+        require_one_of("dedup.signature_scheme", self.signature_scheme, SIGNATURE_SCHEMES)
 
 
 @dataclass(frozen=True)
@@ -166,8 +158,7 @@ class DomainSettings:
     seed: int = 1
 
     def __post_init__(self) -> None:
-        if self.method not in DOMAIN_METHODS:
-            raise ConfigError(f"domain.method must be one of {DOMAIN_METHODS}, got {self.method!r}")
+        require_one_of("domain.method", self.method, DOMAIN_METHODS)
 
 
 @dataclass(frozen=True)
@@ -202,11 +193,7 @@ class MixtureSettings:
     language_shares: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.language_policy not in LANGUAGE_POLICIES:
-            raise ConfigError(
-                f"mixture.language_policy must be one of {LANGUAGE_POLICIES}, "
-                f"got {self.language_policy!r}"
-            )
+        require_one_of("mixture.language_policy", self.language_policy, LANGUAGE_POLICIES)
         if self.budget_tokens < 0 or not 0 <= self.language_alpha <= 1:
             raise ConfigError("mixture: budget_tokens >= 0 and language_alpha in [0, 1]")
         shares = self.explicit_shares  # parsed once here, so a typo fails at load

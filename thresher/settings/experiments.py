@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from thresher.settings.errors import ConfigError
+from thresher.settings.errors import ConfigError, require_one_of
 
 
 @dataclass(frozen=True)
-class ProxySettings:
-    """The small model every mixture experiment trains: each proxy of a mixture search and each
-    arm of the selection study. One size, one run length, one tokenizer and one quota, so their
-    results compare (``models.mixture_search.training``)."""
+class SmallModelSettings:
+    """A small LLaMA-architecture model and its short run (``TrainConfig.short_run``), as the
+    proxy of the mixture experiments and the cells of the language-mix study train it."""
 
     # A named size (models.pretrain.sizes): tiny (~0.4M at a 4k vocabulary) learns on CPU in
     # minutes; proxy_5m / proxy_20m are the GPU proxies (scripts/mixture_study_gpu.sh).
@@ -22,8 +21,16 @@ class ProxySettings:
     sequence_length: int = 128
     batch_size: int = 16
     learning_rate: float = 3e-3
-    # The BPE every proxy and arm of an experiment shares, trained once on the pool.
+    # The BPE every model of an experiment shares, trained once on its pool.
     vocab_size: int = 4096
+
+
+@dataclass(frozen=True)
+class ProxySettings(SmallModelSettings):
+    """The small model every mixture experiment trains: each proxy of a mixture search and each
+    arm of the selection study. One size, one run length, one tokenizer and one quota, so their
+    results compare (``models.mixture_search.training``)."""
+
     # The quota: tokens (UTF-8 bytes, copies included) of every mixture trained on, split
     # between languages by THRESHER_MIXTURE_LANGUAGE_POLICY.
     budget_tokens: int = 2_000_000
@@ -42,6 +49,8 @@ class ProxySettings:
             raise ConfigError("proxy: budget_tokens >= 1 and vocab_size >= 300")
 
 
+# The predictions accuracy and MLC can be of (models.mubench.metrics.VARIANTS).
+CHOICE_VARIANTS = ("acc", "acc_norm", "acc_norm_token")
 HELDOUT_SETS = ("flores", "udhr", "xcopa_premises", "tatoeba")
 HELDOUT_CHOICE_SETS = ("flores_cloze", "xcopa")
 
@@ -70,8 +79,7 @@ class HeldOutSettings:
                 f"heldout sets must be among {HELDOUT_SETS} (choice: {HELDOUT_CHOICE_SETS}), "
                 f"got {sorted(unknown) or 'none'}"
             )
-        if self.variant not in ("acc", "acc_norm", "acc_norm_token"):
-            raise ConfigError("heldout.variant must be acc, acc_norm or acc_norm_token")
+        require_one_of("heldout.variant", self.variant, CHOICE_VARIANTS)
 
 
 @dataclass(frozen=True)
@@ -151,7 +159,7 @@ class SelectionStudySettings:
 
 
 @dataclass(frozen=True)
-class LanguageMixSettings:
+class LanguageMixSettings(SmallModelSettings):
     """MuBench's pretraining study (PAPERS.md): English + one language, over two knobs.
 
     Every cell of english_shares × parallel_shares trains one small model on the same token
@@ -165,12 +173,7 @@ class LanguageMixSettings:
     language: str = "zh"
     english_shares: tuple[float, ...] = (0.9, 0.5, 0.1)
     parallel_shares: tuple[float, ...] = (0.0, 0.25)
-    # The models: a named size (models.pretrain.sizes) and a short run each.
-    size: str = "tiny"
-    max_steps: int = 300
-    sequence_length: int = 128
-    batch_size: int = 16
-    learning_rate: float = 3e-3
+    # The models (size, run length, vocabulary: SmallModelSettings), one short run each.
     vocab_size: int = 8192
     seed: int = 1
     # Monolingual documents held out of every cell (a fixed hash of doc_id): validation loss.
@@ -199,8 +202,7 @@ class LanguageMixSettings:
             raise ConfigError(f"language_mix.holdout must be in (0, 1), got {self.holdout}")
         if self.language == "en":
             raise ConfigError("language_mix.language is the language paired with English")
-        if self.variant not in ("acc", "acc_norm", "acc_norm_token"):
-            raise ConfigError("language_mix.variant must be acc, acc_norm or acc_norm_token")
+        require_one_of("language_mix.variant", self.variant, CHOICE_VARIANTS)
 
     @property
     def grid(self) -> list[tuple[float, float]]:
@@ -268,8 +270,7 @@ class PosoSettings:
         held_out = self.valid_fraction + self.test_fraction
         if min(self.valid_fraction, self.test_fraction) <= 0 or held_out >= 1:
             raise ConfigError("poso valid_fraction and test_fraction must be > 0, sum < 1")
-        if self.split not in POSO_SPLITS:
-            raise ConfigError(f"poso.split must be one of {POSO_SPLITS}, got {self.split!r}")
+        require_one_of("poso.split", self.split, POSO_SPLITS)
         users = self.held_out_valid_users + self.held_out_test_users
         if min(self.held_out_valid_users, self.held_out_test_users) < 0 or users >= 1:
             raise ConfigError(
@@ -374,12 +375,10 @@ class MuRatingSettings:
     seed: int = 1
 
     def __post_init__(self) -> None:
-        if self.backend not in MURATING_BACKENDS:
-            raise ConfigError(f"murating.backend must be one of {MURATING_BACKENDS}")
-        if self.selection_method not in MURATING_SELECTION_METHODS:
-            raise ConfigError(
-                f"murating.selection_method must be one of {MURATING_SELECTION_METHODS}"
-            )
+        require_one_of("murating.backend", self.backend, MURATING_BACKENDS)
+        require_one_of(
+            "murating.selection_method", self.selection_method, MURATING_SELECTION_METHODS
+        )
         if not 0 < self.top_percent <= 100 or not 0 <= self.english_share <= 1:
             raise ConfigError("murating: top_percent in (0, 100], english_share in [0, 1]")
         if not 0 < self.held_out_fraction < 1 or len(self.raters) < 1:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from thresher.settings.errors import ConfigError
+from thresher.settings.errors import require_one_of
 
 EXECUTORS = ("local", "kubernetes")
 
@@ -74,8 +74,4 @@ class KubernetesSettings:
     run_as_user: int = 1000
 
     def __post_init__(self) -> None:
-        if self.on_finish_action not in ON_FINISH_ACTIONS:
-            raise ConfigError(
-                f"kubernetes.on_finish_action must be one of {ON_FINISH_ACTIONS}, "
-                f"got {self.on_finish_action!r}"
-            )
+        require_one_of("kubernetes.on_finish_action", self.on_finish_action, ON_FINISH_ACTIONS)
