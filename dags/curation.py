@@ -19,7 +19,7 @@ from airflow.sdk import Param, dag, get_current_context, task
 from thresher import names, object_store
 from thresher.config import Settings
 from thresher.jobs import CURATION, Job
-from thresher_tasks.dag_arguments import dag_arguments, path_param
+from thresher_tasks.dag_arguments import airflow_run_tags, dag_arguments, path_param
 
 DAG_ID = "curation"
 SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
@@ -56,12 +56,7 @@ def open_tracking_run() -> str:
         settings,
         run_key=f"{DAG_ID}/{dag_run.run_id}",
         run_name=f"{DAG_ID} {partition}",
-        tags={
-            "thresher.partition": partition.isoformat(),
-            "thresher.via": "airflow",
-            "airflow.dag_id": DAG_ID,
-            "airflow.run_id": dag_run.run_id,
-        },
+        tags={"thresher.partition": partition.isoformat(), **airflow_run_tags(dag_run)},
     )
 
 

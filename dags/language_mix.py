@@ -25,14 +25,12 @@ resumes an interrupted one from its last checkpoint.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
-from thresher import names
 from thresher.config import Settings
 from thresher_tasks import Resources, model_task
+from thresher_tasks.dag_arguments import airflow_run_tags, dag_arguments, mixture_param
+from thresher_tasks.model_task import tokenizer_task
 
 DAG_ID = "language_mix"
 SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
@@ -81,33 +79,24 @@ def cell_arguments(english_share: float, parallel_share: float) -> list[str]:
 
 
 @dag(
-    dag_id=DAG_ID,
-    description="MuBench study: English ratio × parallel share → small LMs → accuracy and MLC.",
-    schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    tags=["thresher", "mubench", "pretraining", "gpu", "mlflow"],
-    default_args={
-        "owner": "thresher",
-        "retries": SETTINGS.airflow.task_retries,
-        "retry_delay": timedelta(seconds=SETTINGS.airflow.retry_delay_seconds),
-    },
-    params={
-        "mixture": Param(
-            SETTINGS.mixture.name,
-            type="string",
-            pattern=names.TABLE_NAME_PATTERN,
-            description="the curated mixture whose documents the cells draw from",
-        ),
-        "language": Param(
-            MIX.language,
-            type="string",
-            pattern=r"^[a-z]{2,3}$",
-            description="the language paired with English (ISO 639-1)",
-        ),
-    },
-    doc_md=__doc__,
+    **dag_arguments(
+        DAG_ID,
+        SETTINGS,
+        description="MuBench study: English ratio × parallel share → small LMs → accuracy and MLC.",
+        tags=["mubench", "pretraining", "gpu", "mlflow"],
+        doc_md=__doc__,
+        params={
+            "mixture": mixture_param(
+                SETTINGS, "the curated mixture whose documents the cells draw from"
+            ),
+            "language": Param(
+                MIX.language,
+                type="string",
+                pattern=r"^[a-z]{2,3}$",
+                description="the language paired with English (ISO 639-1)",
+            ),
+        },
+    )
 )
 def language_mix():
     @task
@@ -135,11 +124,7 @@ def language_mix():
             run_key=f"{DAG_ID}/{dag_run.run_id}",
             run_name=f"{DAG_ID} {pool['experiment_dir'].rsplit('/', 1)[-1]}",
             pool=pool,
-            tags={
-                "thresher.via": "airflow",
-                "airflow.dag_id": DAG_ID,
-                "airflow.run_id": dag_run.run_id,
-            },
+            tags=airflow_run_tags(dag_run),
         )
 
     @task
@@ -152,20 +137,7 @@ def language_mix():
         )
 
     found = pool()
-    tokenizer = model_task(
-        task_id="train_tokenizer",
-        module="models.pretrain.tokenizer",
-        settings=SETTINGS,
-        arguments=[
-            "--corpus",
-            POOL,
-            "--output",
-            f"{EXPERIMENT_DIR}/tokenizer",
-            "--vocab-size",
-            str(MIX.vocab_size),
-        ],
-        resources=Resources(cpu="4", memory="8Gi"),
-    )
+    tokenizer = tokenizer_task(SETTINGS, POOL, f"{EXPERIMENT_DIR}/tokenizer", str(MIX.vocab_size))
     experiment = open_experiment(found)
     cells = model_task(
         task_id="cell",

@@ -28,41 +28,30 @@ at once. ``make bench-mixsearch`` runs the same steps without Airflow.
 
 from __future__ import annotations
 
-from airflow.sdk import Param, dag
+from airflow.sdk import Param
 
 from thresher import names
 from thresher.config import Settings
 from thresher.experiments import MIXTURE_SEARCH
-from thresher_tasks.dag_arguments import dag_arguments, mixture_param
-from thresher_tasks.experiments import experiment_tasks, fail_parent_run
+from thresher_tasks.dag_arguments import mixture_param
+from thresher_tasks.experiments import experiment_dag
 
 SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
 
-
-@dag(
-    **dag_arguments(
-        MIXTURE_SEARCH.name,
-        SETTINGS,
-        description="QuaDMix parameter search: proxies on sampled mixtures under a quota, "
-        "LightGBM against the mean and ridge, the choice confirmed with seeds.",
-        tags=["quadmix", "mixture-search", "gpu", "mlflow"],
-        doc_md=__doc__,
-        params={
-            "mixture": mixture_param(
-                SETTINGS, "the mixture whose criteria and sources are searched"
-            ),
-            "final_mixture": Param(
-                SETTINGS.mixture_search.final_mixture,
-                type="string",
-                pattern=names.TABLE_NAME_PATTERN,
-                description="the chosen parameters build gold.mixture_<final_mixture>",
-            ),
-        },
-        on_failure_callback=fail_parent_run(MIXTURE_SEARCH),
-    )
+mixture_search = experiment_dag(
+    MIXTURE_SEARCH,
+    SETTINGS,
+    description="QuaDMix parameter search: proxies on sampled mixtures under a quota, "
+    "LightGBM against the mean and ridge, the choice confirmed with seeds.",
+    tags=["quadmix", "mixture-search", "gpu", "mlflow"],
+    doc_md=__doc__,
+    params={
+        "mixture": mixture_param(SETTINGS, "the mixture whose criteria and sources are searched"),
+        "final_mixture": Param(
+            SETTINGS.mixture_search.final_mixture,
+            type="string",
+            pattern=names.TABLE_NAME_PATTERN,
+            description="the chosen parameters build gold.mixture_<final_mixture>",
+        ),
+    },
 )
-def mixture_search():
-    experiment_tasks(MIXTURE_SEARCH, SETTINGS)
-
-
-mixture_search()

@@ -29,7 +29,7 @@ from models.poso import grid
 from thresher import names
 from thresher.config import Settings
 from thresher_tasks import Resources, model_task
-from thresher_tasks.dag_arguments import RUN_FOLDER, dag_arguments, path_param
+from thresher_tasks.dag_arguments import RUN_FOLDER, airflow_run_tags, dag_arguments, path_param
 
 DAG_ID = "poso"
 SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
@@ -103,11 +103,7 @@ def poso():
             run_key=f"{DAG_ID}/{dag_run.run_id}",
             run_name=f"{DAG_ID} {dag_run.run_id}",
             events=events,
-            tags={
-                "thresher.via": "airflow",
-                "airflow.dag_id": DAG_ID,
-                "airflow.run_id": dag_run.run_id,
-            },
+            tags=airflow_run_tags(dag_run),
         )
 
     @task

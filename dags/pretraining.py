@@ -15,6 +15,7 @@ from models.pretrain.sizes import SIZES
 from thresher.config import Settings
 from thresher_tasks import Resources, model_task
 from thresher_tasks.dag_arguments import RUN_FOLDER, dag_arguments, mixture_param
+from thresher_tasks.model_task import tokenizer_task
 
 DAG_ID = "pretraining"
 SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
@@ -57,20 +58,7 @@ def pretraining():
         )
         return {"path": summary["corpus.path"], **summary}
 
-    tokenizer = model_task(
-        task_id="train_tokenizer",
-        module="models.pretrain.tokenizer",
-        settings=SETTINGS,
-        arguments=[
-            "--corpus",
-            CORPUS_PATH,
-            "--output",
-            TOKENIZER,
-            "--vocab-size",
-            "{{ params.vocab_size }}",
-        ],
-        resources=Resources(cpu="4", memory="8Gi"),
-    )
+    tokenizer = tokenizer_task(SETTINGS, CORPUS_PATH, TOKENIZER, "{{ params.vocab_size }}")
     pretrain = model_task(
         task_id="pretrain",
         module="models.pretrain.train",

@@ -25,32 +25,19 @@ file is parsed. ``make bench-selection`` runs the same steps without Airflow.
 
 from __future__ import annotations
 
-from airflow.sdk import dag
-
 from thresher.config import Settings
 from thresher.experiments import SELECTION_STUDY
-from thresher_tasks.dag_arguments import dag_arguments, mixture_param
-from thresher_tasks.experiments import experiment_tasks, fail_parent_run
+from thresher_tasks.dag_arguments import mixture_param
+from thresher_tasks.experiments import experiment_dag
 
 SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
 
-
-@dag(
-    **dag_arguments(
-        SELECTION_STUDY.name,
-        SETTINGS,
-        description="Controlled selection runs: each arm under one quota, a proxy per seed, "
-        "held-out bits per byte against random with 95 % intervals.",
-        tags=["quadmix", "selection", "gpu", "mlflow"],
-        doc_md=__doc__,
-        params={
-            "mixture": mixture_param(SETTINGS, "the mixture whose scored sources are the pool"),
-        },
-        on_failure_callback=fail_parent_run(SELECTION_STUDY),
-    )
+selection_study = experiment_dag(
+    SELECTION_STUDY,
+    SETTINGS,
+    description="Controlled selection runs: each arm under one quota, a proxy per seed, "
+    "held-out bits per byte against random with 95 % intervals.",
+    tags=["quadmix", "selection", "gpu", "mlflow"],
+    doc_md=__doc__,
+    params={"mixture": mixture_param(SETTINGS, "the mixture whose scored sources are the pool")},
 )
-def selection_study():
-    experiment_tasks(SELECTION_STUDY, SETTINGS)
-
-
-selection_study()

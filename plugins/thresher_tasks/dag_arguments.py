@@ -64,3 +64,12 @@ def path_param(default: str, description: str, optional: bool = False) -> Param:
     """A path param: no control characters; ``optional`` allows the empty string."""
     pattern = (r"^$|" if optional else "") + names.PATH_PATTERN
     return Param(default, type="string", pattern=pattern, description=description)
+
+
+def airflow_run_tags(dag_run) -> dict[str, str]:
+    """The tags that tie an MLflow run to the Airflow DAG run that opened it."""
+    return {
+        "thresher.via": "airflow",
+        "airflow.dag_id": dag_run.dag_id,
+        "airflow.run_id": dag_run.run_id,
+    }

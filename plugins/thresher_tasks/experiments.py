@@ -34,6 +34,7 @@ def experiment_tasks(experiment: Experiment, settings: Settings) -> dict:
         from airflow.sdk import get_current_context
 
         from thresher.experiments import StepContext, import_entry
+        from thresher_tasks.dag_arguments import airflow_run_tags
         from thresher_tasks.secret_masking import settings_with_masked_secrets
 
         context = get_current_context()
@@ -44,11 +45,7 @@ def experiment_tasks(experiment: Experiment, settings: Settings) -> dict:
             run_key=run_key(experiment, dag_run.run_id),
             outputs={step: value for step, value in outputs.items()},
             params=dict(context["params"]),
-            tags={
-                "thresher.via": "airflow",
-                "airflow.dag_id": dag_run.dag_id,
-                "airflow.run_id": dag_run.run_id,
-            },
+            tags=airflow_run_tags(dag_run),
         )
         return import_entry(experiment.step(name).entry)(ctx)
 
@@ -90,3 +87,25 @@ def fail_parent_run(experiment: Experiment):
         tracking.finish_run_by_key(settings, key, "FAILED")
 
     return callback
+
+
+def experiment_dag(experiment: Experiment, settings: Settings, **arguments):
+    """The DAG of ``experiment``: its tasks as declared, and its parent MLflow run ended
+    FAILED when a task fails for good. ``arguments`` go to ``dag_arguments`` (description,
+    tags, doc_md, params)."""
+    from airflow.sdk import dag
+
+    from thresher_tasks.dag_arguments import dag_arguments
+
+    @dag(
+        **dag_arguments(
+            experiment.name,
+            settings,
+            on_failure_callback=fail_parent_run(experiment),
+            **arguments,
+        )
+    )
+    def experiment_tasks_dag():
+        experiment_tasks(experiment, settings)
+
+    return experiment_tasks_dag()

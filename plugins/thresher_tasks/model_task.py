@@ -218,3 +218,14 @@ def parse_toleration(spec: str):
     if has_value:
         return k8s.V1Toleration(key=key, operator="Equal", value=value, effect=effect)
     return k8s.V1Toleration(key=key, operator="Exists", effect=effect)
+
+
+def tokenizer_task(settings: Settings, corpus: str, output: str, vocab_size: str):
+    """The ``train_tokenizer`` model task: a BPE of ``vocab_size`` trained on ``corpus``."""
+    return model_task(
+        task_id="train_tokenizer",
+        module="models.pretrain.tokenizer",
+        settings=settings,
+        arguments=["--corpus", corpus, "--output", output, "--vocab-size", vocab_size],
+        resources=Resources(cpu="4", memory="8Gi"),
+    )
