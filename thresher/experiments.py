@@ -229,6 +229,25 @@ TOKENIZER = Step(
     cpu="4",
 )
 
+
+def proxy_step(name: str, entry: str, description: str, after: tuple, arguments: str, pool: str):
+    """A mapped model step whose every task trains the proxy: a GPU each, in the Airflow pool
+    the settings path ``pool`` names."""
+    return Step(
+        name,
+        MODEL,
+        entry,
+        description,
+        after=after,
+        arguments=f"{_HERE}:{arguments}",
+        mapped=True,
+        gpus=1,
+        cpu="4",
+        memory="16Gi",
+        pool=pool,
+    )
+
+
 MIXTURE_SEARCH = Experiment(
     "mixture_search",
     (
@@ -241,19 +260,14 @@ MIXTURE_SEARCH = Experiment(
             "the parent MLflow run, with the K sampled parameter sets",
             after=("features",),
         ),
-        Step(
+        proxy_step(
             "proxy",
-            MODEL,
             "models.mixture_search.proxy",
             "one proxy per parameter set (and the seed-noise repeats): its mixture under the "
             "quota, a small LM, bits per byte on the search half of the held-out text",
-            after=("tokenizer", "open"),
-            arguments=f"{_HERE}:proxy_arguments",
-            mapped=True,
-            gpus=1,
-            cpu="4",
-            memory="16Gi",
-            pool="mixture_search.proxy_pool",
+            ("tokenizer", "open"),
+            "proxy_arguments",
+            "mixture_search.proxy_pool",
         ),
         Step(
             "choose",
@@ -264,18 +278,13 @@ MIXTURE_SEARCH = Experiment(
             arguments=f"{_HERE}:choose_arguments",
             cpu="4",
         ),
-        Step(
+        proxy_step(
             "confirm",
-            MODEL,
             "models.mixture_search.proxy",
             "the chosen parameters and the best random draw, trained with every seed",
-            after=("choose",),
-            arguments=f"{_HERE}:confirm_arguments",
-            mapped=True,
-            gpus=1,
-            cpu="4",
-            memory="16Gi",
-            pool="mixture_search.proxy_pool",
+            ("choose",),
+            "confirm_arguments",
+            "mixture_search.proxy_pool",
         ),
         Step(
             "report",
@@ -308,19 +317,14 @@ SELECTION_STUDY = Experiment(
             "the parent MLflow run of the study",
             after=("features",),
         ),
-        Step(
+        proxy_step(
             "arm",
-            MODEL,
             "models.selection.arm",
             "one arm and seed: its selection under the quota, the proxy trained on it, bits "
             "per byte and choice accuracy on the test half of the held-out text",
-            after=("tokenizer", "open"),
-            arguments=f"{_HERE}:arm_arguments",
-            mapped=True,
-            gpus=1,
-            cpu="4",
-            memory="16Gi",
-            pool="selection.pool",
+            ("tokenizer", "open"),
+            "arm_arguments",
+            "selection.pool",
         ),
         Step(
             "summary",
