@@ -92,6 +92,18 @@ def accuracy_by_language(predictions: DataFrame) -> dict[str, float]:
     return {r["language"]: round(r["accuracy"], 4) for r in per_language.collect()}
 
 
+def _model_record(settings: Settings, method: str, path: str) -> dict:
+    """What every saved domain model's metadata starts with: which model, where, and what
+    its embeddings read."""
+    return {
+        "method": method,
+        "model_version": settings.domain.model_version,
+        "model_path": path,
+        "encoder": ENCODER_NAME,
+        "max_chars": settings.domain.max_chars,
+    }
+
+
 def train_domain_classifier(spark: SparkSession, settings: Settings, labelled: DataFrame) -> dict:
     """Fit on ``labelled``'s train split, measure on its dev split, save; return the metrics.
 
@@ -129,11 +141,7 @@ def train_domain_classifier(spark: SparkSession, settings: Settings, labelled: D
         embedded.unpersist()
     path = model_path(settings, SUPERVISED)
     metrics = {
-        "method": SUPERVISED,
-        "model_version": config.model_version,
-        "model_path": path,
-        "encoder": ENCODER_NAME,
-        "max_chars": config.max_chars,
+        **_model_record(settings, SUPERVISED, path),
         "labels": list(indexer.labels),
         "rows": rows,
         "accuracy_by_language": dict(sorted(accuracy.items())),
@@ -170,11 +178,7 @@ def train_domain_clusters(spark: SparkSession, settings: Settings, documents: Da
         embedded.unpersist()
     path = model_path(settings, KMEANS)
     metadata = {
-        "method": KMEANS,
-        "model_version": config.model_version,
-        "model_path": path,
-        "encoder": ENCODER_NAME,
-        "max_chars": config.max_chars,
+        **_model_record(settings, KMEANS, path),
         "k": config.k,
         "documents": fitted,
         "cluster_sizes": list(sizes),

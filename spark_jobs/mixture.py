@@ -216,8 +216,6 @@ def rebuild(spark: SparkSession, settings: Settings, recipe: dict) -> dict:
 
 
 if __name__ == "__main__":
-    from spark_jobs.session import get_spark
+    from spark_jobs.session import run_as_script
 
-    logging.basicConfig(level=logging.INFO)
-    current = Settings.from_env()
-    print(json.dumps(run(get_spark(current), current), indent=2, default=str))
+    run_as_script(run)

@@ -195,8 +195,6 @@ def reference_probability(model: PipelineModel, docs: DataFrame) -> DataFrame:
 
 
 if __name__ == "__main__":
-    from spark_jobs.session import get_spark
+    from spark_jobs.session import run_as_script
 
-    logging.basicConfig(level=logging.INFO)
-    current = Settings.from_env()
-    print(json.dumps(train_reference_classifier(get_spark(current), current), indent=2))
+    run_as_script(train_reference_classifier)

@@ -99,8 +99,6 @@ def build(spark: SparkSession, settings: Settings, name: str | None = None) -> d
 
 
 if __name__ == "__main__":
-    from spark_jobs.session import get_spark
+    from spark_jobs.session import run_as_script
 
-    logging.basicConfig(level=logging.INFO)
-    current = Settings.from_env()
-    print(json.dumps(build(get_spark(current), current), indent=2, default=str))
+    run_as_script(build)

@@ -145,3 +145,14 @@ def get_spark(settings: Settings, app_name: str = "thresher"):
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
+
+
+def run_as_script(job) -> None:
+    """``python -m spark_jobs.<module>``: ``job(spark, settings)`` on the settings of the
+    environment, its result printed as JSON."""
+    import json
+    import logging
+
+    logging.basicConfig(level=logging.INFO)
+    settings = Settings.from_env()
+    print(json.dumps(job(get_spark(settings), settings), indent=2, default=str))
