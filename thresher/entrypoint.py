@@ -90,6 +90,15 @@ def task_output(value: str, settings: Settings) -> Path:
     return path
 
 
+def write_table_output(frame, folder: str, settings: Settings, name: str) -> Path:
+    """``frame`` (a pandas DataFrame) as the Parquet file ``name`` in the task's output
+    folder ``folder`` (``task_output``), made if missing; the file's path."""
+    output = task_output(folder, settings)
+    output.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(output / name, index=False)
+    return output / name
+
+
 # Set by LocalProcessOperator: the worker's pid, so the task dies with the worker.
 PARENT_PID_ENV = "THRESHER_PARENT_PID"
 
@@ -186,3 +195,19 @@ def open_tracker(
         tags = {**(tags or {}), "mlflow.parentRunId": parent_run_id}
 
     return MlflowTracker(settings, tracking.open_run(settings, run_key, run_name, tags))
+
+
+def open_task_tracker(
+    settings: Settings,
+    experiment: str,
+    task: str,
+    output: Path,
+    run_name: str,
+    parent_run_id: str = "",
+    tags: Mapping[str, str] | None = None,
+) -> Tracker:
+    """The run of one task of an experiment (a cell, a proxy, an arm, a regression), a child
+    of the experiment's parent run when there is one. Its key is the experiment, the parent
+    and the task's output folder, so a retried task logs to its run again."""
+    key = f"{experiment}/{parent_run_id or 'standalone'}/{task}/{output}"
+    return open_tracker(settings, key, run_name, tags, parent_run_id)

@@ -41,7 +41,7 @@ from thresher.entrypoint import (
     BadInput,
     Tracker,
     finished_or_run,
-    open_tracker,
+    open_task_tracker,
     run_entry_point,
     task_output,
     task_path,
@@ -250,14 +250,15 @@ def main(argv: Sequence[str]) -> dict:
     name = cell_name(args.english_share, args.parallel_share)
     output = experiment / "cells" / name
     output.mkdir(parents=True, exist_ok=True)
-    parent = args.parent_run_id
     tags = {"thresher.language_mix.cell": name, "thresher.experiment_dir": str(experiment)}
-    tracker = open_tracker(
+    tracker = open_task_tracker(
         settings,
-        run_key=f"language_mix/{parent or 'standalone'}/cell/{output}",
-        run_name=f"cell {name} ({args.language})",
-        tags=tags,
-        parent_run_id=parent,
+        "language_mix",
+        "cell",
+        output,
+        f"cell {name} ({args.language})",
+        args.parent_run_id,
+        tags,
     )
 
     def run() -> dict:

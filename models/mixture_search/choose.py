@@ -27,7 +27,7 @@ import numpy as np
 from models.mixture_search.proxy import FINISHED
 from thresher import mixture_regression, mixture_search
 from thresher.config import Settings
-from thresher.entrypoint import BadInput, open_tracker, run_entry_point, task_output
+from thresher.entrypoint import BadInput, open_task_tracker, run_entry_point, task_output
 from thresher.quadmix import QuadMixParams
 from thresher.report_page import ReportPage, write_page
 
@@ -170,9 +170,8 @@ def main(argv: Sequence[str]) -> dict:
     plot = plot_predictions(fit, out / "predicted_vs_actual.png")
 
     parent = args.parent_run_id
-    key = f"mixture_search/{parent or 'standalone'}"
-    tracker = open_tracker(
-        settings, f"{key}/regression/{search}", "regression", parent_run_id=parent
+    tracker = open_task_tracker(
+        settings, "mixture_search", "regression", search, "regression", parent
     )
     tracker.log_params(
         {
@@ -214,7 +213,7 @@ def main(argv: Sequence[str]) -> dict:
         "best_proxy_params_path": files[best_proxy],
     }
     (out / "choice.json").write_text(json.dumps(summary, indent=2))
-    chooser = open_tracker(settings, f"{key}/choice/{search}", "choice", parent_run_id=parent)
+    chooser = open_task_tracker(settings, "mixture_search", "choice", search, "choice", parent)
     chooser.log_params(
         {"params_version": version, "candidates": config.candidates, "top_k": config.top_k}
     )

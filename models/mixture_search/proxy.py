@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from models.mixture_search.features import read_features
-from models.mixture_search.training import HeldOut, train_and_evaluate
+from models.mixture_search.training import HeldOut, task_parser, train_and_evaluate
 from models.pretrain.sizes import model_size
 from models.pretrain.tokenizer import load_tokenizer
 from thresher import mixture_search
@@ -35,7 +35,7 @@ from thresher.config import Settings
 from thresher.entrypoint import (
     BadInput,
     finished_or_run,
-    open_tracker,
+    open_task_tracker,
     run_entry_point,
     task_output,
     task_path,
@@ -51,17 +51,14 @@ HALF = "search"
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m models.mixture_search.proxy")
-    parser.add_argument("--features", required=True, help="gold.search_features_<name> path")
-    parser.add_argument("--search-dir", required=True, help="relative: under the checkpoints")
-    parser.add_argument("--tokenizer", required=True, help="relative: under the checkpoints")
+    prog = "python -m models.mixture_search.proxy"
+    parser = task_parser(prog, "--search-dir", "the whole search")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--index", type=int, help="parameter set k of the search's sampler")
     which.add_argument("--params", help="a QuaDMix parameters JSON file instead")
     parser.add_argument("--seed", type=int, default=1, help="draws the copies, seeds training")
     parser.add_argument("--curve", action="store_true", help="also measure a learning curve")
     parser.add_argument("--role", default="search", help="search, chosen, best_random")
-    parser.add_argument("--parent-run-id", default="", help="MLflow run of the whole search")
     args = parser.parse_args(argv)
     if args.seed < 1 or (args.index is not None and args.index < 0):
         raise BadInput("--seed must be >= 1 and --index >= 0")
@@ -155,15 +152,16 @@ def main(argv: Sequence[str]) -> dict:
     output = search / "proxies" / params.version / f"seed-{args.seed}"
     output.mkdir(parents=True, exist_ok=True)
     (output.parent / "params.json").write_text(params.to_json())
-    parent = args.parent_run_id
     tags = {"thresher.params_version": params.version, "thresher.search": str(search)}
     label = f"index {args.index}" if args.index is not None else args.role
-    tracker = open_tracker(
+    tracker = open_task_tracker(
         settings,
-        run_key=f"mixture_search/{parent or 'standalone'}/proxy/{output}",
-        run_name=f"proxy {label} seed {args.seed} {params.version}",
-        tags=tags,
-        parent_run_id=parent,
+        "mixture_search",
+        "proxy",
+        output,
+        f"proxy {label} seed {args.seed} {params.version}",
+        args.parent_run_id,
+        tags,
     )
 
     def run() -> dict:

@@ -9,6 +9,7 @@ set, and accuracy with MLC on the aligned choice tasks.
 
 from __future__ import annotations
 
+import argparse
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,18 @@ from thresher.corpora.heldout import heldout_items
 from thresher.corpora.items import Item
 from thresher.corpora.sources import default_data_root
 from thresher.entrypoint import BadInput, Tracker
+
+
+def task_parser(prog: str, folder_flag: str, parent: str) -> argparse.ArgumentParser:
+    """The arguments every task that trains the proxy takes, as ``thresher.experiments``
+    builds them: the pool's features, the experiment's folder (``folder_flag``), the shared
+    tokenizer and the parent MLflow run (of ``parent``)."""
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("--features", required=True, help="gold.search_features_<name> path")
+    parser.add_argument(folder_flag, required=True, help="relative: under the checkpoints")
+    parser.add_argument("--tokenizer", required=True, help="relative: under the checkpoints")
+    parser.add_argument("--parent-run-id", default="", help=f"MLflow run of {parent}")
+    return parser
 
 
 def train_config(settings: Settings, seed: int) -> TrainConfig:

@@ -31,7 +31,12 @@ import numpy as np
 import pandas as pd
 
 from thresher.config import Settings
-from thresher.entrypoint import BadInput, run_entry_point, task_output, task_path
+from thresher.entrypoint import (
+    BadInput,
+    run_entry_point,
+    task_path,
+    write_table_output,
+)
 from thresher.murating.units import ENGLISH, read_translations
 from thresher.text.truncate import truncate
 
@@ -142,11 +147,9 @@ def main(argv: Sequence[str]) -> dict:
     judged.insert(0, "unit_a", units.unit_id.to_numpy()[a])
     judged.insert(1, "unit_b", units.unit_id.to_numpy()[b])
     judged["judge"] = f"{NAME}@{judge.version}"
-    output = task_output(args.output, settings)
-    output.mkdir(parents=True, exist_ok=True)
-    judged.to_parquet(output / OUTPUT_FILE, index=False)
+    path = write_table_output(judged, args.output, settings, OUTPUT_FILE)
     return {
-        "judgments_path": str(output / OUTPUT_FILE),
+        "judgments_path": str(path),
         "pairs": len(judged),
         "judge": f"{NAME}@{judge.version}",
         "units": len(units),

@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from thresher.config import Settings
-from thresher.entrypoint import BadInput, run_entry_point, task_output
+from thresher.entrypoint import BadInput, run_entry_point, write_table_output
 from thresher.murating.embeddings import cache_folder
 from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP
 
@@ -93,11 +93,9 @@ def main(argv: Sequence[str]) -> dict:
     scores = score_documents(
         kept_documents(settings, partition), str(model), cache_folder(settings)
     )
-    output = task_output(args.output, settings)
-    output.mkdir(parents=True, exist_ok=True)
-    scores.to_parquet(output / OUTPUT_FILE, index=False)
+    path = write_table_output(scores, args.output, settings, OUTPUT_FILE)
     return {
-        "scores_path": str(output / OUTPUT_FILE),
+        "scores_path": str(path),
         "documents": len(scores),
         "partition": partition.isoformat(),
         "model_version": version,

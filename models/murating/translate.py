@@ -22,7 +22,12 @@ from pathlib import Path
 import pandas as pd
 
 from thresher.config import Settings
-from thresher.entrypoint import BadInput, run_entry_point, task_output, task_path
+from thresher.entrypoint import (
+    BadInput,
+    run_entry_point,
+    task_path,
+    write_table_output,
+)
 from thresher.murating.units import ENGLISH, TRANSLATIONS_FILE
 
 log = logging.getLogger(__name__)
@@ -121,11 +126,9 @@ def main(argv: Sequence[str]) -> dict:
             for u, t in zip(docs.unit_id, texts, strict=True)
             if t.strip()
         ]
-    output = task_output(args.output, settings)
-    output.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_parquet(output / TRANSLATIONS_FILE, index=False)
+    path = write_table_output(pd.DataFrame(rows), args.output, settings, TRANSLATIONS_FILE)
     return {
-        "output": str(output),
+        "output": str(path.parent),
         "documents": len(docs),
         "languages": sorted(models),
         "rows": len(rows),

@@ -217,24 +217,20 @@ def plot(summary: dict, path: Path) -> Path:
     width = 0.26
     for k, group in enumerate(GROUPS):
         offset = (k - 1) * width
-        rows = [summary["models"][m][f"gauc_{group}"] for m in models]
-        left.bar(
-            [i + offset for i in range(len(models))],
-            [r["mean"] if r else 0.0 for r in rows],
-            width,
-            yerr=[(r["ci95"] or 0.0) if r else 0.0 for r in rows],
-            capsize=3,
-            label=f"{group} users" if group != "overall" else "all users",
-        )
-        diffs = [c[group] for c in twins]
-        right.bar(
-            [i + offset for i in range(len(twins))],
-            [d["mean"] if d else 0.0 for d in diffs],
-            width,
-            yerr=[(d["ci95"] or 0.0) if d else 0.0 for d in diffs],
-            capsize=3,
-            label=f"{group} users" if group != "overall" else "all users",
-        )
+        label = f"{group} users" if group != "overall" else "all users"
+        for axes, cells in (
+            (left, [summary["models"][m][f"gauc_{group}"] for m in models]),
+            (right, [c[group] for c in twins]),
+        ):
+            # a cell is a mean with its 95 % interval, or None where no seed had one
+            axes.bar(
+                [i + offset for i in range(len(cells))],
+                [c["mean"] if c else 0.0 for c in cells],
+                width,
+                yerr=[(c["ci95"] or 0.0) if c else 0.0 for c in cells],
+                capsize=3,
+                label=label,
+            )
     means = [
         summary["models"][m][f"gauc_{g}"]["mean"]
         for m in models

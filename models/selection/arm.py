@@ -23,14 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from models.mixture_search.features import FeaturePool, read_features
-from models.mixture_search.training import HeldOut, train_and_evaluate
+from models.mixture_search.training import HeldOut, task_parser, train_and_evaluate
 from models.pretrain.tokenizer import load_tokenizer
 from thresher import selection
 from thresher.config import SELECTION_ARMS, Settings
 from thresher.entrypoint import (
     BadInput,
     finished_or_run,
-    open_tracker,
+    open_task_tracker,
     run_entry_point,
     task_output,
     task_path,
@@ -45,13 +45,9 @@ HALF = "test"
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m models.selection.arm")
-    parser.add_argument("--features", required=True, help="gold.search_features_<name> path")
-    parser.add_argument("--study-dir", required=True, help="relative: under the checkpoints")
-    parser.add_argument("--tokenizer", required=True, help="relative: under the checkpoints")
+    parser = task_parser("python -m models.selection.arm", "--study-dir", "the whole study")
     parser.add_argument("--arm", required=True, choices=SELECTION_ARMS)
     parser.add_argument("--seed", type=int, required=True)
-    parser.add_argument("--parent-run-id", default="", help="MLflow run of the whole study")
     args = parser.parse_args(argv)
     if args.seed < 1:
         raise BadInput("--seed must be >= 1")
@@ -122,13 +118,14 @@ def main(argv: Sequence[str]) -> dict:
         return {**base, "status": "skipped", "detail": chosen}
     output = task_output(args.study_dir, settings) / "arms" / folder / f"seed-{args.seed}"
     output.mkdir(parents=True, exist_ok=True)
-    parent = args.parent_run_id
-    tracker = open_tracker(
+    tracker = open_task_tracker(
         settings,
-        f"selection_study/{parent or 'standalone'}/arm/{output}",
+        "selection_study",
+        "arm",
+        output,
         f"{args.arm} seed {args.seed}",
+        args.parent_run_id,
         {"thresher.arm": args.arm},
-        parent,
     )
 
     def run() -> dict:
