@@ -88,30 +88,30 @@ def _pair_id(kind: str, doc_a: str, doc_b: str) -> str:
     return hashlib.sha256(f"{kind}|{doc_a}|{doc_b}".encode()).hexdigest()[:32]
 
 
+# Columns of a pair that each document gives (<column>_a, <column>_b) and where they come from.
+_SIDE_COLUMNS = (
+    ("doc", "doc_key"),
+    ("unit", "unit_id"),
+    ("language", "language"),
+    ("source", "source"),
+    ("text", "text"),
+    ("score", "score"),
+)
+
+
 def _rows(kind: str, docs: pd.DataFrame, a: np.ndarray, b: np.ndarray, tau: float) -> pd.DataFrame:
     left, right = docs.iloc[a].reset_index(drop=True), docs.iloc[b].reset_index(drop=True)
     if kind == "parallel":
         label = np.full(len(a), 0.5)
     else:
         label = sigmoid((left["score"].to_numpy() - right["score"].to_numpy()) / tau)
+    sides = {
+        f"{column}_{side}": frame[source].to_numpy()
+        for column, source in _SIDE_COLUMNS
+        for side, frame in (("a", left), ("b", right))
+    }
     out = pd.DataFrame(
-        {
-            "pair_type": kind,
-            "split": left["split"].to_numpy(),
-            "doc_a": left["doc_key"].to_numpy(),
-            "doc_b": right["doc_key"].to_numpy(),
-            "unit_a": left["unit_id"].to_numpy(),
-            "unit_b": right["unit_id"].to_numpy(),
-            "language_a": left["language"].to_numpy(),
-            "language_b": right["language"].to_numpy(),
-            "source_a": left["source"].to_numpy(),
-            "source_b": right["source"].to_numpy(),
-            "text_a": left["text"].to_numpy(),
-            "text_b": right["text"].to_numpy(),
-            "score_a": left["score"].to_numpy(),
-            "score_b": right["score"].to_numpy(),
-            "label": label,
-        }
+        {"pair_type": kind, "split": left["split"].to_numpy(), **sides, "label": label}
     )
     out.insert(
         0, "pair_id", [_pair_id(kind, x, y) for x, y in zip(out.doc_a, out.doc_b, strict=True)]
