@@ -40,6 +40,19 @@ def unchanged_summary(spark: SparkSession, path: str, fingerprint: str) -> dict 
     return {**recorded["summary"], "rewritten": False}
 
 
+def derived_table(
+    spark: SparkSession, spec: TableSpec, settings: Settings, recipe: dict
+) -> tuple[str, str, dict | None]:
+    """A table rebuilt only when its sources change: its path (created if missing), the
+    fingerprint of ``recipe`` (what it is built from, source versions included) and the
+    summary its last commit recorded from the same recipe (None: rebuild it)."""
+    import hashlib
+
+    fingerprint = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+    path = ensure_table(spark, spec, settings)
+    return path, fingerprint, unchanged_summary(spark, path, fingerprint)
+
+
 def ensure_table(spark: SparkSession, spec: TableSpec, settings: Settings) -> str:
     """Create the table at its path if it does not exist; return the path."""
     from delta.tables import DeltaTable

@@ -19,15 +19,13 @@ re-run. ``python -m spark_jobs.language_mix`` builds it for the configured mixtu
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs.delta_io import ensure_table, last_version, rebuild_table, unchanged_summary
+from spark_jobs.delta_io import derived_table, last_version, rebuild_table
 from spark_jobs.training_corpus import split_column
 from thresher.config import Settings
 from thresher.tables import (
@@ -131,10 +129,8 @@ def build(
         "pair_set": config.pair_set,
         "source_versions": dict(sorted(versions.items())),
     }
-    fingerprint = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
     spec = language_mix_pool_table(name)
-    path = ensure_table(spark, spec, settings)
-    unchanged = unchanged_summary(spark, path, fingerprint)
+    path, fingerprint, unchanged = derived_table(spark, spec, settings, recipe)
     if unchanged is not None:
         return unchanged
 

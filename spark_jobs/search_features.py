@@ -17,15 +17,13 @@ Run ``python -m spark_jobs.search_features`` to build it for the configured mixt
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs import sampling
-from spark_jobs.delta_io import ensure_table, last_version, rebuild_table, unchanged_summary
+from spark_jobs.delta_io import derived_table, ensure_table, last_version, rebuild_table
 from spark_jobs.mixture import scored_documents
 from thresher.config import Settings
 from thresher.tables import BRONZE_DOCUMENTS, search_features_table
@@ -46,10 +44,8 @@ def build(spark: SparkSession, settings: Settings, name: str | None = None) -> d
         "sigma": "percent rank within language",
         "source_versions": dict(sorted(versions.items())),
     }
-    fingerprint = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
     spec = search_features_table(name)
-    path = ensure_table(spark, spec, settings)
-    unchanged = unchanged_summary(spark, path, fingerprint)
+    path, fingerprint, unchanged = derived_table(spark, spec, settings, recipe)
     if unchanged is not None:
         return unchanged
 

