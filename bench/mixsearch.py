@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -30,25 +29,18 @@ log = logging.getLogger("bench.mixsearch")
 
 def main(argv: list[str] | None = None) -> int:
     from bench import selection_pool
-    from bench.selection import LoadMonitor, changed_settings, machine
+    from bench.selection import changed_settings, machine, run_on_pool
 
     parser = argparse.ArgumentParser(prog="python -m bench.mixsearch", description=__doc__)
     parser.add_argument("--work", type=Path, default=selection_pool.WORK)
     parser.add_argument("--parallel", type=int, default=2, help="proxies trained at once")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
-    from bench.experiments import run_experiment
     from thresher.experiments import MIXTURE_SEARCH
 
-    started = time.perf_counter()
-    with LoadMonitor() as load:
-        manifest = selection_pool.fetch(args.work)
-        settings = selection_pool.pool_settings(args.work)
-        pool = selection_pool.curate(settings, args.work, manifest)
-        outputs, seconds = run_experiment(MIXTURE_SEARCH, settings, parallel=args.parallel)
+    run = run_on_pool(MIXTURE_SEARCH, args.work, args.parallel)
+    settings, pool, manifest, outputs = run.settings, run.pool, run.manifest, run.outputs
     report, choice = outputs["report"], outputs["choose"]
     search = settings.mixture_search
     proxies = [r for r in outputs["proxy"] if r.get("seed") == 1]
@@ -98,9 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         "language_policy": settings.mixture.language_policy,
         "changed_settings": changed_settings(settings),
         "mlflow_parent_run": outputs["open"]["run_id"],
-        "wall_s": round(time.perf_counter() - started, 1),
-        "stages_s": seconds,
-        "load": load.summary(),
+        "wall_s": round(time.perf_counter() - run.started, 1),
+        "stages_s": run.seconds,
+        "load": run.load.summary(),
         "machine": machine(),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -84,6 +84,43 @@ def changed_settings(settings) -> dict:
     return changed
 
 
+@dataclasses.dataclass
+class PoolRun:
+    """An experiment run on the benchmark pool, and what it cost."""
+
+    settings: object
+    pool: dict  # the curation's summary
+    manifest: dict  # the fetched packages
+    outputs: dict  # every step's result
+    seconds: dict  # every step's wall time
+    fetch_s: float
+    curate_s: float
+    started: float  # time.perf_counter() at the start
+    load: LoadMonitor
+
+
+def run_on_pool(experiment, work: Path, parallel: int, configure=None) -> PoolRun:
+    """``experiment`` (``thresher.experiments``) run by the benchmarks' executor on the pool
+    of ``bench.selection_pool``, fetched and curated first, under a load monitor;
+    ``configure(settings, pool)`` may change the settings the experiment gets."""
+    from bench import selection_pool
+    from bench.experiments import run_experiment
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    started = time.perf_counter()
+    with LoadMonitor() as load:
+        manifest = selection_pool.fetch(work)
+        fetched = time.perf_counter() - started
+        settings = selection_pool.pool_settings(work)
+        pool = selection_pool.curate(settings, work, manifest)
+        curated = time.perf_counter() - started - fetched
+        if configure is not None:
+            settings = configure(settings, pool)
+        outputs, seconds = run_experiment(experiment, settings, parallel=parallel)
+    return PoolRun(settings, pool, manifest, outputs, seconds, fetched, curated, started, load)
+
+
 def searched_params(path: Path, work: Path, pool_fingerprint: str) -> str:
     """The parameters a mixture search chose on this pool, as a file; empty when none."""
     if not path.is_file():
@@ -107,26 +144,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--searched", type=Path, default=RESULTS / "mixsearch.json")
     parser.add_argument("--output", type=Path, default=RESULTS / "selection.json")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
-    from bench.experiments import run_experiment
     from thresher.experiments import SELECTION_STUDY
 
-    started = time.perf_counter()
-    with LoadMonitor() as load:
-        manifest = selection_pool.fetch(args.work)
-        fetched = time.perf_counter() - started
-        settings = selection_pool.pool_settings(args.work)
-        pool = selection_pool.curate(settings, args.work, manifest)
-        curated = time.perf_counter() - started - fetched
+    def with_searched(settings, pool: dict):
         selection = dataclasses.replace(
             settings.selection,
             searched_params=searched_params(args.searched, args.work, pool["fingerprint"]),
         )
-        settings = dataclasses.replace(settings, selection=selection)
-        outputs, seconds = run_experiment(SELECTION_STUDY, settings, parallel=args.parallel)
-    results = outputs["summary"]
+        return dataclasses.replace(settings, selection=selection)
+
+    run = run_on_pool(SELECTION_STUDY, args.work, args.parallel, with_searched)
+    settings, pool, manifest = run.settings, run.pool, run.manifest
+    results = run.outputs["summary"]
     random = results["arms"].get("random", {})
     goal = {
         arm: {
@@ -148,9 +178,13 @@ def main(argv: list[str] | None = None) -> int:
             "packages": len(manifest),
             "curation": pool,
         },
-        "wall_s": round(time.perf_counter() - started, 1),
-        "stages_s": {"fetch": round(fetched, 1), "curate": round(curated, 1), **seconds},
-        "load": load.summary(),
+        "wall_s": round(time.perf_counter() - run.started, 1),
+        "stages_s": {
+            "fetch": round(run.fetch_s, 1),
+            "curate": round(run.curate_s, 1),
+            **run.seconds,
+        },
+        "load": run.load.summary(),
         "machine": machine(),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
