@@ -71,8 +71,11 @@ env-vars:
 	  AIRFLOW__CORE__EXECUTION_API_SERVER_URL AIRFLOW__API__HOST GX_ANALYTICS_ENABLED; do echo "export $$v='$${!v}'"; done
 
 # The object-store run takes minutes: it has its own target, which CI runs after this one.
+# Most tests wait on a JVM, an Airflow task or a small model, and use less than a core:
+# two workers (one a test file, the heaviest files first) fill both cores.
+TEST_WORKERS ?= 2
 test: env
-	$(BIN)/python -m pytest -m "not object_store and not long" --durations=15
+	$(BIN)/python -m pytest -m "not object_store and not long" -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 # End-to-end runs of many minutes, outside make test and CI: MuRating's lifecycle over two
 # dates (one training, one champion for both, a promotion re-rated by the backfill DAG) and
