@@ -8,38 +8,16 @@ import pytest
 
 from spark_jobs import dedup
 from spark_jobs.delta_io import read_table, replace_rows, rows_where
-from tests.corpus import ntrex_documents, table_frame
+from tests.corpus import bronze_row, ntrex_documents, table_frame
 from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP
-from thresher.text import extract
 
 DAY1, DAY2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 
 
-def bronze_row(day: dt.date, url: str, text: str, language: str) -> tuple:
-    content = extract.sha256_hex(text)
-    doc_id = extract.document_id("news", url, content)
-    return (
-        doc_id,
-        day,
-        "news",
-        url,
-        url,
-        "html",
-        None,
-        text,
-        content,
-        language,
-        0.99,
-        len(text),
-        len(text.encode()),
-        "test",
-    )
-
-
-def write_day(spark, settings, day: dt.date, rows: list[tuple]) -> dict[str, str]:
+def write_day(spark, settings, day: dt.date, rows: list) -> dict[str, str]:
     frame = table_frame(spark, BRONZE_DOCUMENTS, rows)
     replace_rows(spark, BRONZE_DOCUMENTS, settings, frame, rows_where(day))
-    return {r[3]: r[0] for r in rows}  # url → doc_id
+    return {r.url: r.doc_id for r in rows}
 
 
 def decisions(spark, settings, day: dt.date) -> dict[str, tuple]:
