@@ -264,13 +264,25 @@ def score_row(doc_id, day, criterion, version, score, tokens, passed=True, faile
     )
 
 
-def write_tables(spark, settings, *tables, mode: str = "overwrite") -> None:
-    """Writes each ``(spec, rows)`` of ``tables`` to its Delta table (created if absent)."""
-    from spark_jobs.delta_io import ensure_table
+def write_tables(spark, settings, *tables, mode: str = "overwrite", partition=None) -> None:
+    """Writes each ``(spec, rows)`` of ``tables`` to its Delta table (created if absent); with
+    a ``partition`` (an ingest date), replaces that partition's rows as a stage's run does."""
+    from spark_jobs.delta_io import ensure_table, replace_rows, rows_where
 
     for spec, rows in tables:
-        path = ensure_table(spark, spec, settings)
-        table_frame(spark, spec, rows).write.format("delta").mode(mode).save(path)
+        frame = table_frame(spark, spec, rows)
+        if partition is not None:
+            replace_rows(spark, spec, settings, frame, rows_where(partition))
+        else:
+            frame.write.format("delta").mode(mode).save(ensure_table(spark, spec, settings))
+
+
+def partition_rows(spark, settings, spec, day, columns: tuple[str, ...]) -> dict[str, tuple]:
+    """doc_id → the ``columns`` of each row of ``spec``'s table on ``day``."""
+    from spark_jobs.delta_io import read_table, rows_where
+
+    frame = read_table(spark, spec, settings).where(rows_where(day))
+    return {r["doc_id"]: tuple(r[c] for c in columns) for r in frame.collect()}
 
 
 def table_frame(spark, spec, rows):

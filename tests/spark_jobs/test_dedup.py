@@ -7,25 +7,20 @@ import datetime as dt
 import pytest
 
 from spark_jobs import dedup
-from spark_jobs.delta_io import read_table, replace_rows, rows_where
-from tests.corpus import bronze_row, ntrex_documents, table_frame
+from tests.corpus import bronze_row, ntrex_documents, partition_rows, write_tables
 from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP
 
 DAY1, DAY2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 
 
 def write_day(spark, settings, day: dt.date, rows: list) -> dict[str, str]:
-    frame = table_frame(spark, BRONZE_DOCUMENTS, rows)
-    replace_rows(spark, BRONZE_DOCUMENTS, settings, frame, rows_where(day))
+    write_tables(spark, settings, (BRONZE_DOCUMENTS, rows), partition=day)
     return {r.url: r.doc_id for r in rows}
 
 
 def decisions(spark, settings, day: dt.date) -> dict[str, tuple]:
-    frame = read_table(spark, SILVER_DEDUP, settings).where(f"ingest_date = DATE'{day}'")
-    return {
-        r["doc_id"]: (r["cluster_id"], r["duplicate_of"], r["method"], r["duplicate_of_date"])
-        for r in frame.collect()
-    }
+    columns = ("cluster_id", "duplicate_of", "method", "duplicate_of_date")
+    return partition_rows(spark, settings, SILVER_DEDUP, day, columns)
 
 
 @pytest.fixture(scope="module")

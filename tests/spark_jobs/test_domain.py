@@ -9,12 +9,11 @@ import numpy as np
 import pytest
 
 from spark_jobs import domain_model
-from spark_jobs.delta_io import read_table, replace_rows, rows_where
 from spark_jobs.domain_labels import labelled_texts, load_sib200, sib200_rows
 from spark_jobs.domains import classify_domains, nearest_clusters
 from spark_jobs.text_embeddings import TextEmbedder
 from tests.conftest import make_settings
-from tests.corpus import bronze_row, dedup_row, table_frame
+from tests.corpus import bronze_row, dedup_row, partition_rows, write_tables
 from thresher.config import ConfigError, DomainSettings, Settings
 from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP, SILVER_DOMAINS
 
@@ -89,18 +88,15 @@ def write_partition(spark, settings, docs: list[tuple[str, str, str]], duplicate
         dedup_row(r.doc_id, DAY, first, "near") if r.url in duplicates else dedup_row(r.doc_id, DAY)
         for r in rows
     ]
-    for spec, table in ((BRONZE_DOCUMENTS, rows), (SILVER_DEDUP, decisions)):
-        frame = table_frame(spark, spec, table)
-        replace_rows(spark, spec, settings, frame, rows_where(DAY))
+    write_tables(
+        spark, settings, (BRONZE_DOCUMENTS, rows), (SILVER_DEDUP, decisions), partition=DAY
+    )
     return {r.url: r.doc_id for r in rows}
 
 
 def domains_of(spark, settings) -> dict[str, tuple]:
-    frame = read_table(spark, SILVER_DOMAINS, settings).where(f"ingest_date = DATE'{DAY}'")
-    return {
-        r["doc_id"]: (r["domain"], r["confidence"], r["model_version"], r["method"])
-        for r in frame.collect()
-    }
+    columns = ("domain", "confidence", "model_version", "method")
+    return partition_rows(spark, settings, SILVER_DOMAINS, DAY, columns)
 
 
 @pytest.fixture(scope="module")

@@ -142,7 +142,6 @@ def test_batch_rating_scores_kept_documents_in_its_task_and_spark_writes_them(
     spark, settings, tmp_path, monkeypatch
 ):
     from models.murating import rate as rate_entry
-    from thresher.tables import SILVER_DEDUP
 
     texts = {"en": [f"An English page {i}." for i in range(4)], "de": ["Eine Seite.", "Zwei."]}
     model, cache = _fake_rater(tmp_path, [t for ts in texts.values() for t in ts])
