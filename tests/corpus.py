@@ -65,33 +65,15 @@ def write_curated_mixture(spark, settings, name: str = "default", documents: int
 
     from pyspark.sql import Row
 
-    from spark_jobs.delta_io import ensure_table
     from thresher.tables import BRONZE_DOCUMENTS, mixture_table
 
     day = dt.date(2026, 11, 1)
-    languages = ("en", "de", "fr")
     bronze, mixture = [], []
     for i in range(documents):
         text = " ".join(SENTENCES[(i + k) % len(SENTENCES)] for k in range(5))
         doc_id = f"doc-{i:04d}"
-        bronze.append(
-            Row(
-                doc_id=doc_id,
-                ingest_date=day,
-                source="tests",
-                url=f"https://example.org/{i}",
-                location=f"/tests/{i}.html",
-                source_format="html",
-                title=f"Document {i}",
-                text=text,
-                content_sha256=f"{i:064x}",
-                language=languages[i % 3],
-                language_score=0.99,
-                n_chars=len(text),
-                n_bytes=len(text.encode()),
-                extractor="tests",
-            )
-        )
+        url = f"https://example.org/{i}"
+        bronze.append(bronze_row(day, url, text, ("en", "de", "fr")[i % 3], doc_id=doc_id))
         mixture.append(
             Row(
                 doc_id=doc_id,
@@ -107,9 +89,7 @@ def write_curated_mixture(spark, settings, name: str = "default", documents: int
                 source_versions={"bronze.documents": 0},
             )
         )
-    for spec, rows in ((BRONZE_DOCUMENTS, bronze), (mixture_table(name), mixture)):
-        path = ensure_table(spark, spec, settings)
-        table_frame(spark, spec, rows).write.format("delta").mode("overwrite").save(path)
+    write_tables(spark, settings, (BRONZE_DOCUMENTS, bronze), (mixture_table(name), mixture))
     return [row.doc_id for row in bronze]
 
 
@@ -125,7 +105,6 @@ def write_scored_documents(spark, settings, documents: int = 200, seed: int = 3)
     import numpy as np
     from pyspark.sql import Row
 
-    from spark_jobs.delta_io import ensure_table
     from thresher.tables import BRONZE_DOCUMENTS, SILVER_DOMAINS, SILVER_QUALITY_SCORES
     from thresher.text.size import byte_tokens
 
@@ -136,48 +115,14 @@ def write_scored_documents(spark, settings, documents: int = 200, seed: int = 3)
         doc_id = f"doc-{i:04d}"
         text = " ".join(SENTENCES[(i * 3 + k) % len(SENTENCES)] for k in range(2 + i % 7))
         tokens = byte_tokens(text)
-        bronze.append(
-            Row(
-                doc_id=doc_id,
-                ingest_date=day,
-                source="tests",
-                url=f"https://example.org/{i}",
-                location=f"/tests/{i}.html",
-                source_format="html",
-                title=f"Document {i}",
-                text=text,
-                content_sha256=f"{i:064x}",
-                language=("en", "de", "fr")[i % 3],
-                language_score=0.99,
-                n_chars=len(text),
-                n_bytes=len(text.encode()),
-                extractor="tests",
-            )
-        )
+        url = f"https://example.org/{i}"
+        bronze.append(bronze_row(day, url, text, ("en", "de", "fr")[i % 3], doc_id=doc_id))
         rule = float(rng.integers(0, 9)) / 8
         reference = float(rng.uniform())
         scores += [
-            Row(
-                doc_id=doc_id,
-                ingest_date=day,
-                criterion="rules",
-                version="r1",
-                score=rule,
-                passed=rule == 1.0,
-                failed=[],
-                details={},
-                tokens=tokens,
-            ),
-            Row(
-                doc_id=doc_id,
-                ingest_date=day,
-                criterion="reference_classifier",
-                version="v1",
-                score=reference,
-                passed=reference >= 0.5,
-                failed=None,
-                details={},
-                tokens=tokens,
+            score_row(doc_id, day, "rules", "r1", rule, tokens, passed=rule == 1.0, failed=[]),
+            score_row(
+                doc_id, day, "reference_classifier", "v1", reference, tokens, reference >= 0.5
             ),
         ]
         domain = "science" if i % 5 < 3 else ("news" if i % 5 == 3 else "travel")
@@ -191,13 +136,13 @@ def write_scored_documents(spark, settings, documents: int = 200, seed: int = 3)
                 method="supervised",
             )
         )
-    for spec, rows in (
+    write_tables(
+        spark,
+        settings,
         (BRONZE_DOCUMENTS, bronze),
         (SILVER_QUALITY_SCORES, scores),
         (SILVER_DOMAINS, domains),
-    ):
-        path = ensure_table(spark, spec, settings)
-        table_frame(spark, spec, rows).write.format("delta").mode("overwrite").save(path)
+    )
     return [row.doc_id for row in bronze]
 
 
@@ -214,7 +159,6 @@ def write_parallel_units(spark, settings, pair_set: str = "default") -> int:
     English-only unit), as a murating judgments run leaves them; returns the units written."""
     from pyspark.sql import Row
 
-    from spark_jobs.delta_io import ensure_table
     from thresher.tables import SILVER_MURATING_DOCUMENTS
 
     rows = []
@@ -237,9 +181,7 @@ def write_parallel_units(spark, settings, pair_set: str = "default") -> int:
                     judgment_version="tests",
                 )
             )
-    path = ensure_table(spark, SILVER_MURATING_DOCUMENTS, settings)
-    frame = spark.createDataFrame(rows, SILVER_MURATING_DOCUMENTS.schema)
-    frame.write.format("delta").mode("overwrite").save(path)
+    write_tables(spark, settings, (SILVER_MURATING_DOCUMENTS, rows))
     return len(units)
 
 
@@ -262,6 +204,85 @@ def write_aligned_items(path: Path, languages=("en", "de")) -> Path:
     ]
     write_items(items, path)
     return path
+
+
+def bronze_row(day, url: str, text: str, language: str, *, source="tests", doc_id=None):
+    """A bronze.documents row for ``text`` as ingest writes one: the text's content hash and,
+    unless ``doc_id`` is given, the doc id ingest derives from source, url and hash."""
+    from pyspark.sql import Row
+
+    from thresher.text.extract import document_id, sha256_hex
+
+    content = sha256_hex(text)
+    return Row(
+        doc_id=doc_id or document_id(source, url, content),
+        ingest_date=day,
+        source=source,
+        url=url,
+        location=url,
+        source_format="html",
+        title=None,
+        text=text,
+        content_sha256=content,
+        language=language,
+        language_score=0.99,
+        n_chars=len(text),
+        n_bytes=len(text.encode()),
+        extractor="tests",
+    )
+
+
+def dedup_row(doc_id: str, day, duplicate_of: str | None = None, method: str | None = None):
+    """A silver.dedup decision: kept (a cluster of its own), or a copy of ``duplicate_of``
+    (same date) in its original's cluster."""
+    from pyspark.sql import Row
+
+    return Row(
+        doc_id=doc_id,
+        ingest_date=day,
+        cluster_id=duplicate_of or doc_id,
+        duplicate_of=duplicate_of,
+        duplicate_of_date=day if duplicate_of else None,
+        method=method,
+    )
+
+
+def score_row(doc_id, day, criterion, version, score, tokens, passed=True, failed=None):
+    """A silver.quality_scores row: one criterion's score of one document."""
+    from pyspark.sql import Row
+
+    return Row(
+        doc_id=doc_id,
+        ingest_date=day,
+        criterion=criterion,
+        version=version,
+        score=score,
+        passed=passed,
+        failed=failed,
+        details={},
+        tokens=tokens,
+    )
+
+
+def write_tables(spark, settings, *tables, mode: str = "overwrite", partition=None) -> None:
+    """Writes each ``(spec, rows)`` of ``tables`` to its Delta table (created if absent); with
+    a ``partition`` (an ingest date), replaces that partition's rows as a stage's run does."""
+    from spark_jobs.delta_io import ensure_table, replace_rows, rows_where
+
+    for spec, rows in tables:
+        frame = table_frame(spark, spec, rows)
+        if partition is not None:
+            replace_rows(spark, spec, settings, frame, rows_where(partition))
+        else:
+            frame.write.format("delta").mode(mode).save(ensure_table(spark, spec, settings))
+
+
+def partition_rows(spark, settings, spec, day, columns: tuple[str, ...]) -> dict[str, tuple]:
+    """doc_id → the ``columns`` of each row of ``spec``'s table on ``day``."""
+    from spark_jobs.delta_io import read_table, rows_where
+
+    frame = read_table(spark, spec, settings).where(rows_where(day))
+    return {r["doc_id"]: tuple(r[c] for c in columns) for r in frame.collect()}
 
 
 def table_frame(spark, spec, rows):

@@ -9,9 +9,8 @@ import datetime as dt
 import sqlite3
 
 import pytest
-from pyspark.sql import Row
 
-from tests.corpus import ntrex_documents, table_frame
+from tests.corpus import bronze_row, dedup_row, ntrex_documents, write_tables
 from tests.dags.conftest import AIRFLOW_ENV, airflow_cli
 from thresher import model_registry
 from thresher.tables import (
@@ -40,45 +39,17 @@ SMALL = {
 def write_kept_documents(spark, settings, shared) -> dict[dt.date, int]:
     """bronze.documents + silver.dedup (all kept) on two dates: real NTREX news, en and de,
     different articles each day."""
-    from spark_jobs.delta_io import ensure_table
-
     bronze, dedup, counts = [], [], {}
     for day, articles in ((DAY1, slice(24, 30)), (DAY2, slice(30, 36))):
         for code, language in (("eng-US", "en"), ("deu", "de")):
             for i, text in enumerate(ntrex_documents(shared, code, 40)[articles]):
                 doc_id = f"{language}{day:%d}{i:028d}"
                 bronze.append(
-                    Row(
-                        doc_id=doc_id,
-                        ingest_date=day,
-                        source="tests",
-                        url=f"https://x.org/{doc_id}",
-                        location="tests",
-                        source_format="html",
-                        title=None,
-                        text=text,
-                        content_sha256=f"{i:064x}",
-                        language=language,
-                        language_score=0.99,
-                        n_chars=len(text),
-                        n_bytes=len(text.encode()),
-                        extractor="tests",
-                    )
+                    bronze_row(day, f"https://x.org/{doc_id}", text, language, doc_id=doc_id)
                 )
-                dedup.append(
-                    Row(
-                        doc_id=doc_id,
-                        ingest_date=day,
-                        cluster_id=doc_id,
-                        duplicate_of=None,
-                        duplicate_of_date=None,
-                        method=None,
-                    )
-                )
+                dedup.append(dedup_row(doc_id, day))
                 counts[day] = counts.get(day, 0) + 1
-    for spec, rows in ((BRONZE_DOCUMENTS, bronze), (SILVER_DEDUP, dedup)):
-        path = ensure_table(spark, spec, settings)
-        table_frame(spark, spec, rows).write.format("delta").mode("overwrite").save(path)
+    write_tables(spark, settings, (BRONZE_DOCUMENTS, bronze), (SILVER_DEDUP, dedup))
     return counts
 
 

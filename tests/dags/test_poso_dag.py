@@ -15,20 +15,23 @@ from thresher import tracking
 from thresher.config import POSO_MODELS, Settings, poso_events_export
 
 
-def parse_poso(monkeypatch, **env: str):
+@pytest.fixture
+def parse_poso(monkeypatch, tmp_path):
+    """Parses dags/poso.py with THRESHER_HOME in a temp dir and the given variables set."""
     from airflow.dag_processing.dagbag import DagBag
 
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    bag = DagBag(dag_folder=str(REPO / "dags" / "poso.py"))
-    assert bag.import_errors == {}
-    return bag.dags["poso"]
+    def parse(**env: str):
+        for name, value in {"THRESHER_HOME": str(tmp_path), **env}.items():
+            monkeypatch.setenv(name, value)
+        bag = DagBag(dag_folder=str(REPO / "dags" / "poso.py"))
+        assert bag.import_errors == {}
+        return bag.dags["poso"]
+
+    return parse
 
 
-def test_one_training_task_per_cell_of_the_grid_under_one_parent_run(monkeypatch, tmp_path):
+def test_one_training_task_per_cell_of_the_grid_under_one_parent_run(parse_poso):
     dag = parse_poso(
-        monkeypatch,
-        THRESHER_HOME=str(tmp_path),
         THRESHER_POSO_SEEDS="2",
         THRESHER_POSO_MODELS="baseline,poso_mha",
         THRESHER_POSO_GATE_SCALE="3",
@@ -55,17 +58,15 @@ def test_one_training_task_per_cell_of_the_grid_under_one_parent_run(monkeypatch
     assert not args["--output"].startswith("/")  # under the checkpoint root, wherever it runs
 
 
-def test_the_default_grid_is_every_model_over_ten_seeds(monkeypatch, tmp_path):
-    dag = parse_poso(monkeypatch, THRESHER_HOME=str(tmp_path))
+def test_the_default_grid_is_every_model_over_ten_seeds(parse_poso):
+    dag = parse_poso()
     training = {t.task_id for t in dag.tasks if t.task_id.startswith("train_")}
     assert training == {f"train_{m}_s{s}" for m in POSO_MODELS for s in range(1, 11)}
 
 
-def test_on_kubernetes_training_tasks_are_gpu_pods(monkeypatch, tmp_path):
+def test_on_kubernetes_training_tasks_are_gpu_pods(parse_poso):
     pytest.importorskip("airflow.providers.cncf.kubernetes")
     dag = parse_poso(
-        monkeypatch,
-        THRESHER_HOME=str(tmp_path),
         THRESHER_EXECUTOR="kubernetes",
         THRESHER_POSO_SEEDS="1",
         THRESHER_POSO_MODELS="poso_mmoe",

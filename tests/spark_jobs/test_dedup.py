@@ -7,47 +7,20 @@ import datetime as dt
 import pytest
 
 from spark_jobs import dedup
-from spark_jobs.delta_io import read_table, replace_rows, rows_where
-from tests.corpus import ntrex_documents, table_frame
+from tests.corpus import bronze_row, ntrex_documents, partition_rows, write_tables
 from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP
-from thresher.text import extract
 
 DAY1, DAY2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 
 
-def bronze_row(day: dt.date, url: str, text: str, language: str) -> tuple:
-    content = extract.sha256_hex(text)
-    doc_id = extract.document_id("news", url, content)
-    return (
-        doc_id,
-        day,
-        "news",
-        url,
-        url,
-        "html",
-        None,
-        text,
-        content,
-        language,
-        0.99,
-        len(text),
-        len(text.encode()),
-        "test",
-    )
-
-
-def write_day(spark, settings, day: dt.date, rows: list[tuple]) -> dict[str, str]:
-    frame = table_frame(spark, BRONZE_DOCUMENTS, rows)
-    replace_rows(spark, BRONZE_DOCUMENTS, settings, frame, rows_where(day))
-    return {r[3]: r[0] for r in rows}  # url → doc_id
+def write_day(spark, settings, day: dt.date, rows: list) -> dict[str, str]:
+    write_tables(spark, settings, (BRONZE_DOCUMENTS, rows), partition=day)
+    return {r.url: r.doc_id for r in rows}
 
 
 def decisions(spark, settings, day: dt.date) -> dict[str, tuple]:
-    frame = read_table(spark, SILVER_DEDUP, settings).where(f"ingest_date = DATE'{day}'")
-    return {
-        r["doc_id"]: (r["cluster_id"], r["duplicate_of"], r["method"], r["duplicate_of_date"])
-        for r in frame.collect()
-    }
+    columns = ("cluster_id", "duplicate_of", "method", "duplicate_of_date")
+    return partition_rows(spark, settings, SILVER_DEDUP, day, columns)
 
 
 @pytest.fixture(scope="module")

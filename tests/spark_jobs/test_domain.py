@@ -9,15 +9,13 @@ import numpy as np
 import pytest
 
 from spark_jobs import domain_model
-from spark_jobs.delta_io import read_table, replace_rows, rows_where
 from spark_jobs.domain_labels import labelled_texts, load_sib200, sib200_rows
 from spark_jobs.domains import classify_domains, nearest_clusters
 from spark_jobs.text_embeddings import TextEmbedder
 from tests.conftest import make_settings
-from tests.corpus import table_frame
+from tests.corpus import bronze_row, dedup_row, partition_rows, write_tables
 from thresher.config import ConfigError, DomainSettings, Settings
 from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP, SILVER_DOMAINS
-from thresher.text import extract
 
 DAY = dt.date(2026, 11, 3)
 LANGUAGES = ("en", "de", "zh", "hi")
@@ -82,50 +80,23 @@ def test_saved_model_embeds_as_it_was_trained(spark, trained):
     assert metadata["accuracy_by_language"] == metrics["accuracy_by_language"]
 
 
-def bronze_row(url: str, text: str, language: str) -> tuple:
-    content = extract.sha256_hex(text)
-    doc_id = extract.document_id("sib", url, content)
-    return (
-        doc_id,
-        DAY,
-        "sib",
-        url,
-        url,
-        "html",
-        None,
-        text,
-        content,
-        language,
-        0.99,
-        len(text),
-        len(text.encode()),
-        "test",
-    )
-
-
 def write_partition(spark, settings, docs: list[tuple[str, str, str]], duplicates: set[str]):
     """Bronze rows for ``(url, text, language)`` and a dedup decision for each."""
-    rows = [bronze_row(*doc) for doc in docs]
-    frame = table_frame(spark, BRONZE_DOCUMENTS, rows)
-    replace_rows(spark, BRONZE_DOCUMENTS, settings, frame, rows_where(DAY))
-    first = rows[0][0]
+    rows = [bronze_row(DAY, url, text, language, source="sib") for url, text, language in docs]
+    first = rows[0].doc_id
     decisions = [
-        (r[0], DAY, first, first, DAY, "near")
-        if r[3] in duplicates
-        else (r[0], DAY, r[0], None, None, None)
+        dedup_row(r.doc_id, DAY, first, "near") if r.url in duplicates else dedup_row(r.doc_id, DAY)
         for r in rows
     ]
-    frame = spark.createDataFrame(decisions, SILVER_DEDUP.schema)
-    replace_rows(spark, SILVER_DEDUP, settings, frame, rows_where(DAY))
-    return {r[3]: r[0] for r in rows}
+    write_tables(
+        spark, settings, (BRONZE_DOCUMENTS, rows), (SILVER_DEDUP, decisions), partition=DAY
+    )
+    return {r.url: r.doc_id for r in rows}
 
 
 def domains_of(spark, settings) -> dict[str, tuple]:
-    frame = read_table(spark, SILVER_DOMAINS, settings).where(f"ingest_date = DATE'{DAY}'")
-    return {
-        r["doc_id"]: (r["domain"], r["confidence"], r["model_version"], r["method"])
-        for r in frame.collect()
-    }
+    columns = ("domain", "confidence", "model_version", "method")
+    return partition_rows(spark, settings, SILVER_DOMAINS, DAY, columns)
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,7 @@ import pytest
 from pyspark.sql import Row
 
 from spark_jobs import murating as job
-from spark_jobs.delta_io import ensure_table
-from tests.corpus import table_frame
+from tests.corpus import bronze_row, dedup_row, score_row, table_frame, write_tables
 from thresher.murating.embeddings import DIM, EmbeddingCache
 from thresher.tables import (
     BRONZE_DOCUMENTS,
@@ -31,28 +30,13 @@ def _murating(settings, **changes):
 
 
 def _bronze_rows(texts_by_language: dict[str, list[str]]) -> list[Row]:
-    rows = []
-    for language, texts in texts_by_language.items():
-        for i, text in enumerate(texts):
-            rows.append(
-                Row(
-                    doc_id=f"{language}-{i:03d}",
-                    ingest_date=DAY,
-                    source="tests",
-                    url=f"https://example.org/{language}/{i}",
-                    location="tests",
-                    source_format="html",
-                    title=None,
-                    text=text,
-                    content_sha256=f"{i:064x}",
-                    language=language,
-                    language_score=0.99,
-                    n_chars=len(text),
-                    n_bytes=len(text.encode()),
-                    extractor="tests",
-                )
-            )
-    return rows
+    return [
+        bronze_row(
+            DAY, f"https://example.org/{language}/{i}", text, language, doc_id=f"{language}-{i:03d}"
+        )
+        for language, texts in texts_by_language.items()
+        for i, text in enumerate(texts)
+    ]
 
 
 @pytest.mark.timeout(1200)
@@ -126,30 +110,15 @@ def _fake_rater(tmp_path, texts):
 
 
 def _scored(spark, settings, per_language: dict[str, int], tokens: int = 10):
-    bronze, scores = [], []
     rng = np.random.default_rng(1)
-    for language, n in per_language.items():
-        for i in range(n):
-            doc_id = f"{language}-{i:03d}"
-            bronze.append(_bronze_rows({language: [f"text {i}"]})[0].asDict() | {"doc_id": doc_id})
-            scores.append(
-                Row(
-                    doc_id=doc_id,
-                    ingest_date=DAY,
-                    criterion="murating",
-                    version="3",
-                    score=float(rng.uniform()),
-                    passed=True,
-                    failed=None,
-                    details={},
-                    tokens=tokens,
-                )
-            )
-    path = ensure_table(spark, SILVER_QUALITY_SCORES, settings)
-    spark.createDataFrame(scores, SILVER_QUALITY_SCORES.schema).write.format("delta").mode(
-        "append"
-    ).save(path)
-    return table_frame(spark, BRONZE_DOCUMENTS, [Row(**b) for b in bronze]), scores
+    bronze = _bronze_rows(
+        {language: [f"text {i}" for i in range(n)] for language, n in per_language.items()}
+    )
+    scores = [
+        score_row(row.doc_id, DAY, "murating", "3", float(rng.uniform()), tokens) for row in bronze
+    ]
+    write_tables(spark, settings, (SILVER_QUALITY_SCORES, scores), mode="append")
+    return table_frame(spark, BRONZE_DOCUMENTS, bronze), scores
 
 
 @pytest.mark.parametrize("share", [0.5, 0.2])
@@ -173,25 +142,13 @@ def test_batch_rating_scores_kept_documents_in_its_task_and_spark_writes_them(
     spark, settings, tmp_path, monkeypatch
 ):
     from models.murating import rate as rate_entry
-    from thresher.tables import SILVER_DEDUP
 
     texts = {"en": [f"An English page {i}." for i in range(4)], "de": ["Eine Seite.", "Zwei."]}
     model, cache = _fake_rater(tmp_path, [t for ts in texts.values() for t in ts])
     bronze = _bronze_rows(texts)
-    dedup = [
-        Row(
-            doc_id=r.doc_id,
-            ingest_date=DAY,
-            cluster_id=r.doc_id,
-            duplicate_of=None if i else bronze[1].doc_id,
-            duplicate_of_date=None,
-            method=None if i else "exact",
-        )
-        for i, r in enumerate(bronze)
-    ]
-    for spec, rows in ((BRONZE_DOCUMENTS, bronze), (SILVER_DEDUP, dedup)):
-        path = ensure_table(spark, spec, settings)
-        table_frame(spark, spec, rows).write.format("delta").mode("overwrite").save(path)
+    dedup = [dedup_row(r.doc_id, DAY) for r in bronze[1:]]
+    dedup.insert(0, dedup_row(bronze[0].doc_id, DAY, duplicate_of=bronze[1].doc_id, method="exact"))
+    write_tables(spark, settings, (BRONZE_DOCUMENTS, bronze), (SILVER_DEDUP, dedup))
     monkeypatch.setenv("THRESHER_HOME", str(settings.home))
     monkeypatch.setenv("THRESHER_CHECKPOINT_ROOT", str(tmp_path))
     monkeypatch.setenv("THRESHER_MURATING_EMBEDDING_CACHE", str(cache))
@@ -208,14 +165,9 @@ def test_batch_rating_scores_kept_documents_in_its_task_and_spark_writes_them(
     assert rows.score.nunique() > 1 and (rows.tokens > 0).all()
 
 
-def _write(spark, spec, settings, rows) -> None:
-    path = ensure_table(spark, spec, settings)
-    table_frame(spark, spec, rows).write.format("delta").mode("append").save(path)
-
-
 def test_selection_read_from_the_lake_records_the_versions_it_read(spark, settings):
     documents, _ = _scored(spark, settings, {"en": 6, "de": 6})
-    _write(spark, BRONZE_DOCUMENTS, settings, documents.collect())
+    write_tables(spark, settings, (BRONZE_DOCUMENTS, documents.collect()), mode="append")
     summary = job.select(spark, _murating(settings, top_percent=50.0), "3")
     assert set(summary["source_versions"]) == {"silver.quality_scores", "bronze.documents"}
     picked = spark.read.format("delta").load(mixture_table("murating").path(settings))
@@ -226,42 +178,17 @@ def test_selection_read_from_the_lake_records_the_versions_it_read(spark, settin
 def test_english_for_translation_is_the_best_by_the_rules_score(spark, settings):
     texts = {"en": [f"English text {i}." for i in range(6)], "de": ["Deutscher Text."]}
     rows = _bronze_rows(texts)
-    _write(spark, BRONZE_DOCUMENTS, settings, rows)
-    _write(
-        spark,
-        SILVER_DEDUP,
-        settings,
-        [
-            Row(
-                doc_id=r.doc_id,
-                ingest_date=DAY,
-                cluster_id=r.doc_id,
-                duplicate_of="en-000" if r.doc_id == "en-005" else None,
-                duplicate_of_date=DAY if r.doc_id == "en-005" else None,
-                method="minhash",
-            )
-            for r in rows
-        ],
-    )
+    dedup = [dedup_row(r.doc_id, DAY) for r in rows if r.doc_id != "en-005"]
+    dedup.append(dedup_row("en-005", DAY, duplicate_of="en-000", method="minhash"))
     # en-004 and en-005 (a duplicate) score best; en-003 has no score at all
-    _write(
+    scores = [score_row(f"en-00{i}", DAY, "rules", "r1", float(i), 3) for i in (0, 1, 2, 4, 5)]
+    write_tables(
         spark,
-        SILVER_QUALITY_SCORES,
         settings,
-        [
-            Row(
-                doc_id=f"en-00{i}",
-                ingest_date=DAY,
-                criterion="rules",
-                version="r1",
-                score=float(i),
-                passed=True,
-                failed=None,
-                details={},
-                tokens=3,
-            )
-            for i in (0, 1, 2, 4, 5)
-        ],
+        (BRONZE_DOCUMENTS, rows),
+        (SILVER_DEDUP, dedup),
+        (SILVER_QUALITY_SCORES, scores),
+        mode="append",
     )
     summary = job.export_english(spark, _murating(settings, translate_documents=3), DAY)
     exported = pd.read_parquet(summary["path"])
@@ -271,24 +198,8 @@ def test_english_for_translation_is_the_best_by_the_rules_score(spark, settings)
 def test_selection_covers_every_rated_date_or_names_the_backfill(spark, settings):
     documents, _ = _scored(spark, settings, {"en": 6, "de": 6})  # DAY, version 3
     later = DAY + dt.timedelta(days=1)
-    path = ensure_table(spark, SILVER_QUALITY_SCORES, settings)
-    rows = [
-        Row(
-            doc_id=f"de-1{i:02d}",
-            ingest_date=later,
-            criterion="murating",
-            version="4",
-            score=0.5,
-            passed=True,
-            failed=None,
-            details={},
-            tokens=10,
-        )
-        for i in range(3)
-    ]
-    spark.createDataFrame(rows, SILVER_QUALITY_SCORES.schema).write.format("delta").mode(
-        "append"
-    ).save(path)
+    rows = [score_row(f"de-1{i:02d}", later, "murating", "4", 0.5, 10) for i in range(3)]
+    write_tables(spark, settings, (SILVER_QUALITY_SCORES, rows), mode="append")
     from spark_jobs.criteria import MissingCriterionVersion
 
     with pytest.raises(MissingCriterionVersion, match="1 of 2 dates: 2026-11-01.*murating_rerate"):
@@ -296,22 +207,8 @@ def test_selection_covers_every_rated_date_or_names_the_backfill(spark, settings
     # the backfill's dates: those rated by another version only, or a curated range
     assert job.stale_dates(spark, settings, "4") == [DAY.isoformat()]
     assert job.stale_dates(spark, settings, "3") == [later.isoformat()]
-    _write(
-        spark,
-        SILVER_DEDUP,
-        settings,
-        [
-            Row(
-                doc_id="x",
-                ingest_date=d,
-                cluster_id="x",
-                duplicate_of=None,
-                duplicate_of_date=None,
-                method=None,
-            )
-            for d in (DAY - dt.timedelta(days=1), DAY, later)
-        ],
-    )
+    dedup = [dedup_row("x", d) for d in (DAY - dt.timedelta(days=1), DAY, later)]
+    write_tables(spark, settings, (SILVER_DEDUP, dedup), mode="append")
     assert job.stale_dates(spark, settings, "4", DAY - dt.timedelta(days=5), DAY) == [
         (DAY - dt.timedelta(days=1)).isoformat(),
         DAY.isoformat(),

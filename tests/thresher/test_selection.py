@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from thresher import selection
+from thresher.config import SELECTION_ARMS
 from thresher.mixture_quota import Quota
 from thresher.quadmix import QuadMixParams
 
@@ -28,17 +29,7 @@ def pool():
     )
 
 
-@pytest.mark.parametrize(
-    "arm",
-    [
-        "random",
-        "quality_only",
-        "domain_balanced",
-        "quadmix_default",
-        "quadmix_searched",
-        "murating",
-    ],
-)
+@pytest.mark.parametrize("arm", SELECTION_ARMS)  # every arm the settings accept
 def test_every_arm_meets_the_same_quota_and_language_shares(pool, arm):
     quota = Quota(int(pool.tokens.sum() * 0.25), "uniform")
     searched = QuadMixParams.uniform(pool.criteria, ("*",), omega=0.3, eps=0.01)

@@ -6,28 +6,23 @@ import dataclasses
 
 import pytest
 
-from tests.conftest import make_settings
 from tests.corpus import write_curated_mixture, write_parallel_units
 
 
 @pytest.fixture(scope="session")
-def mix_lake(spark, tmp_path_factory):
+def mix_lake(build_lake):
     """(home, pool summary); the tokenizer is at <home>/checkpoints/mix/tokenizer."""
-    from models.pretrain.tokenizer import train_tokenizer
     from spark_jobs import language_mix
 
-    home = tmp_path_factory.mktemp("mix-lake")
-    settings = make_settings(home)
-    settings = dataclasses.replace(
-        settings,
-        language_mix=dataclasses.replace(settings.language_mix, language="de", holdout=0.2),
-    )
-    write_curated_mixture(spark, settings, documents=30)
-    write_parallel_units(spark, settings)
-    summary = language_mix.build(spark, settings)
-    texts = [r["text"] for r in spark.read.format("delta").load(summary["path"]).collect()]
-    train_tokenizer(texts, 300, home / "checkpoints" / "mix" / "tokenizer")
-    return home, summary
+    def tune(settings):
+        mix = dataclasses.replace(settings.language_mix, language="de", holdout=0.2)
+        return dataclasses.replace(settings, language_mix=mix)
+
+    def write(spark, settings):
+        write_curated_mixture(spark, settings, documents=30)
+        write_parallel_units(spark, settings)
+
+    return build_lake("mix", write, language_mix.build, tune)
 
 
 @pytest.fixture

@@ -15,35 +15,18 @@ SENTENCES = [
 
 
 def build_tiny_lm(folder: Path, seed: int = 0) -> Path:
+    """The pretraining task's own byte-level BPE tokenizer (320 tokens) and a 2-layer LLaMA of
+    its model sizes' shape, random weights."""
     import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from transformers import LlamaForCausalLM
 
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=320,
-        special_tokens=["<pad>", "<s>", "</s>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    bpe.train_from_iterator(SENTENCES, trainer)
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", pad_token="<pad>"
-    )
-    tokenizer.save_pretrained(folder)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
+    from models.pretrain.sizes import ModelSize
+    from models.pretrain.tokenizer import train_tokenizer
+
+    tokenizer = train_tokenizer(SENTENCES, 320, folder)
+    size = ModelSize(hidden=32, layers=2, heads=4, intermediate=64, max_positions=256)
+    config = size.config(
+        len(tokenizer), tokenizer.bos_token_id, tokenizer.eos_token_id, tokenizer.pad_token_id
     )
     torch.manual_seed(seed)
     LlamaForCausalLM(config).save_pretrained(folder)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from models.murating.judge import ANSWERS, PROMPT, PairwiseJudge, sample_pairs
+from tests.models.tiny import save_model, save_word_tokenizer
 from thresher.entrypoint import BadInput
 
 FILLER = [f"w{i}" for i in range(6)]
@@ -20,20 +21,12 @@ def document(rng, good: bool) -> str:
 @pytest.fixture(scope="module")
 def judge_folder(tmp_path_factory):
     """A 2-layer GPT-2 with random weights and a word-level tokenizer, saved as a checkpoint."""
-    import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+    from transformers import GPT2Config, GPT2LMHeadModel
 
     folder = tmp_path_factory.mktemp("tiny-judge")
     vocab = ["<pad>", "<unk>", "good", "poor", *FILLER, *{a.strip() for a in ANSWERS}]
     vocab += sorted(set(PROMPT.format(a="", b="").split()) - set(vocab))
-    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(vocab)}, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=tok, pad_token="<pad>", unk_token="<unk>", eos_token="<pad>"
-    )
-    tokenizer.save_pretrained(folder)
-    torch.manual_seed(0)
+    save_word_tokenizer(folder, vocab, "<unk>", pad_token="<pad>", eos_token="<pad>")
     config = GPT2Config(
         vocab_size=len(vocab),
         n_positions=64,
@@ -43,8 +36,7 @@ def judge_folder(tmp_path_factory):
         bos_token_id=0,
         eos_token_id=0,
     )
-    GPT2LMHeadModel(config).save_pretrained(folder)
-    return folder
+    return save_model(folder, GPT2LMHeadModel, config)
 
 
 def test_the_judge_reads_both_texts_and_cancels_its_position_bias(judge_folder):

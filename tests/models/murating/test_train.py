@@ -5,6 +5,7 @@ import pytest
 
 from models.murating.head import load_rater, score_texts
 from models.murating.train import TrainConfig, main, train
+from tests.models.tiny import save_model, save_word_tokenizer
 from thresher.murating.pairs import training_pairs
 
 
@@ -67,21 +68,14 @@ def test_missing_pairs_exit_with_code_2(tmp_path, monkeypatch, capsys):
 @pytest.fixture(scope="module")
 def tiny_encoder(tmp_path_factory):
     """A tiny BERT (random weights) and a word-level tokenizer, saved like a checkpoint."""
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+    from transformers import BertConfig, BertModel
 
     folder = tmp_path_factory.mktemp("tiny-encoder")
     words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "document", "in", "en", "de", "zh"]
     words += [str(i) for i in range(24)]
-    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
-    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    specials = {
-        "pad_token": "[PAD]",
-        "unk_token": "[UNK]",
-        "cls_token": "[CLS]",
-        "sep_token": "[SEP]",
-    }
-    PreTrainedTokenizerFast(tokenizer_object=tok, **specials).save_pretrained(folder)
+    save_word_tokenizer(
+        folder, words, "[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]"
+    )
     config = BertConfig(
         vocab_size=len(words),
         hidden_size=16,
@@ -90,8 +84,7 @@ def tiny_encoder(tmp_path_factory):
         intermediate_size=32,
         max_position_embeddings=32,
     )
-    BertModel(config).save_pretrained(folder)
-    return folder
+    return save_model(folder, BertModel, config)
 
 
 def test_the_finetune_backend_trains_the_encoder_and_reloads(pairs, tiny_encoder, tmp_path):

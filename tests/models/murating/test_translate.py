@@ -2,14 +2,14 @@ import pandas as pd
 import pytest
 
 from models.murating.translate import chunks, main
+from tests.models.tiny import save_model, save_word_tokenizer
 from thresher.murating.units import read_translations
 
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
     """A tiny BART (random weights) with a word-level tokenizer, saved like a checkpoint."""
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import BartConfig, BartForConditionalGeneration, PreTrainedTokenizerFast
+    from transformers import BartConfig, BartForConditionalGeneration
 
     folder = tmp_path_factory.mktemp("tiny-mt")
     words = [
@@ -27,16 +27,9 @@ def tiny_model(tmp_path_factory):
         "dog",
         "ran",
     ]
-    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        pad_token="<pad>",
-        bos_token="<s>",
-        eos_token="</s>",
-        unk_token="<unk>",
+    save_word_tokenizer(
+        folder, words, "<unk>", pad_token="<pad>", bos_token="<s>", eos_token="</s>"
     )
-    fast.save_pretrained(folder)
     config = BartConfig(
         vocab_size=len(words),
         d_model=16,
@@ -53,8 +46,7 @@ def tiny_model(tmp_path_factory):
         decoder_start_token_id=2,
         forced_eos_token_id=2,
     )
-    BartForConditionalGeneration(config).save_pretrained(folder)
-    return folder
+    return save_model(folder, BartForConditionalGeneration, config)
 
 
 def test_chunks_split_at_sentences_under_the_limit():
