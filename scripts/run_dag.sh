@@ -47,6 +47,9 @@ if curl -s -o /dev/null "http://127.0.0.1:8080/api/v2/version"; then
   exit 1
 fi
 airflow dags reserialize > "$logs/reserialize.log" 2>&1 || { tail -20 "$logs/reserialize.log"; exit 1; }
+# Port 8080 was free, so no other run of this script is alive: a backfill still open was left
+# by an interrupted one, and Airflow would refuse a new backfill beside it.
+python "$(dirname "$0")/close_stale_backfills.py" "$dag"
 airflow dags unpause "$dag" > /dev/null
 airflow api-server --host 127.0.0.1 --port 8080 > "$logs/api-server.log" 2>&1 & pids+=($!)
 # Task processes report to the API server from their first line: it must answer before the
