@@ -20,10 +20,9 @@ import logging
 import sys
 import uuid
 
-from thresher import names
+from thresher import names, object_store
 from thresher.config import ConfigError, Settings
 from thresher.jobs import CURATION, JobContext
-from thresher.object_store import ObjectStoreError
 from thresher.partitions import parse_partition
 
 GATES = CURATION.gates
@@ -98,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _command(args, Settings.from_env())
-    except (ConfigError, ObjectStoreError) as exc:  # a setting, Java, a bucket, a credential
+    except (ConfigError, object_store.ObjectStoreError) as exc:
+        # a setting, Java, a bucket, a credential: one line
         print(f"thresher: {args.command}: {exc}", file=sys.stderr)
         return 2
 
@@ -107,6 +107,9 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "config":
         print(json.dumps(settings.as_params(), indent=2))
         return 0
+    if object_store.is_object_store(settings.storage_root):
+        # A wrong credential or a missing bucket is one line, before an MLflow run or a JVM.
+        object_store.check_bucket(settings.storage_root)
     if args.command == "tables":
         from spark_jobs.delta_io import ensure_all_tables
         from spark_jobs.session import get_spark
@@ -152,7 +155,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         IngestError,
         ReconciliationError,
         ConfigError,
-        ObjectStoreError,
+        object_store.ObjectStoreError,
         names.InvalidName,
     ) as exc:
         tracking.finish_run(settings, run_id, status="FAILED")

@@ -23,14 +23,34 @@ from tests.corpus import html_page, ntrex_documents
 from thresher import object_store
 from thresher.config import Settings
 from thresher.quadmix import QuadMixParams
-from thresher.tables import PARTITIONED_TABLES, mixture_table
+from thresher.tables import (
+    BRONZE_DOCUMENTS,
+    GATE_RESULTS,
+    QUARANTINE,
+    SILVER_DEDUP,
+    SILVER_DOMAINS,
+    SILVER_MINHASH,
+    SILVER_QUALITY_SCORES,
+    STAGE_COUNTS,
+    mixture_table,
+)
 
 pytestmark = pytest.mark.object_store
 
 DAY = dt.date(2026, 11, 1)
 BUCKET = "thresher-lake"
-# Every table a curation run owns a partition of, and its mixture.
-TABLES = (*PARTITIONED_TABLES, mixture_table("default"))
+# Every table a curation run writes.
+TABLES = (
+    BRONZE_DOCUMENTS,
+    QUARANTINE,
+    STAGE_COUNTS,
+    GATE_RESULTS,
+    SILVER_MINHASH,
+    SILVER_DEDUP,
+    SILVER_QUALITY_SCORES,
+    SILVER_DOMAINS,
+    mixture_table("default"),
+)
 # Small models, as the DAG tests use them.
 SMALL = {
     "THRESHER_LANGUAGES": "en,de,fr,ja",
@@ -173,7 +193,7 @@ def test_a_curation_run_on_s3_writes_the_tables_of_the_same_run_on_disk(
         counts[spec.qualified_name] = len(on_s3)
         assert len(on_s3) == len(on_disk), spec.qualified_name
         assert _content_hash(on_s3) == _content_hash(on_disk), spec.qualified_name
-    assert counts["bronze.documents"] == 9 and counts["quarantine.quarantine"] == 1
+    assert counts["bronze.documents"] == 9 and counts[QUARANTINE.qualified_name] == 1
     assert counts["silver.quality_scores"] > 0 and counts["gold.mixture_default"] > 0
 
     # What a rating pod reads: the partition's documents dedup kept (the copy is not among them).
@@ -214,7 +234,7 @@ def test_a_wrong_credential_or_a_missing_bucket_fails_with_one_line(s3, tmp_path
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("thresher: lake s3a://"), result.stderr
+    assert len(lines) == 1 and lines[0].startswith("thresher: stats: lake s3a://"), result.stderr
     assert expected in lines[0]
     assert s3.secret_key not in result.stderr + result.stdout
     assert not (tmp_path / "mlflow.db").exists()  # failed before any run was opened
