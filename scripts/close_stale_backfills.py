@@ -1,4 +1,4 @@
-"""Close the backfills of a DAG that an interrupted ``scripts/run_dag.sh`` left open.
+"""Close the backfills of a DAG that ``scripts/run_dag.sh`` left open.
 
 Airflow allows one running backfill per DAG; a demo stopped with Ctrl-C (or killed) leaves its
 backfill open, and every later ``airflow backfill create`` for the DAG then fails with
@@ -6,7 +6,8 @@ backfill open, and every later ``airflow backfill create`` for the DAG then fail
 checks before starting), so an open backfill it finds was left by a process that is gone. It
 is closed as the REST API's ``POST /backfills/{id}/cancel`` closes one (paused, completed),
 and its runs that never finished are marked failed, task instances included, so the UI does
-not show them running forever.
+not show them running forever. ``run_dag.sh`` also closes its own backfill when its run has
+ended: the scheduler, stopped then, would mark it complete only on a later loop.
 
     python scripts/close_stale_backfills.py DAG_ID
 """

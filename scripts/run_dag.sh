@@ -96,4 +96,7 @@ finished=$(date -u +%s)
 printf '{"run_id": "%s", "state": "%s", "triggered_at": %s, "finished_at": %s}\n' \
   "$run_id" "$state" "$triggered" "$finished" > "$logs/last-run.json"
 echo "DAG run $run_id: $state after $((finished - triggered)) s"
+# The scheduler marks a backfill complete on a later loop than the one that ends its last run;
+# it is stopped now, so this run's backfill is closed here (the UI would show it in progress).
+python "$(dirname "$0")/close_stale_backfills.py" "$dag" > /dev/null
 [ "$state" = success ]

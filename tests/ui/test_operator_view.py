@@ -99,6 +99,7 @@ def test_the_curation_run_is_green_with_its_real_duration(demo, browser, shots):
         # The run's header (state, start, end, duration) comes before its Task Instances tab.
         header = text[text.index(run_id) : text.index("Task Instances")]
         assert "Success" in header and "Running" not in header and "Failed" not in header
+        assert "Backfill in progress" not in text  # the demo's backfill is closed when it ends
         shown = _seconds(header[header.index("Duration") :])
         measured = demo["finished_at"] - demo["triggered_at"]
         # The run starts after the backfill is created and is seen to end within one 20 s poll.
