@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
@@ -123,10 +125,26 @@ class LocalProcessOperator(BaseOperator):
         self._stop()
 
     def _stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            os.killpg(self._process.pid, signal.SIGTERM)
-            try:
-                self._process.wait(timeout=STOP_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._process.pid, signal.SIGKILL)
-                self._process.wait()
+        """SIGTERM to the task's process group; after the grace period, or as soon as the task's
+        own process has gone, SIGKILL to what is left of the group (a child may outlive its
+        parent's exit, or ignore SIGTERM)."""
+        if self._process is None or self._process.poll() is not None:
+            return
+        group = self._process.pid
+        _signal_group(group, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._process.wait(timeout=STOP_GRACE_SECONDS)
+        _signal_group(group, signal.SIGKILL)
+        self._process.wait()
+        deadline = time.monotonic() + 2  # SIGKILL is delivered asynchronously
+        while time.monotonic() < deadline and _signal_group(group, 0):
+            time.sleep(0.05)
+
+
+def _signal_group(group: int, sig: int) -> bool:
+    """Send ``sig`` to a process group; False once no process of it is left."""
+    try:
+        os.killpg(group, sig)
+    except ProcessLookupError:
+        return False
+    return True
