@@ -24,19 +24,12 @@ def close_stale_backfills(dag_id: str) -> list[int]:
     from airflow.models.dagrun import DagRun
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
-    from airflow.utils.state import DagRunState, TaskInstanceState
+    from airflow.utils.state import DagRunState, State, TaskInstanceState
     from sqlalchemy import select, update
 
     unfinished_runs = (DagRunState.QUEUED, DagRunState.RUNNING)
-    unfinished_tasks = (
-        TaskInstanceState.SCHEDULED,
-        TaskInstanceState.QUEUED,
-        TaskInstanceState.RUNNING,
-        TaskInstanceState.UP_FOR_RETRY,
-        TaskInstanceState.UP_FOR_RESCHEDULE,
-        TaskInstanceState.DEFERRED,
-        TaskInstanceState.RESTARTING,
-    )
+    # Airflow's own set of task states that have not ended (None: not yet scheduled).
+    unfinished_tasks = [state for state in State.unfinished if state is not None]
     closed = []
     now = datetime.now(UTC)
     with create_session() as session:
