@@ -12,7 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from thresher import mixture_search
 from thresher.entrypoint import BadInput
+from thresher.mixture_quota import Quota
+from thresher.quadmix import QuadMixParams
 
 
 @dataclass
@@ -33,6 +36,12 @@ class FeaturePool:
     @property
     def domain_names(self) -> tuple[str, ...]:
         return tuple(sorted(set(self.domains.tolist())))
+
+    def mixture_copies(self, params: QuadMixParams, seed: int, quota: Quota) -> dict:
+        """The copies ``params`` draw of each document (``mixture_search.mixture_copies``)."""
+        return mixture_search.mixture_copies(
+            params, self.sigmas, self.languages, self.domains, self.tokens, self.nodes, seed, quota
+        )
 
 
 def read_features(path: str, storage_options: dict | None = None) -> FeaturePool:

@@ -92,16 +92,8 @@ def load_params(path: str, criteria: tuple[str, ...]) -> QuadMixParams:
 
 def run_proxy(args, settings: Settings, pool, params: QuadMixParams, output: Path, tracker):
     """Draw the mixture, train the proxy on it, score it on the search half."""
-    drawn = mixture_search.mixture_copies(
-        params,
-        pool.sigmas,
-        pool.languages,
-        pool.domains,
-        pool.tokens,
-        pool.nodes,
-        args.seed,
-        Quota.of(settings.mixture, settings.proxy.budget_tokens),
-    )
+    quota = Quota.of(settings.mixture, settings.proxy.budget_tokens)
+    drawn = pool.mixture_copies(params, args.seed, quota)
     copies = drawn["copies"]
     mixture = {
         "documents": int((copies > 0).sum()),

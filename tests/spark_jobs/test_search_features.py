@@ -108,16 +108,7 @@ def test_numpy_sampler_draws_the_copies_of_the_spark_mixture(spark, lake, which,
         f"{r['ingest_date']}/{r['doc_id']}": (r["copies"], r["rank"], r["quality"])
         for r in table.collect()
     }
-    drawn = mixture_search.mixture_copies(
-        params,
-        pool.sigmas,
-        pool.languages,
-        pool.domains,
-        pool.tokens,
-        pool.nodes,
-        settings.mixture.seed,
-        Quota.of(settings.mixture),
-    )
+    drawn = pool.mixture_copies(params, settings.mixture.seed, Quota.of(settings.mixture))
     numpy_rows = {
         node: (int(c), r, q)
         for node, c, r, q in zip(
