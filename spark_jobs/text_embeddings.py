@@ -20,7 +20,6 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
-from pyspark import keyword_only
 from pyspark.ml import Transformer
 from pyspark.ml.functions import array_to_vector
 from pyspark.ml.param import Param, Params, TypeConverters
@@ -85,27 +84,26 @@ class TextEmbedder(
     maxChars = _param("maxChars", "characters of a text embedded", TypeConverters.toInt)
     batchSize = _param("batchSize", "texts per encoder call", TypeConverters.toInt)
 
-    @keyword_only
-    def __init__(
-        self,
-        *,
-        inputCol="text",
-        outputCol="features",
-        encoderPath="",
-        encoderThreads=1,
-        maxChars=2000,
-        batchSize=64,
-    ):
+    # The params' defaults, declared once: what the constructor and a loaded stage fall back to.
+    DEFAULTS = {
+        "inputCol": "text",
+        "outputCol": "features",
+        "encoderPath": "",
+        "encoderThreads": 1,
+        "maxChars": 2000,
+        "batchSize": 64,
+    }
+
+    def __init__(self, **params):
+        """``params``: values for any of ``DEFAULTS``' names, by keyword."""
+        unknown = sorted(set(params) - set(self.DEFAULTS))
+        if unknown:
+            raise TypeError(
+                f"TextEmbedder has no params {unknown}; its params: {list(self.DEFAULTS)}"
+            )
         super().__init__()
-        self._setDefault(
-            inputCol="text",
-            outputCol="features",
-            encoderPath="",
-            encoderThreads=1,
-            maxChars=2000,
-            batchSize=64,
-        )
-        self._set(**self._input_kwargs)
+        self._setDefault(**self.DEFAULTS)
+        self._set(**params)
 
     @classmethod
     def from_settings(cls, config: DomainSettings, input_col="text", output_col="features"):
