@@ -25,20 +25,21 @@ resumes an interrupted one from its last checkpoint.
 
 from __future__ import annotations
 
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import Param, dag, task
 
 from thresher.config import Settings
 from thresher_tasks import Resources, model_task
-from thresher_tasks.dag_arguments import airflow_run_tags, dag_arguments, mixture_param
+from thresher_tasks.dag_arguments import dag_arguments, mixture_param, open_parent_run
+from thresher_tasks.experiments import xcom
 from thresher_tasks.model_task import tokenizer_task
 
 DAG_ID = "language_mix"
 SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
 MIX = SETTINGS.language_mix
 
-POOL = "{{ ti.xcom_pull(task_ids='pool')['path'] }}"
-EXPERIMENT_DIR = "{{ ti.xcom_pull(task_ids='pool')['experiment_dir'] }}"
-PARENT_RUN = "{{ ti.xcom_pull(task_ids='open_experiment')['run_id'] }}"
+POOL = xcom("pool", "path")
+EXPERIMENT_DIR = xcom("pool", "experiment_dir")
+PARENT_RUN = xcom("open_experiment", "run_id")
 
 
 def cell_arguments(english_share: float, parallel_share: float) -> list[str]:
@@ -118,14 +119,8 @@ def language_mix():
         """The parent MLflow run of this DAG run, with the grid of cells."""
         from thresher import language_mix
 
-        dag_run = get_current_context()["dag_run"]
-        return language_mix.open_experiment_run(
-            Settings.from_env(),
-            run_key=f"{DAG_ID}/{dag_run.run_id}",
-            run_name=f"{DAG_ID} {pool['experiment_dir'].rsplit('/', 1)[-1]}",
-            pool=pool,
-            tags=airflow_run_tags(dag_run),
-        )
+        folder = pool["experiment_dir"].rsplit("/", 1)[-1]
+        return open_parent_run(language_mix.open_experiment_run, DAG_ID, folder, pool=pool)
 
     @task
     def results(cells, experiment: dict, params=None) -> dict:

@@ -29,14 +29,15 @@ from models.poso import grid
 from thresher import names
 from thresher.config import Settings
 from thresher_tasks import Resources, model_task
-from thresher_tasks.dag_arguments import RUN_FOLDER, airflow_run_tags, dag_arguments, path_param
+from thresher_tasks.dag_arguments import RUN_FOLDER, dag_arguments, open_parent_run, path_param
+from thresher_tasks.experiments import xcom
 
 DAG_ID = "poso"
 SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
 
 # The export prepare_events wrote (thresher.config.poso_events_export of the dataset).
-EVENTS = "{{ ti.xcom_pull(task_ids='prepare_events')['export_path'] }}"
-PARENT_RUN = "{{ ti.xcom_pull(task_ids='open_experiment')['run_id'] }}"
+EVENTS = xcom("prepare_events", "export_path")
+PARENT_RUN = xcom("open_experiment", "run_id")
 
 
 def training_arguments(cell: grid.Cell) -> list[str]:
@@ -97,14 +98,7 @@ def poso():
         """The parent MLflow run of this DAG run: the grid and the events' split counts."""
         from models.poso import experiment
 
-        dag_run = get_current_context()["dag_run"]
-        return experiment.open_experiment_run(
-            Settings.from_env(),
-            run_key=f"{DAG_ID}/{dag_run.run_id}",
-            run_name=f"{DAG_ID} {dag_run.run_id}",
-            events=events,
-            tags=airflow_run_tags(dag_run),
-        )
+        return open_parent_run(experiment.open_experiment_run, DAG_ID, events=events)
 
     @task
     def summarise(opened: dict) -> dict:
