@@ -23,34 +23,14 @@ from tests.corpus import html_page, ntrex_documents
 from thresher import object_store
 from thresher.config import Settings
 from thresher.quadmix import QuadMixParams
-from thresher.tables import (
-    BRONZE_DOCUMENTS,
-    GATE_RESULTS,
-    QUARANTINE,
-    SILVER_DEDUP,
-    SILVER_DOMAINS,
-    SILVER_MINHASH,
-    SILVER_QUALITY_SCORES,
-    STAGE_COUNTS,
-    mixture_table,
-)
+from thresher.tables import PARTITIONED_TABLES, QUARANTINE, mixture_table
 
 pytestmark = pytest.mark.object_store
 
 DAY = dt.date(2026, 11, 1)
 BUCKET = "thresher-lake"
-# Every table a curation run writes.
-TABLES = (
-    BRONZE_DOCUMENTS,
-    QUARANTINE,
-    STAGE_COUNTS,
-    GATE_RESULTS,
-    SILVER_MINHASH,
-    SILVER_DEDUP,
-    SILVER_QUALITY_SCORES,
-    SILVER_DOMAINS,
-    mixture_table("default"),
-)
+# Every table a curation run writes: its partition of each partitioned table, and the mixture.
+TABLES = (*PARTITIONED_TABLES, mixture_table("default"))
 # Small models, as the DAG tests use them.
 SMALL = {
     "THRESHER_LANGUAGES": "en,de,fr,ja",
