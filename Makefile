@@ -34,7 +34,7 @@ DEMO_DATE ?= $(shell date -u +%F)
 # embedding them takes ~11 min on 2 cores; 200 takes ~4).
 DEMO_LABELS ?= 200
 
-.PHONY: help env prerequisites env-vars test test-long test-object-store object-store ui-check lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-dedup bench-sampling bench-domain bench-domain-student bench-extraction bench-pretrain bench-poso bench-murating bench-mixsearch bench-selection bench-langmix gpu-check
+.PHONY: help env prerequisites env-vars test test-long test-object-store object-store ui-check lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-curation bench-dedup bench-sampling bench-domain bench-domain-student bench-extraction bench-pretrain bench-poso bench-murating bench-mixsearch bench-selection bench-langmix gpu-check
 
 help:
 	@echo "make demo        run the curation DAG end to end on real multilingual pages"
@@ -44,7 +44,7 @@ help:
 	@echo "make ui-check    both UIs in headless Chromium after make demo (screenshots in .thresher/ui-check)"
 	@echo "make test-object-store   the lake on a real S3-compatible server (S3Proxy) vs on disk"
 	@echo "make test-long           end-to-end runs of many minutes (MuRating lifecycle, selection study)"
-	@echo "make bench-dedup | bench-sampling | bench-domain | bench-domain-student | bench-extraction | bench-pretrain | bench-poso | bench-murating | bench-mixsearch | bench-selection | bench-langmix"
+	@echo "make bench-curation | bench-dedup | bench-sampling | bench-domain | bench-domain-student | bench-extraction | bench-pretrain | bench-poso | bench-murating | bench-mixsearch | bench-selection | bench-langmix"
 	@echo "                 benchmarks → bench/results/"
 
 env: prerequisites $(STAMP)
@@ -167,6 +167,11 @@ bench-domain-student: env
 
 # resiliparse against trafilatura on the demo's HTML pages: pages per CPU-second, word-level
 # F1, a hand-checked sample → bench/results/extraction.json.
+# The curation pipeline per stage against datatrove's equivalent on the demo's pages, same cores
+# (documents/s per core, peak memory; the one-time model training apart) → bench/results/curation.json.
+bench-curation: $(BENCH_STAMP) demo-data
+	THRESHER_DOMAIN_LABELS_PER_LANGUAGE=$(DEMO_LABELS) $(BIN)/python -m bench.curation --input $(DEMO_INPUT)
+
 bench-extraction: env demo-data
 	$(BIN)/python -m bench.extraction --input $(DEMO_INPUT)
 

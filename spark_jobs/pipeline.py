@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import importlib
 import logging
-import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 from spark_jobs import progress
 from thresher.jobs import Job, JobContext, Pipeline
@@ -46,20 +46,21 @@ def run_pipeline(
     pipeline: Pipeline,
     ctx: JobContext,
     jobs: list[str] | None = None,
-    on_done: Callable[[Job, dict, float], None] | None = None,
+    measure: Callable[[str], AbstractContextManager[dict]] | None = None,
 ) -> dict[str, dict]:
     """Run ``jobs`` (default: all) in the pipeline's order, each followed by its gate.
 
-    ``on_done(job, summary, seconds)`` is called after each job (a benchmark's timer).
+    ``measure(name)`` wraps each job and each gate (a benchmark's timer): the record it yields
+    receives the step's summary under ``"summary"``.
     """
     wanted = set(jobs or pipeline.names)
     summaries: dict[str, dict] = {}
     for job in pipeline.jobs:
         if job.name not in wanted:
             continue
-        started = time.perf_counter()
-        summaries[job.name] = run_job(job, ctx)
-        if on_done is not None:
-            on_done(job, summaries[job.name], time.perf_counter() - started)
-        run_gate(job, ctx)
+        with measure(job.name) if measure else nullcontext({}) as record:
+            summaries[job.name] = record["summary"] = run_job(job, ctx)
+        if job.gate is not None:
+            with measure(job.gate.task_id) if measure else nullcontext({}) as record:
+                record["summary"] = run_gate(job, ctx)
     return summaries
