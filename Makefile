@@ -43,7 +43,7 @@ help:
 	@echo "make mlflow-ui   MLflow UI on http://127.0.0.1:5000 over the demo's stores"
 	@echo "make ui-check    both UIs in headless Chromium after make demo (screenshots in .thresher/ui-check)"
 	@echo "make test-object-store   the lake on a real S3-compatible server (S3Proxy) vs on disk"
-	@echo "make test-long           end-to-end runs of many minutes (MuRating lifecycle, selection study)"
+	@echo "make test-long           end-to-end runs of many minutes (selection study)"
 	@echo "make bench-curation | bench-dedup | bench-sampling | bench-domain | bench-domain-student | bench-extraction | bench-pretrain | bench-poso | bench-murating | bench-mixsearch | bench-selection | bench-langmix"
 	@echo "                 benchmarks → bench/results/"
 
@@ -77,9 +77,8 @@ TEST_WORKERS ?= 2
 test: env
 	$(BIN)/python -m pytest -m "not object_store and not long" -n $(TEST_WORKERS) --dist loadfile --durations=15
 
-# End-to-end runs of many minutes, outside make test and CI: MuRating's lifecycle over two
-# dates (one training, one champion for both, a promotion re-rated by the backfill DAG) and
-# the selection study run by the benchmarks' executor.
+# End-to-end runs of many minutes, outside make test and CI: the selection study run by the
+# benchmarks' executor.
 test-long: env
 	$(BIN)/python -m pytest -m long --durations=5
 
