@@ -17,7 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bench.curation import TreeMemory, page_files, stage
+from bench.measure import TreeMemory, page_files, stage
 
 
 def local_lid_model() -> str:

@@ -7,8 +7,9 @@ import datetime as dt
 import subprocess
 import sys
 
-from bench.curation import TreeMemory, stage, thresher_documents_in
+from bench.curation import thresher_documents_in
 from bench.curation_datatrove import step_key
+from bench.measure import TreeMemory, stage
 from spark_jobs.pipeline import run_pipeline
 from tests.conftest import make_settings
 from thresher.jobs import Job, JobContext, Pipeline
