@@ -11,10 +11,8 @@ Mallard reader: a ``.page`` file reaches Trafilatura as markup, like any other p
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bench.measure import TreeMemory, page_files, stage
@@ -133,7 +131,7 @@ def run_datatrove(input_path: Path, work: Path, cores: int) -> dict:
         )
     kept = pq.ParquetDataset(str(passed)).read(columns=["doc_id", "text"])
     corpus = work / "passed.parquet"
-    pq.write_table(pa.Table.from_pydict(kept.to_pydict()), corpus)
+    pq.write_table(kept, corpus)
     with memory.step() as dedup:
         run = datatrove_minhash.run(corpus, work / "minhash")
     memory.stopped.set()
@@ -152,5 +150,4 @@ def run_datatrove(input_path: Path, work: Path, cores: int) -> dict:
         },
         "kept": {"filtered": kept.num_rows, "dedup": kept.num_rows - len(removed)},
         "tasks": cores,
-        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
