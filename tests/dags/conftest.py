@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import logging
 import os
 import subprocess
 import sys
@@ -31,6 +34,29 @@ def airflow_cli(*args: str, env: dict[str, str], log: Path, timeout: int = 600):
         return subprocess.run(
             [str(airflow), *args], env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout
         )
+
+
+def dags_test(dag_id: str, day: dt.date, conf: dict | None = None) -> None:
+    """``airflow dags test <dag_id> <day>``, parsed and run by Airflow's CLI in this process:
+    Spark tasks get the test session (``get_spark`` returns the active one), model tasks are
+    local processes as in any local run. The task runner exports ``AIRFLOW_CTX_*`` into
+    ``os.environ``, and its logging setup sends every logger to stdout: both restored, so
+    later tests in this worker do not see them."""
+    handlers, level = logging.root.handlers[:], logging.root.level  # before airflow's import
+    from airflow.cli import cli_parser
+
+    conf_args = ["--conf", json.dumps(conf)] if conf else []
+    args = cli_parser.get_parser().parse_args(["dags", "test", dag_id, day.isoformat(), *conf_args])
+    environment = dict(os.environ)
+    try:
+        args.func(args)
+    except SystemExit as failed:  # "DagRun failed": the task logs are in the captured output
+        pytest.fail(f"airflow dags test {dag_id} {day}: {failed}")
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
+        logging.root.handlers[:] = handlers
+        logging.root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

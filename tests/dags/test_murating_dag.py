@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import sqlite3
 
 import pytest
 
 from tests.corpus import bronze_row, dedup_row, ntrex_documents, write_tables
-from tests.dags.conftest import AIRFLOW_ENV
+from tests.dags.conftest import AIRFLOW_ENV, dags_test
 from thresher import model_registry
 from thresher.tables import (
     BRONZE_DOCUMENTS,
@@ -57,24 +56,6 @@ def write_kept_documents(spark, settings, shared) -> dict[dt.date, int]:
                 counts[day] = counts.get(day, 0) + 1
     write_tables(spark, settings, (BRONZE_DOCUMENTS, bronze), (SILVER_DEDUP, dedup))
     return counts
-
-
-def dags_test(dag_id: str, day: dt.date) -> None:
-    """``airflow dags test <dag_id> <day>``, parsed and run by Airflow's CLI in this process:
-    Spark tasks get the test session (``get_spark`` returns the active one), model tasks are
-    local processes as in any local run. The task runner exports ``AIRFLOW_CTX_*`` into
-    ``os.environ``: restored, so later tests in this worker do not see them."""
-    from airflow.cli import cli_parser
-
-    args = cli_parser.get_parser().parse_args(["dags", "test", dag_id, day.isoformat()])
-    environment = dict(os.environ)
-    try:
-        args.func(args)
-    except SystemExit as failed:  # "DagRun failed": the task logs are in the captured output
-        pytest.fail(f"airflow dags test {dag_id} {day}: {failed}")
-    finally:
-        os.environ.clear()
-        os.environ.update(environment)
 
 
 def task_states(dag_id: str, task_id: str) -> list[str]:
