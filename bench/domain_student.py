@@ -243,17 +243,23 @@ def agreement(student, texts: list[str], teacher: np.ndarray, labels: tuple[str,
     }
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def teacher_arguments(description: str) -> argparse.ArgumentParser:
+    """A parser with the options every student benchmark takes: the teacher and its threads."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--teacher",
         type=Path,
         default=REPO / ".thresher" / "lake" / "models" / "domain" / "supervised" / "v1",
         help="a saved E5 domain classifier (make demo saves one)",
     )
+    parser.add_argument("--threads", type=int, default=2, help="encoder threads (teacher only)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = teacher_arguments(__doc__.split("\n\n")[0])
     parser.add_argument("--sample", type=int, default=2400)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=2, help="encoder threads (teacher only)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     started = time.perf_counter()

@@ -25,7 +25,6 @@ documents) and ``../shared/data``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -43,6 +42,7 @@ from bench.domain_student import (
     saved_teacher,
     shared_data,
     sib200,
+    teacher_arguments,
     teacher_embeddings,
     wilson,
 )
@@ -183,14 +183,7 @@ def summarise(curve: list[dict], names: list[str]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--teacher",
-        type=Path,
-        default=REPO / ".thresher" / "lake" / "models" / "domain" / "supervised" / "v1",
-        help="a saved E5 domain classifier (make demo saves one)",
-    )
-    parser.add_argument("--threads", type=int, default=2, help="encoder threads (teacher only)")
+    parser = teacher_arguments(__doc__.split("\n\n")[0])
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     started = time.perf_counter()
