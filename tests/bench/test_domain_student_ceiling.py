@@ -19,6 +19,14 @@ def test_agreement_counts_matches_and_reports_the_majority_label_baseline():
     assert low < 0.6 < high
 
 
+def test_the_least_confident_documents_take_the_teachers_label():
+    student = np.array([[0.9, 0.1], [0.55, 0.45], [0.2, 0.8], [0.6, 0.4]])
+    teacher = np.array([1, 1, 0, 1])
+    assert ceiling.with_fallback(student, teacher, 0.0).tolist() == [0, 0, 1, 0]
+    assert ceiling.with_fallback(student, teacher, 0.5).tolist() == [0, 1, 1, 1]
+    assert ceiling.with_fallback(student, teacher, 1.0).tolist() == teacher.tolist()
+
+
 def test_the_curve_summary_averages_each_share_over_its_seeds():
     curve = [
         {"share": 0.25, "seed": s, "news": {"agreement": a}} for s, a in ((1, 0.6), (2, 0.7))
