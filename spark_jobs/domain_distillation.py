@@ -96,7 +96,7 @@ def train_domain_student(spark: SparkSession, settings: Settings, docs: DataFram
     )
     fitted_at = time.perf_counter()
     test_texts = [t for t, out in zip(texts, testing, strict=True) if out]
-    predicted, _ = student.predict(test_texts)
+    predicted, confidence = student.predict(test_texts)
     teacher_says = [labels[i] for i in probabilities[testing].argmax(axis=1)]
     agreement = float(np.mean(np.array(predicted) == np.array(teacher_says))) if predicted else None
     dev_predicted, _ = student.predict(dev["text"].tolist())
@@ -113,6 +113,8 @@ def train_domain_student(spark: SparkSession, settings: Settings, docs: DataFram
         "held_out_documents": int(testing.sum()),
         "gold_train_rows": len(train_gold),
         "agreement_with_teacher": round(agreement, 4) if agreement is not None else None,
+        # where a fallback share's confidence threshold is read (``fallback_threshold``)
+        "held_out_confidence_percentiles": confidence_percentiles(confidence),
         **dev_scores,
         "teacher_macro_accuracy": teacher.get("macro_accuracy"),
         "labelling_seconds": round(labelled_at - started, 1),
@@ -121,6 +123,22 @@ def train_domain_student(spark: SparkSession, settings: Settings, docs: DataFram
     save_student(spark, student, path, metadata)
     log.info("domain student %s: %s", path, {k: metadata[k] for k in list(metadata)[6:12]})
     return metadata
+
+
+def confidence_percentiles(confidence: np.ndarray) -> list[float] | None:
+    """The 0th to 100th percentiles of the student's confidence on its held-out documents."""
+    if len(confidence) == 0:
+        return None
+    return [round(float(q), 6) for q in np.percentile(confidence, np.arange(101))]
+
+
+def fallback_threshold(metadata: dict, share: float) -> float | None:
+    """The confidence below which about ``share`` of the held-out documents fall (None: no
+    fallback, or a student saved without its held-out confidences)."""
+    percentiles = metadata.get("held_out_confidence_percentiles")
+    if share <= 0 or not percentiles:
+        return None
+    return float(np.interp(share * 100, np.arange(101), percentiles))
 
 
 def save_student(spark: SparkSession, student, path: str, metadata: dict) -> bool:

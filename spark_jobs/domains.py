@@ -6,8 +6,10 @@ probability); ``kmeans`` applies the saved clusters (domain = ``cluster_<i>`` of
 centre, confidence = the distance margin ``1 - d_nearest / d_second``). Where no clusters are
 saved yet under the configured version, the first partition classified fits them, so
 ``domain`` is defined without any labelled data and later partitions reuse the same centres.
-``student`` (the default) applies the fast classifier distilled from the supervised one
-(``domain_distillation``); the first partition classified without one trains it.
+``student`` applies the fast classifier distilled from the supervised one
+(``domain_distillation``); the first partition classified without one trains it. With
+``domain.student_fallback_share`` above 0, the documents it is least sure of (below that
+quantile of its confidence on its held-out sample) go to the supervised teacher instead.
 
 A run replaces its partition's rows (``replaceWhere``), with the model version it used.
 
@@ -83,6 +85,28 @@ def cluster_domains(model: PipelineModel, docs: DataFrame) -> DataFrame:
     )
 
 
+def teacher_fallback(
+    spark: SparkSession, settings: Settings, docs: DataFrame, assigned: DataFrame, threshold: float
+) -> tuple[DataFrame, dict]:
+    """The student's rows at or above ``threshold`` confidence, and the E5 teacher's
+    (``method = supervised``) for the documents below it."""
+    assigned = assigned.localCheckpoint()  # the student's labels, computed once
+    unsure = docs.join(assigned.where(F.col("confidence") < threshold).select("doc_id"), "doc_id")
+    teacher, _ = domain_model.load_model(
+        spark, domain_model.model_path(settings, domain_model.SUPERVISED)
+    )
+    handed = supervised_domains(teacher, unsure).select(
+        "*", F.lit(domain_model.SUPERVISED).alias("method")
+    )
+    kept = assigned.where(F.col("confidence") >= threshold)
+    summary = {
+        "share": settings.domain.student_fallback_share,
+        "threshold": round(threshold, 6),
+        "documents": unsure.count(),
+    }
+    return kept.unionByName(handed), summary
+
+
 def classify_domains(spark: SparkSession, settings: Settings, partition: dt.date) -> dict:
     """Write the partition's ``silver.domains`` rows; return counts per domain."""
     method = settings.domain.method
@@ -94,21 +118,31 @@ def classify_domains(spark: SparkSession, settings: Settings, partition: dt.date
     if method == domain_model.KMEANS and not domain_model.model_exists(spark, path):
         log.info("no clusters at %s: fitting them on partition %s", path, partition)
         domain_model.train_domain_clusters(spark, settings, docs)
-    distilled = None
+    distilled = fallback = None
     if method == domain_model.STUDENT:
         if not domain_model.model_exists(spark, path):
             log.info("no student at %s: distilling one on partition %s", path, partition)
             distilled = domain_distillation.train_domain_student(spark, settings, docs)
         student, metadata = domain_distillation.load_student(spark, path)
-        assigned = domain_distillation.student_domains(spark, student, docs)
+        assigned = domain_distillation.student_domains(spark, student, docs).select(
+            "*", F.lit(method).alias("method")
+        )
+        threshold = domain_distillation.fallback_threshold(
+            metadata, settings.domain.student_fallback_share
+        )
+        if threshold is not None:
+            assigned, fallback = teacher_fallback(spark, settings, docs, assigned, threshold)
     else:
         model, metadata = domain_model.load_model(spark, path)
         assign = supervised_domains if method == domain_model.SUPERVISED else cluster_domains
-        assigned = assign(model, docs)
+        assigned = assign(model, docs).select("*", F.lit(method).alias("method"))
     rows = assigned.select(
-        "*",
+        "doc_id",
+        "ingest_date",
+        "domain",
+        "confidence",
         F.lit(metadata["model_version"]).alias("model_version"),
-        F.lit(method).alias("method"),
+        "method",
     )
     replace_rows(spark, SILVER_DOMAINS, settings, rows, rows_where(partition))
     written = read_table(spark, SILVER_DOMAINS, settings).where(on_partition(partition))
@@ -125,6 +159,8 @@ def classify_domains(spark: SparkSession, settings: Settings, partition: dt.date
     }
     if distilled is not None:
         summary["student"] = distilled
+    if fallback is not None:
+        summary["teacher_fallback"] = fallback
     log.info("domains %s: %s", partition, summary)
     return summary
 

@@ -203,4 +203,8 @@ def domains(ctx: JobContext) -> dict:
         }
         tracking.log_metrics(settings, mlflow_run_id, metrics)
         tracking.log_json(settings, mlflow_run_id, student, "domain/student.json")
+    fallback = summary.get("teacher_fallback")
+    if fallback is not None:  # the documents the student handed to its teacher
+        metrics = {f"domain.teacher_fallback.{k}": v for k, v in fallback.items()}
+        tracking.log_metrics(settings, mlflow_run_id, metrics)
     return summary

@@ -8,7 +8,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from spark_jobs import domain_model
+from spark_jobs import domain_distillation, domain_model
 from spark_jobs.domain_labels import labelled_texts, load_sib200, sib200_rows
 from spark_jobs.domains import classify_domains, nearest_clusters
 from spark_jobs.text_embeddings import TextEmbedder
@@ -26,6 +26,23 @@ def test_an_unknown_method_is_refused():
     with pytest.raises(ConfigError, match="domain.method"):
         Settings.from_env({"THRESHER_DOMAIN_METHOD": "lda"})
     assert Settings.from_env({"THRESHER_DOMAIN_K": "7"}).domain.k == 7
+
+
+@pytest.mark.parametrize("share", ["1", "-0.1", "1.5"])
+def test_a_fallback_share_outside_0_to_1_is_refused(share):
+    with pytest.raises(ConfigError, match="domain.student_fallback_share"):
+        Settings.from_env({"THRESHER_DOMAIN_STUDENT_FALLBACK_SHARE": share})
+    env = {"THRESHER_DOMAIN_STUDENT_FALLBACK_SHARE": "0.1"}
+    assert Settings.from_env(env).domain.student_fallback_share == 0.1
+
+
+def test_no_fallback_threshold_without_a_share_or_held_out_confidences():
+    metadata = {"held_out_confidence_percentiles": [0.2 + 0.006 * i for i in range(101)]}
+    assert domain_distillation.fallback_threshold(metadata, 0.0) is None
+    assert domain_distillation.fallback_threshold({}, 0.3) is None  # a student saved before
+    assert domain_distillation.fallback_threshold(metadata, 0.25) == pytest.approx(0.35)
+    percentiles = domain_distillation.confidence_percentiles(np.array([0.3, 0.5, 0.9]))
+    assert percentiles[0] == 0.3 and percentiles[50] == 0.5 and percentiles[100] == 0.9
 
 
 def test_nearest_cluster_and_its_margin():
@@ -152,6 +169,24 @@ def test_the_student_learns_from_its_teacher_on_the_first_partition(spark, train
     assert domain_model.model_exists(spark, path) and path.endswith("/student/v1")
     again = classify_domains(spark, settings, DAY)
     assert "student" not in again and domains_of(spark, settings) == first
+
+    # Half the documents it is least sure of, by its held-out confidences, go to the teacher.
+    half = dataclasses.replace(
+        settings, domain=dataclasses.replace(settings.domain, student_fallback_share=0.5)
+    )
+    handed = classify_domains(spark, half, DAY)["teacher_fallback"]
+    threshold = domain_distillation.fallback_threshold(student, 0.5)
+    assert handed["threshold"] == pytest.approx(threshold, abs=1e-6)
+    mixed = domains_of(spark, settings)
+    assert set(mixed) == set(first)
+    for doc_id, (domain, confidence, _version, method) in mixed.items():
+        if first[doc_id][1] >= threshold:  # sure enough: the student's row, unchanged
+            assert (domain, confidence, method) == first[doc_id][:2] + ("student",)
+        else:
+            assert method == "supervised"
+    teacher_rows = sum(m == "supervised" for *_, m in mixed.values())
+    assert teacher_rows == handed["documents"] == sum(c < threshold for _, c, *_ in first.values())
+    assert 1 <= teacher_rows < len(mixed)
 
 
 def test_kmeans_defines_domains_without_labels(spark, settings, unseen):
