@@ -127,9 +127,15 @@ def classify_domains(spark: SparkSession, settings: Settings, partition: dt.date
         assigned = domain_distillation.student_domains(spark, student, docs).select(
             "*", F.lit(method).alias("method")
         )
-        threshold = domain_distillation.fallback_threshold(
-            metadata, settings.domain.student_fallback_share
-        )
+        share = settings.domain.student_fallback_share
+        threshold = domain_distillation.fallback_threshold(metadata, share)
+        if share > 0 and threshold is None:
+            log.warning(
+                "domain.student_fallback_share=%s ignored: the student at %s was saved without "
+                "its held-out confidences; train one under a new domain.model_version",
+                share,
+                path,
+            )
         if threshold is not None:
             assigned, fallback = teacher_fallback(spark, settings, docs, assigned, threshold)
     else:
