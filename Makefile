@@ -220,4 +220,4 @@ bench-selection: env
 # MuBench's language-mix study on the demo's lake (run `make demo` first): English : Chinese
 # ratio × parallel share, a tiny model per cell, SIB-200 → bench/results/language_mix.json.
 bench-langmix: env
-	$(BIN)/python -m bench.language_mix --lake $(THRESHER_HOME)/lake $(LANGMIX_ARGS)
+	$(BIN)/python -m bench.language_mix --lake $(THRESHER_HOME)/lake

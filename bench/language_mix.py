@@ -7,19 +7,17 @@ never written. The parallel side is the real English–Chinese parallel text in
 ``../shared/data`` (NTREX-128 news, XQuAD paragraphs, Tatoeba sentences), written to
 silver.murating_documents as the murating DAG's ``judgments`` task leaves it (without running
 the raters: the pool reads only the text, so ``score`` is 0 and ``judgment_version``
-``bench-unjudged``). Then the language_mix DAG's steps, each through the entry point its task
-calls (no Airflow):
-
-1. ``spark_jobs.language_mix`` (Spark, local[2]) builds the pool;
-2. ``models.pretrain.tokenizer`` trains the shared tokenizer on it;
-3. the parent MLflow run (``open_experiment_run``);
-4. one ``models.language_mix.cell`` per (english_share, parallel_share), one after another;
-5. ``close_experiment_run`` logs the table.
+``bench-unjudged``). Then the steps of ``thresher.experiments.LANGUAGE_MIX``, run by the
+benchmarks' executor (``bench.experiments``) exactly as the ``language_mix`` DAG runs them:
+the pool (Spark, local[2]), the shared tokenizer, the parent MLflow run, one
+``models.language_mix.cell`` process per (english_share, parallel_share), one after another,
+and the table.
 
 Writes ``bench/results/language_mix.json`` (the rows, the settings, ``wall_s``). Run:
-``python -m bench.language_mix``; defaults: English shares 0.9, 0.5, 0.1 × parallel shares
-0, 0.25, tiny models of 300 steps × 16 × 128 tokens; aligned items (en, zh): SIB-200 topics,
-FLORES sentence completion and FLORES bits per byte.
+``python -m bench.language_mix``; the settings' defaults: English shares 0.9, 0.5, 0.1 ×
+parallel shares 0, 0.25, tiny models of 300 steps × 16 × 128 tokens; aligned items (en, zh):
+SIB-200 topics, FLORES sentence completion and FLORES bits per byte.
+``THRESHER_LANGUAGE_MIX_*`` variables change them.
 """
 
 from __future__ import annotations
@@ -28,6 +26,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import platform
 import shutil
 import time
@@ -48,27 +47,22 @@ def copy_lake(source: Path, home: Path) -> None:
         shutil.copytree(source / table, home / "lake" / table)
 
 
-def settings_for(home: Path, args):
-    from thresher.config import LanguageMixSettings, Settings, SparkSettings
+def settings_for(home: Path):
+    """The study's settings: its own home, Spark on local[2]; ``THRESHER_LANGUAGE_MIX_*``
+    variables of the environment change the grid, the models and the evaluation."""
+    import dataclasses
 
-    mix = LanguageMixSettings(
-        language=args.language,
-        english_shares=tuple(args.english_shares),
-        parallel_shares=tuple(args.parallel_shares),
-        size=args.size,
-        max_steps=args.max_steps,
-        sequence_length=args.sequence_length,
-        batch_size=args.batch_size,
-        vocab_size=args.vocab_size,
-        items=args.items,
-    )
+    from thresher.config import Settings, SparkSettings
+
+    env = {k: v for k, v in os.environ.items() if k.startswith("THRESHER_LANGUAGE_MIX_")}
+    settings = Settings.from_env({**env, "THRESHER_HOME": str(home)})
     spark = SparkSettings(
         master="local[2]",
         shuffle_partitions=4,
         driver_memory="3g",
         conf={"spark.ui.enabled": "false"},
     )
-    return Settings(home=home, spark=spark, language_mix=mix)
+    return dataclasses.replace(settings, spark=spark)
 
 
 def write_parallel(spark, settings, data_root: Path | None) -> dict:
@@ -106,117 +100,48 @@ def write_parallel(spark, settings, data_root: Path | None) -> dict:
     return counts
 
 
-def cell_arguments(pool: dict, settings, english: float, parallel: float, parent: str):
-    mix = settings.language_mix
-    return [
-        "--pool",
-        pool["path"],
-        "--experiment-dir",
-        pool["experiment_dir"],
-        "--english-share",
-        f"{english:g}",
-        "--parallel-share",
-        f"{parallel:g}",
-        "--language",
-        mix.language,
-        "--size",
-        mix.size,
-        "--max-steps",
-        str(mix.max_steps),
-        "--sequence-length",
-        str(mix.sequence_length),
-        "--batch-size",
-        str(mix.batch_size),
-        "--items",
-        mix.items,
-        "--variant",
-        mix.variant,
-        "--parent-run-id",
-        parent,
-        "--experiment",
-        mix.experiment,
-    ]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lake", type=Path, default=REPO / ".thresher" / "lake")
     parser.add_argument("--data-root", type=Path, help="shared data (default ../shared/data)")
-    parser.add_argument("--language", default="zh")
-    parser.add_argument("--english-shares", type=float, nargs="+", default=[0.9, 0.5, 0.1])
-    parser.add_argument("--parallel-shares", type=float, nargs="+", default=[0.0, 0.25])
-    parser.add_argument("--size", default="tiny")
-    parser.add_argument("--max-steps", type=int, default=300)
-    parser.add_argument("--sequence-length", type=int, default=128)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--vocab-size", type=int, default=8192)
-    parser.add_argument("--items", default="sib200,flores_cloze,flores")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
-    import os
-
     started = time.perf_counter()
     shutil.rmtree(WORK, ignore_errors=True)
     copy_lake(args.lake, WORK)
-    settings = settings_for(WORK, args)
-    os.environ["THRESHER_HOME"] = str(WORK)  # the entry points read their settings from it
+    settings = settings_for(WORK)
     if args.data_root:
         os.environ["THRESHER_SHARED_DATA"] = str(args.data_root)
 
-    from models.language_mix import cell
-    from models.pretrain import tokenizer
-    from spark_jobs import language_mix as job
+    from bench.experiments import run_experiment
     from spark_jobs.session import get_spark
-    from thresher import language_mix
+    from thresher.experiments import LANGUAGE_MIX
 
     spark = get_spark(settings, "bench-language-mix")
     parallel_units = write_parallel(spark, settings, args.data_root)
-    pool = job.build(spark, settings, "default", args.language)
-    spark.stop()
-    training = language_mix.CellTraining.from_settings(settings)
-    pool["experiment_dir"] = language_mix.experiment_dir("default", pool["fingerprint"], training)
-    log.info("pool %s", pool["documents"])
-    tokenizer.main(
-        [
-            "--corpus",
-            pool["path"],
-            "--output",
-            f"{pool['experiment_dir']}/tokenizer",
-            "--vocab-size",
-            str(args.vocab_size),
-        ]
-    )
-    parent = language_mix.open_experiment_run(
-        settings, f"bench/language_mix/{time.time_ns()}", "bench language_mix", pool
-    )["run_id"]
-    cells = []
-    for english, parallel in settings.language_mix.grid:
-        cell_started = time.perf_counter()
-        result = cell.main(cell_arguments(pool, settings, english, parallel, parent))
-        result["wall_s"] = round(time.perf_counter() - cell_started, 1)
-        log.info("cell %s: %s", result["cell"], result["tasks"])
-        cells.append(result)
-    closed = language_mix.close_experiment_run(settings, parent, cells, args.language)
+    # the cells train one after another: each uses the machine's cores
+    outputs, seconds = run_experiment(LANGUAGE_MIX, settings, {"mixture": "default"}, parallel=1)
+    closed, pool, mix = outputs["results"], outputs["pool"], settings.language_mix
     print(closed["table"])
 
     report = {
         "date": dt.date.today().isoformat(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, CPU only",
-        "language": args.language,
-        "items": args.items,
+        "language": mix.language,
+        "items": mix.items,
         "model": {
-            "size": args.size,
-            "max_steps": args.max_steps,
-            "tokens_per_cell": args.max_steps * args.batch_size * args.sequence_length,
-            "vocab_size": args.vocab_size,
+            "size": mix.size,
+            "max_steps": mix.max_steps,
+            "tokens_per_cell": mix.max_steps * mix.batch_size * mix.sequence_length,
+            "vocab_size": mix.vocab_size,
         },
         "pool_documents": pool["documents"],
         "parallel_units": parallel_units,
         "rows": closed["rows"],
         "table": closed["table"],
-        "cell_wall_s": {c["cell"]: c["wall_s"] for c in cells},
+        "steps_s": seconds,
         "wall_s": round(time.perf_counter() - started, 1),
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)

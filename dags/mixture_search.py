@@ -41,9 +41,6 @@ SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
 mixture_search = experiment_dag(
     MIXTURE_SEARCH,
     SETTINGS,
-    description="QuaDMix parameter search: proxies on sampled mixtures under a quota, "
-    "LightGBM against the mean and ridge, the choice confirmed with seeds.",
-    tags=["quadmix", "mixture-search", "gpu", "mlflow"],
     doc_md=__doc__,
     params={
         "mixture": mixture_param(SETTINGS, "the mixture whose criteria and sources are searched"),

@@ -35,9 +35,6 @@ SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
 selection_study = experiment_dag(
     SELECTION_STUDY,
     SETTINGS,
-    description="Controlled selection runs: each arm under one quota, a proxy per seed, "
-    "held-out bits per byte against random with 95 % intervals.",
-    tags=["quadmix", "selection", "gpu", "mlflow"],
     doc_md=__doc__,
     params={"mixture": mixture_param(SETTINGS, "the mixture whose scored sources are the pool")},
 )

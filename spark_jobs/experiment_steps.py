@@ -1,4 +1,4 @@
-"""The Spark steps of the mixture experiments (``thresher.experiments``).
+"""The Spark steps of the declared experiments (``thresher.experiments``).
 
 Each takes a ``StepContext`` and returns a small JSON-able summary (what XCom carries); the
 experiment's executors (its DAG, its benchmark) call them by name.
@@ -41,3 +41,20 @@ def final_mixture(ctx: StepContext) -> dict:
         settings, ctx.outputs["open"]["run_id"], ctx.outputs["report"], summary
     )
     return summary
+
+
+def language_mix_pool(ctx: StepContext) -> dict:
+    """``gold.language_mix_pool_<mixture>`` for the run's second language, and the folder of
+    the experiment (named by the pool's fingerprint and the cells' training)."""
+    from spark_jobs import language_mix as pool
+    from spark_jobs.session import get_spark
+    from thresher import language_mix
+
+    settings = ctx.settings
+    mixture = ctx.param("mixture", settings.mixture.name)
+    language = ctx.param("language", settings.language_mix.language)
+    spark = get_spark(settings, "thresher-language-mix-pool")
+    summary = pool.build(spark, settings, mixture, language)
+    training = language_mix.CellTraining.from_settings(settings, language)
+    folder = language_mix.experiment_dir(mixture, summary["fingerprint"], training)
+    return {**summary, "experiment_dir": folder}

@@ -1,8 +1,9 @@
 """The mixture experiments, declared once: each step's kind, entry point, inputs and order.
 
 An experiment is data, like the curation pipeline (``thresher.jobs``). Its executors — the
-Airflow DAGs ``mixture_search`` and ``selection_study`` (``thresher_tasks.experiments``) and
-the benchmarks ``make bench-mixsearch`` / ``make bench-selection`` (``bench.experiments``) —
+Airflow DAGs ``mixture_search``, ``selection_study`` and ``language_mix``
+(``thresher_tasks.experiments``) and the benchmarks ``make bench-mixsearch`` /
+``make bench-selection`` / ``make bench-langmix`` (``bench.experiments``) —
 walk the same steps in the same order and decide only where each runs:
 
 - ``spark`` and ``driver`` steps are a ``module:function`` called with a ``StepContext``
@@ -74,9 +75,11 @@ class StepContext:
 class Experiment:
     name: str
     steps: tuple[Step, ...]
-    params: tuple[str, ...] = ("mixture",)
     # The settings path of the MLflow experiment its runs log to.
     tracking: str = ""
+    # What the Airflow UI shows of its DAG.
+    description: str = ""
+    tags: tuple[str, ...] = ()
 
     def tracking_settings(self, settings: Settings) -> Settings:
         """``settings`` logging to the experiment's own MLflow experiment."""
@@ -144,17 +147,19 @@ def import_entry(entry: str):
 # ── argument builders (what a model step is told; everything else is in its settings) ──
 
 
-def tokenizer_arguments(settings: Settings, ref: Ref) -> list[list[str]]:
+def _tokenizer(corpus: str, folder: str, vocab_size: int) -> list[list[str]]:
     return [
-        [
-            "--corpus",
-            ref("features", "path"),
-            "--output",
-            f"{ref('features', 'dir')}/tokenizer",
-            "--vocab-size",
-            str(settings.proxy.vocab_size),
-        ]
+        ["--corpus", corpus, "--output", f"{folder}/tokenizer", "--vocab-size", str(vocab_size)]
     ]
+
+
+def tokenizer_arguments(settings: Settings, ref: Ref) -> list[list[str]]:
+    return _tokenizer(ref("features", "path"), ref("features", "dir"), settings.proxy.vocab_size)
+
+
+def language_mix_tokenizer_arguments(settings: Settings, ref: Ref) -> list[list[str]]:
+    vocab_size = settings.language_mix.vocab_size
+    return _tokenizer(ref("pool", "path"), ref("pool", "experiment_dir"), vocab_size)
 
 
 def _common(ref: Ref, folder_flag: str) -> list[str]:
@@ -201,6 +206,25 @@ def confirm_arguments(settings: Settings, ref: Ref) -> list[list[str]]:
     ]
 
 
+def cell_arguments(settings: Settings, ref: Ref) -> list[list[str]]:
+    """One language-mix cell per (english_share, parallel_share) of the grid; its model, run
+    and evaluation are ``settings.language_mix``."""
+    base = [
+        "--pool",
+        ref("pool", "path"),
+        "--experiment-dir",
+        ref("pool", "experiment_dir"),
+        "--language",
+        ref("pool", "language"),
+        "--parent-run-id",
+        ref("open", "run_id"),
+    ]
+    return [
+        [*base, "--english-share", f"{english:g}", "--parallel-share", f"{parallel:g}"]
+        for english, parallel in settings.language_mix.grid
+    ]
+
+
 def arm_arguments(settings: Settings, ref: Ref) -> list[list[str]]:
     base = _common(ref, "--study-dir")
     study = settings.selection
@@ -230,9 +254,9 @@ TOKENIZER = Step(
 )
 
 
-def proxy_step(name: str, entry: str, description: str, after: tuple, arguments: str, pool: str):
-    """A mapped model step whose every task trains the proxy: a GPU each, in the Airflow pool
-    the settings path ``pool`` names."""
+def gpu_step(name: str, entry: str, description: str, after: tuple, arguments: str, pool: str):
+    """A mapped model step whose every task trains a small model: a GPU each, in the Airflow
+    pool the settings path ``pool`` names."""
     return Step(
         name,
         MODEL,
@@ -260,7 +284,7 @@ MIXTURE_SEARCH = Experiment(
             "the parent MLflow run, with the K sampled parameter sets",
             after=("features",),
         ),
-        proxy_step(
+        gpu_step(
             "proxy",
             "models.mixture_search.proxy",
             "one proxy per parameter set (and the seed-noise repeats): its mixture under the "
@@ -278,7 +302,7 @@ MIXTURE_SEARCH = Experiment(
             arguments=f"{_HERE}:choose_arguments",
             cpu="4",
         ),
-        proxy_step(
+        gpu_step(
             "confirm",
             "models.mixture_search.proxy",
             "the chosen parameters and the best random draw, trained with every seed",
@@ -301,8 +325,10 @@ MIXTURE_SEARCH = Experiment(
             after=("open", "choose", "report"),
         ),
     ),
-    params=("mixture", "final_mixture"),
     tracking="mixture_search.experiment",
+    description="QuaDMix parameter search: proxies on sampled mixtures under a quota, "
+    "LightGBM against the mean and ridge, the choice confirmed with seeds.",
+    tags=("quadmix", "mixture-search", "gpu", "mlflow"),
 )
 
 SELECTION_STUDY = Experiment(
@@ -317,7 +343,7 @@ SELECTION_STUDY = Experiment(
             "the parent MLflow run of the study",
             after=("features",),
         ),
-        proxy_step(
+        gpu_step(
             "arm",
             "models.selection.arm",
             "one arm and seed: its selection under the quota, the proxy trained on it, bits "
@@ -335,6 +361,58 @@ SELECTION_STUDY = Experiment(
         ),
     ),
     tracking="selection.experiment",
+    description="Controlled selection runs: each arm under one quota, a proxy per seed, "
+    "held-out bits per byte against random with 95 % intervals.",
+    tags=("quadmix", "selection", "gpu", "mlflow"),
 )
 
-EXPERIMENTS = {e.name: e for e in (MIXTURE_SEARCH, SELECTION_STUDY)}
+LANGUAGE_MIX = Experiment(
+    "language_mix",
+    (
+        Step(
+            "pool",
+            SPARK,
+            "spark_jobs.experiment_steps:language_mix_pool",
+            "the mixture's English and second-language documents and their parallel pairs: "
+            "gold.language_mix_pool_<mixture>, and the experiment's folder",
+        ),
+        Step(
+            "tokenizer",
+            MODEL,
+            "models.pretrain.tokenizer",
+            "one BPE for every cell, so their losses compare",
+            after=("pool",),
+            arguments=f"{_HERE}:language_mix_tokenizer_arguments",
+            cpu="4",
+        ),
+        Step(
+            "open",
+            DRIVER,
+            "thresher.language_mix:open_experiment",
+            "the parent MLflow run, with the grid of cells",
+            after=("pool",),
+        ),
+        gpu_step(
+            "cell",
+            "models.language_mix.cell",
+            "one cell per (english_share, parallel_share): its corpus, a small LM, accuracy "
+            "per language and MLC on aligned items",
+            ("tokenizer", "open"),
+            "cell_arguments",
+            "language_mix.pool",
+        ),
+        Step(
+            "results",
+            DRIVER,
+            "thresher.language_mix:close_experiment",
+            "accuracy per language, MLC and validation loss over the two knobs; closes the "
+            "parent run",
+            after=("pool", "open", "cell"),
+        ),
+    ),
+    tracking="language_mix.experiment",
+    description="MuBench study: English ratio × parallel share → small LMs → accuracy and MLC.",
+    tags=("mubench", "pretraining", "gpu", "mlflow"),
+)
+
+EXPERIMENTS = {e.name: e for e in (MIXTURE_SEARCH, SELECTION_STUDY, LANGUAGE_MIX)}

@@ -1,10 +1,11 @@
 """The language-mix experiment's bookkeeping: its folder, its parent MLflow run, its table.
 
 The cells (``models.language_mix.cell``) train and evaluate; this module names where they
-write, opens the MLflow run they log under, and turns their results into the table the study
-is for: one row per (english_share, parallel_share), accuracy per language, MLC and Rel-MLC
-against English per choice task, bits per byte per perplexity task, validation loss per
-language. The table is logged to the parent run as
+write, opens the MLflow run they log under (the ``open`` step of
+``thresher.experiments.LANGUAGE_MIX``), and turns their results into the table the study is
+for (its ``results`` step): one row per (english_share, parallel_share), accuracy per
+language, MLC and Rel-MLC against English per choice task, bits per byte per perplexity task,
+validation loss per language. The table is logged to the parent run as
 ``language_mix/results.json`` (the rows), ``results.csv`` and ``results.md``.
 """
 
@@ -82,6 +83,23 @@ def open_experiment_run(settings, run_key: str, run_name: str, pool: dict, tags=
         tracking.log_params(settings, run_id, fresh)
     tracking.log_json(settings, run_id, pool["documents"], "language_mix/pool_documents.json")
     return {"run_id": run_id, "cells": len(mix.grid)}
+
+
+def open_experiment(ctx) -> dict:
+    """The ``open`` step of ``thresher.experiments.LANGUAGE_MIX``: the run's parent MLflow run,
+    named after the experiment's folder."""
+    pool = ctx.outputs["pool"]
+    name = f"{ctx.experiment} {pool['experiment_dir'].rsplit('/', 1)[-1]}"
+    tags = {"thresher.experiment": ctx.experiment, **ctx.tags}
+    return open_experiment_run(ctx.settings, ctx.run_key, name, pool, tags)
+
+
+def close_experiment(ctx) -> dict:
+    """The ``results`` step: the table over the cells' results, on the parent run."""
+    language = ctx.outputs["pool"]["language"]
+    return close_experiment_run(
+        ctx.settings, ctx.outputs["open"]["run_id"], ctx.outputs["cell"], language
+    )
 
 
 def results_table(cells: Iterable[Mapping], language: str) -> list[dict]:

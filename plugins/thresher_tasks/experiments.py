@@ -89,10 +89,9 @@ def fail_parent_run(experiment: Experiment):
     return callback
 
 
-def experiment_dag(experiment: Experiment, settings: Settings, **arguments):
-    """The DAG of ``experiment``: its tasks as declared, and its parent MLflow run ended
-    FAILED when a task fails for good. ``arguments`` go to ``dag_arguments`` (description,
-    tags, doc_md, params)."""
+def experiment_dag(experiment: Experiment, settings: Settings, doc_md: str, params: dict):
+    """The DAG of ``experiment`` (its declared description and tags, manual trigger): its tasks
+    as declared, and its parent MLflow run ended FAILED when a task fails for good."""
     from airflow.sdk import dag
 
     from thresher_tasks.dag_arguments import dag_arguments
@@ -101,8 +100,11 @@ def experiment_dag(experiment: Experiment, settings: Settings, **arguments):
         **dag_arguments(
             experiment.name,
             settings,
+            description=experiment.description,
+            tags=list(experiment.tags),
+            doc_md=doc_md,
+            params=params,
             on_failure_callback=fail_parent_run(experiment),
-            **arguments,
         )
     )
     def experiment_tasks_dag():

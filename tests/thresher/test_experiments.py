@@ -15,7 +15,7 @@ def ref(step: str, key: str) -> str:
     return f"<{step}.{key}>"
 
 
-@pytest.mark.parametrize("experiment", [ex.MIXTURE_SEARCH, ex.SELECTION_STUDY])
+@pytest.mark.parametrize("experiment", list(ex.EXPERIMENTS.values()), ids=list(ex.EXPERIMENTS))
 def test_every_step_names_an_entry_that_exists(experiment):
     for step in experiment.steps:
         if step.kind == ex.MODEL:
@@ -66,6 +66,31 @@ def test_the_study_maps_every_arm_and_seed():
         ("quality_only", "3"),
     ]
     assert ex.SELECTION_STUDY.step("arm").pool_name(settings) == "default_pool"
+
+
+def test_the_language_mix_maps_one_cell_per_grid_point_and_passes_no_hyperparameters():
+    grid = {"ENGLISH_SHARES": "0.9,0.1", "PARALLEL_SHARES": "0,0.25", "VOCAB_SIZE": "512"}
+    settings = Settings.from_env({f"THRESHER_LANGUAGE_MIX_{k}": v for k, v in grid.items()})
+    cells = ex.LANGUAGE_MIX.step("cell").argument_lists(settings, ref)
+    shares = [
+        (a[a.index("--english-share") + 1], a[a.index("--parallel-share") + 1]) for a in cells
+    ]
+    assert shares == [("0.9", "0"), ("0.9", "0.25"), ("0.1", "0"), ("0.1", "0.25")]
+    for arguments in cells:
+        assert arguments[arguments.index("--language") + 1] == "<pool.language>"
+        assert arguments[arguments.index("--parent-run-id") + 1] == "<open.run_id>"
+        # the model, the run and the evaluation come from the settings the task receives
+        assert not {"--max-steps", "--size", "--items", "--seed"} & set(arguments)
+    (tokenizer,) = ex.LANGUAGE_MIX.step("tokenizer").argument_lists(settings, ref)
+    assert tokenizer == [
+        "--corpus",
+        "<pool.path>",
+        "--output",
+        "<pool.experiment_dir>/tokenizer",
+        "--vocab-size",
+        "512",
+    ]
+    assert ex.LANGUAGE_MIX.step("cell").pool_name(settings) == "default_pool"
 
 
 def test_the_folder_of_an_experiment_changes_with_what_changes_its_results():
