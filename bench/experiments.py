@@ -87,6 +87,7 @@ def run_experiment(
     """Every step of ``experiment``; returns (results by step, seconds by step)."""
     run_key = f"bench/{experiment.name}/{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}"
     logs = logs or Path(settings.home) / "logs" / experiment.name
+    params = experiment.run_params(settings, params)
     outputs: dict = {}
     seconds: dict = {}
     for step in experiment.steps:
@@ -101,7 +102,7 @@ def run_experiment(
                 experiment.name,
                 run_key,
                 dict(outputs),
-                params or {},
+                params,
                 {"thresher.via": "bench"},
             )
             outputs[step.name] = import_entry(step.entry)(ctx)

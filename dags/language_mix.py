@@ -29,28 +29,9 @@ steps without Airflow.
 
 from __future__ import annotations
 
-from airflow.sdk import Param
-
 from thresher.config import Settings
 from thresher.experiments import LANGUAGE_MIX
-from thresher_tasks.dag_arguments import mixture_param
 from thresher_tasks.experiments import experiment_dag
 
-SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
-
-language_mix = experiment_dag(
-    LANGUAGE_MIX,
-    SETTINGS,
-    doc_md=__doc__,
-    params={
-        "mixture": mixture_param(
-            SETTINGS, "the curated mixture whose documents the cells draw from"
-        ),
-        "language": Param(
-            SETTINGS.language_mix.language,
-            type="string",
-            pattern=r"^[a-z]{2,3}$",
-            description="the language paired with English (ISO 639-1)",
-        ),
-    },
-)
+# environment only: no I/O at parse time
+language_mix = experiment_dag(LANGUAGE_MIX, Settings.from_env(), doc_md=__doc__)

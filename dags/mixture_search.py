@@ -28,27 +28,9 @@ at once. ``make bench-mixsearch`` runs the same steps without Airflow.
 
 from __future__ import annotations
 
-from airflow.sdk import Param
-
-from thresher import names
 from thresher.config import Settings
 from thresher.experiments import MIXTURE_SEARCH
-from thresher_tasks.dag_arguments import mixture_param
 from thresher_tasks.experiments import experiment_dag
 
-SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
-
-mixture_search = experiment_dag(
-    MIXTURE_SEARCH,
-    SETTINGS,
-    doc_md=__doc__,
-    params={
-        "mixture": mixture_param(SETTINGS, "the mixture whose criteria and sources are searched"),
-        "final_mixture": Param(
-            SETTINGS.mixture_search.final_mixture,
-            type="string",
-            pattern=names.TABLE_NAME_PATTERN,
-            description="the chosen parameters build gold.mixture_<final_mixture>",
-        ),
-    },
-)
+# environment only: no I/O at parse time
+mixture_search = experiment_dag(MIXTURE_SEARCH, Settings.from_env(), doc_md=__doc__)

@@ -27,14 +27,7 @@ from __future__ import annotations
 
 from thresher.config import Settings
 from thresher.experiments import SELECTION_STUDY
-from thresher_tasks.dag_arguments import mixture_param
 from thresher_tasks.experiments import experiment_dag
 
-SETTINGS = Settings.from_env()  # environment only: no I/O at parse time
-
-selection_study = experiment_dag(
-    SELECTION_STUDY,
-    SETTINGS,
-    doc_md=__doc__,
-    params={"mixture": mixture_param(SETTINGS, "the mixture whose scored sources are the pool")},
-)
+# environment only: no I/O at parse time
+selection_study = experiment_dag(SELECTION_STUDY, Settings.from_env(), doc_md=__doc__)

@@ -18,7 +18,7 @@ def features(ctx: StepContext) -> dict:
     from spark_jobs.session import get_spark
 
     settings = ctx.settings
-    mixture = ctx.param("mixture", settings.mixture.name)
+    mixture = ctx.params["mixture"]
     spark = get_spark(settings, f"thresher-{ctx.experiment}-features")
     summary = search_features.build(spark, settings, mixture)
     folder = experiment_dir(ctx.experiment, settings, mixture, summary["fingerprint"])
@@ -33,7 +33,7 @@ def final_mixture(ctx: StepContext) -> dict:
     from thresher import mixture_search
     from thresher.quadmix import QuadMixParams
 
-    name = ctx.param("final_mixture", ctx.settings.mixture_search.final_mixture)
+    name = ctx.params["final_mixture"]
     settings = mixture_search.search_settings(ctx.settings, name)
     chosen = QuadMixParams.from_json(json.dumps(ctx.outputs["choose"]["params"]))
     summary = mixture.run(get_spark(settings, "thresher-final-mixture"), settings, params=chosen)
@@ -51,8 +51,8 @@ def language_mix_pool(ctx: StepContext) -> dict:
     from thresher import language_mix
 
     settings = ctx.settings
-    mixture = ctx.param("mixture", settings.mixture.name)
-    language = ctx.param("language", settings.language_mix.language)
+    mixture = ctx.params["mixture"]
+    language = ctx.params["language"]
     spark = get_spark(settings, "thresher-language-mix-pool")
     summary = pool.build(spark, settings, mixture, language)
     training = language_mix.CellTraining.from_settings(settings, language)

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from thresher import names
 from thresher.config import Settings
 
 SPARK, DRIVER, MODEL = "spark", "driver", "model"
@@ -55,6 +56,28 @@ class Step:
 
 
 @dataclass(frozen=True)
+class RunParam:
+    """What a run of an experiment is started with (a param of its DAG, a benchmark's
+    argument): a string matching ``pattern``, by default the value at a settings path."""
+
+    name: str
+    default: str  # a settings path ("mixture.name")
+    pattern: str  # thresher.names: checked by the Airflow UI and by every executor
+    description: str
+
+    def default_value(self, settings: Settings) -> str:
+        section, name = self.default.split(".")
+        return getattr(getattr(settings, section), name)
+
+    def check(self, value: str) -> str:
+        import re
+
+        if not isinstance(value, str) or not re.fullmatch(self.pattern, value):
+            raise ValueError(f"param {self.name}={value!r} does not match {self.pattern}")
+        return value
+
+
+@dataclass(frozen=True)
 class StepContext:
     """What a spark or driver step is given: the settings, every earlier step's result by
     name (a mapped model step's: the list of its tasks' results), the run's key (its MLflow
@@ -67,14 +90,12 @@ class StepContext:
     params: Mapping[str, Any] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)  # on the parent MLflow run
 
-    def param(self, name: str, default: str) -> str:
-        return self.params.get(name) or default
-
 
 @dataclass(frozen=True)
 class Experiment:
     name: str
     steps: tuple[Step, ...]
+    params: tuple[RunParam, ...] = ()
     # The settings path of the MLflow experiment its runs log to.
     tracking: str = ""
     # What the Airflow UI shows of its DAG.
@@ -101,6 +122,17 @@ class Experiment:
             if (step.kind == MODEL) != bool(step.arguments) or (step.mapped and not step.arguments):
                 raise ValueError(f"{self.name}.{step.name}: model steps (only) take arguments")
             seen.add(step.name)
+
+    def run_params(self, settings: Settings, given: Mapping[str, str] | None = None) -> dict:
+        """Every declared param: the given value, checked, or its default from ``settings``."""
+        given = dict(given or {})
+        unknown = set(given) - {p.name for p in self.params}
+        if unknown:
+            raise ValueError(f"{self.name} takes no params {sorted(unknown)}")
+        return {
+            p.name: p.check(given[p.name]) if p.name in given else p.default_value(settings)
+            for p in self.params
+        }
 
     def step(self, name: str) -> Step:
         for step in self.steps:
@@ -325,6 +357,20 @@ MIXTURE_SEARCH = Experiment(
             after=("open", "choose", "report"),
         ),
     ),
+    params=(
+        RunParam(
+            "mixture",
+            "mixture.name",
+            names.TABLE_NAME_PATTERN,
+            "the mixture whose criteria and sources are searched",
+        ),
+        RunParam(
+            "final_mixture",
+            "mixture_search.final_mixture",
+            names.TABLE_NAME_PATTERN,
+            "the chosen parameters build gold.mixture_<final_mixture>",
+        ),
+    ),
     tracking="mixture_search.experiment",
     description="QuaDMix parameter search: proxies on sampled mixtures under a quota, "
     "LightGBM against the mean and ridge, the choice confirmed with seeds.",
@@ -358,6 +404,14 @@ SELECTION_STUDY = Experiment(
             "thresher.selection_study:summarise",
             "every arm against random with 95 % intervals, the plot; closes the parent run",
             after=("features", "open", "arm"),
+        ),
+    ),
+    params=(
+        RunParam(
+            "mixture",
+            "mixture.name",
+            names.TABLE_NAME_PATTERN,
+            "the mixture whose scored sources are the pool",
         ),
     ),
     tracking="selection.experiment",
@@ -408,6 +462,20 @@ LANGUAGE_MIX = Experiment(
             "accuracy per language, MLC and validation loss over the two knobs; closes the "
             "parent run",
             after=("pool", "open", "cell"),
+        ),
+    ),
+    params=(
+        RunParam(
+            "mixture",
+            "mixture.name",
+            names.TABLE_NAME_PATTERN,
+            "the curated mixture whose documents the cells draw from",
+        ),
+        RunParam(
+            "language",
+            "language_mix.language",
+            names.LANGUAGE_PATTERN,
+            "the language paired with English (ISO 639-1)",
         ),
     ),
     tracking="language_mix.experiment",

@@ -16,6 +16,8 @@ LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 TABLE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_]{0,63}$"
 # MLflow run keys: Airflow run ids ("scheduled__2026-11-20T00:00:00+00:00") behind a DAG id.
 RUN_KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:+/@-]{0,249}$"
+# A language code (ISO 639-1 or -3), as the lake's ``language`` columns hold it.
+LANGUAGE_PATTERN = r"^[a-z]{2,3}$"
 # A path a DAG param may carry: no control characters, no newline, not empty.
 PATH_PATTERN = r"^[^\x00-\x1f\x7f]{1,4096}$"
 

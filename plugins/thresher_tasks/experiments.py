@@ -44,7 +44,7 @@ def experiment_tasks(experiment: Experiment, settings: Settings) -> dict:
             experiment=experiment.name,
             run_key=run_key(experiment, dag_run.run_id),
             outputs={step: value for step, value in outputs.items()},
-            params=dict(context["params"]),
+            params=experiment.run_params(settings, dict(context["params"])),
             tags=airflow_run_tags(dag_run),
         )
         return import_entry(experiment.step(name).entry)(ctx)
@@ -89,12 +89,20 @@ def fail_parent_run(experiment: Experiment):
     return callback
 
 
-def experiment_dag(experiment: Experiment, settings: Settings, doc_md: str, params: dict):
-    """The DAG of ``experiment`` (its declared description and tags, manual trigger): its tasks
-    as declared, and its parent MLflow run ended FAILED when a task fails for good."""
-    from airflow.sdk import dag
+def experiment_dag(experiment: Experiment, settings: Settings, doc_md: str):
+    """The DAG of ``experiment`` (its declared description, tags and params, manual trigger):
+    its tasks as declared, and its parent MLflow run ended FAILED when a task fails for
+    good."""
+    from airflow.sdk import Param, dag
 
     from thresher_tasks.dag_arguments import dag_arguments
+
+    params = {
+        p.name: Param(
+            p.default_value(settings), type="string", pattern=p.pattern, description=p.description
+        )
+        for p in experiment.params
+    }
 
     @dag(
         **dag_arguments(

@@ -116,3 +116,16 @@ def test_a_declaration_out_of_order_is_refused():
         ex.Experiment("bad", (ex.Step("b", ex.DRIVER, "m:f", "", after=("a",)),))
     with pytest.raises(ValueError, match="arguments"):
         ex.Experiment("bad", (ex.Step("m", ex.MODEL, "models.x", ""),))
+
+
+def test_run_params_default_to_the_settings_and_refuse_what_their_pattern_does_not_match():
+    settings = Settings.from_env({"THRESHER_LANGUAGE_MIX_LANGUAGE": "de"})
+    assert ex.LANGUAGE_MIX.run_params(settings) == {"mixture": "default", "language": "de"}
+    given = ex.LANGUAGE_MIX.run_params(settings, {"language": "zh"})
+    assert given == {"mixture": "default", "language": "zh"}
+    with pytest.raises(ValueError, match="language"):
+        ex.LANGUAGE_MIX.run_params(settings, {"language": "zh; rm -rf"})
+    with pytest.raises(ValueError, match="mixture"):
+        ex.SELECTION_STUDY.run_params(settings, {"mixture": "../gold"})
+    with pytest.raises(ValueError, match="no params"):
+        ex.SELECTION_STUDY.run_params(settings, {"final_mixture": "x"})
