@@ -24,8 +24,26 @@ def page_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and p.name.lower().endswith(suffixes))
 
 
+def tree_memory(root: psutil.Process) -> int:
+    """Bytes held by ``root`` and its descendants: the sum of their proportional set sizes
+    (PSS; RSS where the platform has none), so a page several processes share counts once.
+    Summed RSS counts it in each: a JVM spawning a helper (Hadoop's shell calls, a Python
+    worker) shows, for that moment, a child as large as itself."""
+    try:
+        tree = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for member in tree:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            info = member.memory_full_info()
+            total += getattr(info, "pss", info.rss)
+    return total
+
+
 class TreeMemory(threading.Thread):
-    """Peak RSS of this process and its children (Spark's JVM, datatrove's workers), per step."""
+    """Peak memory of this process and its children (Spark's JVM, datatrove's workers), per
+    step (``tree_memory``)."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True, name="tree-memory")
@@ -33,26 +51,22 @@ class TreeMemory(threading.Thread):
         self.peak = 0
         self.stopped = threading.Event()
 
-    def rss(self) -> int:
-        total = 0
-        for member in [self.root, *self.root.children(recursive=True)]:
-            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-                total += member.memory_info().rss
-        return total
+    def current(self) -> int:
+        return tree_memory(self.root)
 
     def run(self) -> None:
         while not self.stopped.wait(SAMPLE_EVERY_S):
-            self.peak = max(self.peak, self.rss())
+            self.peak = max(self.peak, self.current())
 
     @contextlib.contextmanager
     def step(self) -> Iterator[dict]:
         """Time a step; the record it yields gets ``seconds`` and ``peak_mb`` at the end."""
-        self.peak = self.rss()
+        self.peak = self.current()
         record: dict = {}
         started = time.perf_counter()
         yield record
         record["seconds"] = round(time.perf_counter() - started, 2)
-        record["peak_mb"] = round(max(self.peak, self.rss()) / 2**20, 1)
+        record["peak_mb"] = round(max(self.peak, self.current()) / 2**20, 1)
         record["load_1m"] = round(os.getloadavg()[0], 2)  # other work on the cores, if any
 
 

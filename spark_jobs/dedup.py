@@ -6,8 +6,8 @@ For partition D:
    partitions (``ingest_date < D``): never with later ones, so a backfill of an old date
    makes the same decisions as its first run.
 3. Candidates (same text hash, or a shared band) are verified by exact Jaccard of their
-   shingle sets (JVM array functions), and the verified pairs are clustered by distributed
-   connected components.
+   shingle sets (JVM array functions), and the verified pairs are clustered by connected
+   components: distributed, or on the driver up to ``dedup.driver_components_max_edges``.
 4. Every document of D gets a decision in ``silver.dedup``: its cluster and, unless it is the
    cluster's representative (earliest ``ingest_date``, then smallest ``doc_id``), the
    representative it duplicates and that one's date. Nothing is deleted.
@@ -20,7 +20,6 @@ import logging
 from collections.abc import Iterator
 
 import numpy as np
-import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -42,7 +41,10 @@ SIGNATURE_SCHEMA = (
 
 
 def signature_rows(config: DedupSettings):
-    """mapInPandas function: documents → LSH band hashes and shingle hashes."""
+    """mapInArrow function: documents → LSH band hashes and shingle hashes, as Arrow lists
+    built on the numpy arrays (no Python object per document on the way back)."""
+    import pyarrow as pa
+
     bands, rows = minhash.lsh_parameters(
         config.threshold,
         config.num_perm,
@@ -50,26 +52,28 @@ def signature_rows(config: DedupSettings):
         fn_weight=config.false_negative_weight,
     )
 
-    def compute(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    def compute(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             hashes, offsets = minhash.batch_shingles(
-                batch["text"].tolist(),
-                batch["language"].tolist(),
+                batch.column("text").to_pylist(),
+                batch.column("language").to_pylist(),
                 config.shingle_words,
                 config.shingle_chars,
             )
             signatures = minhash.signatures(
                 hashes, offsets, config.num_perm, config.seed, config.signature_scheme
             )
-            shingles = np.split(hashes.view(np.int32), offsets[1:-1])
-            yield pd.DataFrame(
-                {
-                    "doc_id": batch["doc_id"],
-                    "ingest_date": batch["ingest_date"],
-                    "content_sha256": batch["content_sha256"],
-                    "bands": list(minhash.band_hashes(signatures, bands, rows)),
-                    "shingles": shingles,
-                }
+            banded = minhash.band_hashes(signatures, bands, rows)
+            band_offsets = np.arange(0, banded.size + 1, bands, dtype=np.int32)
+            yield pa.RecordBatch.from_arrays(
+                [
+                    batch.column("doc_id"),
+                    batch.column("ingest_date"),
+                    batch.column("content_sha256"),
+                    pa.ListArray.from_arrays(band_offsets, banded.reshape(-1)),
+                    pa.ListArray.from_arrays(offsets.astype(np.int32), hashes.view(np.int32)),
+                ],
+                names=["doc_id", "ingest_date", "content_sha256", "bands", "shingles"],
             )
 
     return compute
@@ -78,15 +82,15 @@ def signature_rows(config: DedupSettings):
 def candidate_pairs(pool: DataFrame, max_bucket_pairs: int) -> DataFrame:
     """``(a, b)`` document nodes sharing a text hash or an LSH band, at least one of them new.
 
-    Each bucket is gathered once (sorted by node, so ``a < b``). A bucket of up to
+    Each bucket is gathered once, sorted by node name. A bucket of up to
     ``max_bucket_pairs`` documents yields all its pairs; a larger one (boilerplate pages)
     links every member to its first, keeping the pair count linear.
     """
-    member = F.struct("node", "is_new")
-    by_text = pool.select(member.alias("m"), F.concat(F.lit("t:"), "content_sha256").alias("key"))
-    by_band = pool.select(
-        member.alias("m"), F.explode(F.transform("bands", lambda b: b.cast("string"))).alias("key")
-    )
+    member = F.struct("name", "node", "is_new")
+    # 64-bit keys: a text's hash beside its band hashes (a collision between the two only adds
+    # a candidate, which verification removes)
+    by_text = pool.select(member.alias("m"), F.xxhash64("content_sha256").alias("key"))
+    by_band = pool.select(member.alias("m"), F.explode("bands").alias("key"))
     buckets = (
         by_text.unionByName(by_band)
         .groupBy("key")
@@ -133,9 +137,9 @@ def verified_edges(pool: DataFrame, pairs: DataFrame, threshold: float) -> DataF
     )
 
 
-def decide(pool: DataFrame, edges: DataFrame) -> DataFrame:
+def decide(pool: DataFrame, edges: DataFrame, driver_max_edges: int = 0) -> DataFrame:
     """A decision per new document: its cluster's representative, and whether it is one."""
-    components = connected_components(edges)
+    components = connected_components(edges, driver_max_edges=driver_max_edges)
     members = pool.select("node", "doc_id", "ingest_date", "content_sha256", "is_new")
     members = members.join(components, "node", "left").withColumn(
         "component", F.coalesce("component", "node")
@@ -165,7 +169,7 @@ def run(spark: SparkSession, settings: Settings, partition: dt.date) -> tuple[St
     docs = read_table(spark, BRONZE_DOCUMENTS, settings).where(on_date)
     signatures = docs.select(
         "doc_id", "ingest_date", "content_sha256", "text", "language"
-    ).mapInPandas(signature_rows(config), SIGNATURE_SCHEMA)
+    ).mapInArrow(signature_rows(config), SIGNATURE_SCHEMA)
     replace_rows(spark, SILVER_MINHASH, settings, signatures, rows_where(partition))
 
     minhashes = read_table(spark, SILVER_MINHASH, settings)
@@ -175,10 +179,13 @@ def run(spark: SparkSession, settings: Settings, partition: dt.date) -> tuple[St
         .where(earlier & F.col("duplicate_of").isNull())
         .select("doc_id", "ingest_date")
     )
-    # A document's node is (date, doc_id): the same page re-crawled on a later date has the
-    # same doc_id, and is a duplicate of its earlier self.
+    # A document is a node per (date, doc_id), named "date/doc_id": the same page re-crawled
+    # on a later date has the same doc_id, and is a duplicate of its earlier self. Nodes are
+    # also numbered (unique 64-bit ids, fixed once the pool is persisted) so that pairs,
+    # joins and components shuffle longs; the names alone order a bucket, so decisions do
+    # not depend on how the numbers fell.
     minhashes = minhashes.withColumn(
-        "node", F.concat_ws("/", F.col("ingest_date").cast("string"), "doc_id")
+        "name", F.concat_ws("/", F.col("ingest_date").cast("string"), "doc_id")
     )
     pool = (
         minhashes.where(on_date)
@@ -188,13 +195,14 @@ def run(spark: SparkSession, settings: Settings, partition: dt.date) -> tuple[St
                 "is_new", F.lit(False)
             )
         )
+        .withColumn("node", F.monotonically_increasing_id())
         .persist()
     )
     try:
         edges = verified_edges(
             pool, candidate_pairs(pool, config.max_bucket_pairs), config.threshold
         )
-        decisions = decide(pool, edges).persist()
+        decisions = decide(pool, edges, config.driver_components_max_edges).persist()
         replace_rows(spark, SILVER_DEDUP, settings, decisions, rows_where(partition))
         tally = {r["method"]: r["count"] for r in decisions.groupBy("method").count().collect()}
         sizes = cluster_sizes(decisions)

@@ -8,7 +8,6 @@ memory, scores the doc_ids it flags, and writes ``bench/results/dedup.json``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
@@ -24,6 +23,7 @@ import psutil
 from bench.dedup import corpus, truth
 from bench.dedup.systems import SYSTEMS
 from bench.machine import machine
+from bench.measure import tree_memory
 
 RESULTS = corpus.REPO / "bench" / "results" / "dedup.json"
 SAMPLE_EVERY_S = 0.1
@@ -41,23 +41,15 @@ def limited(frame: pd.DataFrame, size: str, limit: int) -> tuple[pd.DataFrame, s
     return pd.read_parquet(path), name
 
 
-def peak_rss_mb(command: list[str], env: dict) -> tuple[int, float, str]:
-    """Run ``command``; return its exit code, the peak RSS summed over its process tree,
-    and the tail of its output."""
+def peak_memory_mb(command: list[str], env: dict) -> tuple[int, float, str]:
+    """Run ``command``; return its exit code, the peak memory of its process tree
+    (``bench.measure.tree_memory``), and the tail of its output."""
     log = corpus.OUT / "last-system.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(command, cwd=corpus.REPO, env=env, stdout=out, stderr=out)
         root, peak = psutil.Process(proc.pid), 0
         while proc.poll() is None:
-            total = 0
-            try:
-                tree = [root, *root.children(recursive=True)]
-            except psutil.NoSuchProcess:
-                break
-            for member in tree:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    total += member.memory_info().rss
-            peak = max(peak, total)
+            peak = max(peak, tree_memory(root))
             time.sleep(SAMPLE_EVERY_S)
     return proc.returncode, peak / 2**20, log.read_text(errors="replace")[-2000:]
 
@@ -88,7 +80,7 @@ def run_system(name: str, corpus_file: Path, labels: pd.DataFrame) -> dict:
     result = work / "result.json"
     env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
     command = [sys.executable, "-m", "bench.dedup.systems", name, str(corpus_file), str(work)]
-    code, peak_mb, tail = peak_rss_mb([*command, str(result)], env)
+    code, peak_mb, tail = peak_memory_mb([*command, str(result)], env)
     if code != 0 or not result.exists():
         return {"error": f"exit code {code}", "log_tail": tail, "peak_mb": round(peak_mb, 1)}
     figures = json.loads(result.read_text())

@@ -63,6 +63,9 @@ class DedupSettings:
     false_negative_weight: float = 0.95
     # A bucket with more documents than this links them to its first instead of pairwise.
     max_bucket_pairs: int = 50
+    # Verified duplicate pairs up to this many are clustered on the driver (scipy, ~100 MB
+    # a million pairs) instead of by distributed rounds; 0 = always distributed.
+    driver_components_max_edges: int = 1_000_000
     # "one_permutation" (one hash a shingle, densified bins) or "permutations" (num_perm hashes
     # a shingle): the same Jaccard estimate, measured 4x cheaper (bench/results/dedup.json).
     # Signatures of the two schemes never match: changing it also means re-signing history.

@@ -118,6 +118,13 @@ def batch_shingles(
     return np.concatenate(parts), np.concatenate(([0], np.cumsum(np.concatenate(counts))))
 
 
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` by sorting: numpy 2.4's ``np.unique`` hashes first, measured 10x slower
+    on these 64-bit keys (0.72 s against 0.07 s for 320 slices of 30,000)."""
+    values = np.sort(values)
+    return values[np.concatenate((values[:1] == values[:1], values[1:] != values[:-1]))]
+
+
 def _slice_shingles(
     texts: Sequence[str], languages: Sequence[str], word_n: int, char_n: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -140,7 +147,7 @@ def _slice_shingles(
             combined = combined * _POLY_BASE + token_hashes[starts + k]
         folded = (combined ^ (combined >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
         keys.append((doc_of_token[starts].astype(np.uint64) << np.uint64(32)) | folded)
-    unique = np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.uint64)
+    unique = _sorted_unique(np.concatenate(keys)) if keys else np.zeros(0, np.uint64)
     doc_of_shingle = (unique >> np.uint64(32)).astype(np.int64)
     offsets = np.searchsorted(doc_of_shingle, np.arange(docs + 1))
     return (unique & np.uint64(0xFFFFFFFF)).astype(np.uint32), offsets
@@ -215,17 +222,17 @@ def one_permutation_signatures(
     empty = binned == MAX_HASH
     if not empty.any():
         return binned
-    result, waiting = binned.copy(), empty.copy()
-    waiting[empty.all(axis=1)] = False  # no shingles: nothing to copy
+    result = binned.copy()
+    # The empty bins of documents with shingles (one with none has nothing to copy); each
+    # round, those whose chosen bin is filled copy it and leave the list.
+    rows, cols = np.nonzero(empty & ~empty.all(axis=1, keepdims=True))
     for choice in _densify_table(num_perm, seed):
-        rows, cols = np.nonzero(waiting)
         if rows.size == 0:
             break
         source = choice[cols]
         found = ~empty[rows, source]
-        rows, cols = rows[found], cols[found]
-        result[rows, cols] = binned[rows, source[found]]
-        waiting[rows, cols] = False
+        result[rows[found], cols[found]] = binned[rows[found], source[found]]
+        rows, cols = rows[~found], cols[~found]
     return result
 
 

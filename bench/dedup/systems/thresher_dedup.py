@@ -1,7 +1,8 @@
 """Thresher: ``spark_jobs.dedup.run`` on local[2], the corpus loaded into bronze beforehand.
 
 Setup (not timed): start Spark, write the corpus as one ``bronze.documents`` partition.
-Timed: the dedup stage over that partition, then reading its ``silver.dedup`` decisions.
+Timed: the dedup stage over that partition, then reading its ``silver.dedup`` decisions (the
+duplicates and the representatives they name).
 """
 
 from __future__ import annotations
@@ -76,9 +77,9 @@ def run(corpus: Path, work: Path) -> SystemRun:
     started = time.perf_counter()
     counts, _ = dedup.run(spark, settings, PARTITION)
     decisions = read_table(spark, SILVER_DEDUP, settings).where(on_partition(PARTITION))
-    sizes = decisions.groupBy("cluster_id").agg(F.count("*").alias("size"))
-    in_groups = decisions.join(sizes.where("size > 1"), "cluster_id").select("doc_id")
-    flagged = {row["doc_id"] for row in in_groups.collect()}
+    # every duplicate and the representative it names (its cluster's id, a doc_id here)
+    duplicates = decisions.where(F.col("duplicate_of").isNotNull()).select("doc_id", "cluster_id")
+    flagged = {doc for row in duplicates.collect() for doc in row}
     wall_s = time.perf_counter() - started
     spark.stop()
     return SystemRun(
