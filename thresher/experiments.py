@@ -1,4 +1,4 @@
-"""The mixture experiments, declared once: each step's kind, entry point, inputs and order.
+"""The experiments, declared once: each step's kind, entry point, inputs and order.
 
 An experiment is data, like the curation pipeline (``thresher.jobs``). Its executors — the
 Airflow DAGs ``mixture_search``, ``selection_study`` and ``language_mix``
@@ -31,6 +31,12 @@ SPARK, DRIVER, MODEL = "spark", "driver", "model"
 Ref = Callable[[str, str], str]
 
 
+def settings_value(settings: Settings, path: str):
+    """The setting at ``path`` ("section.name", e.g. "mixture_search.proxy_pool")."""
+    section, name = path.split(".")
+    return getattr(getattr(settings, section), name)
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
@@ -49,10 +55,7 @@ class Step:
         return import_entry(self.arguments)(settings, ref)
 
     def pool_name(self, settings: Settings) -> str | None:
-        if not self.pool:
-            return None
-        section, name = self.pool.split(".")
-        return getattr(getattr(settings, section), name)
+        return settings_value(settings, self.pool) if self.pool else None
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,7 @@ class RunParam:
     description: str
 
     def default_value(self, settings: Settings) -> str:
-        section, name = self.default.split(".")
-        return getattr(getattr(settings, section), name)
+        return settings_value(settings, self.default)
 
     def check(self, value: str) -> str:
         import re
@@ -106,8 +108,7 @@ class Experiment:
         """``settings`` logging to the experiment's own MLflow experiment."""
         import dataclasses
 
-        section, name = self.tracking.split(".")
-        experiment = getattr(getattr(settings, section), name)
+        experiment = settings_value(settings, self.tracking)
         tracking = dataclasses.replace(settings.tracking, experiment=experiment)
         return dataclasses.replace(settings, tracking=tracking)
 
