@@ -58,9 +58,10 @@ def experiment_dir(name: str, fingerprint: str, training: CellTraining) -> str:
 
 
 def experiment_settings(settings):
-    """``settings`` logging to the language-mix experiment."""
-    tracking = dataclasses.replace(settings.tracking, experiment=settings.language_mix.experiment)
-    return dataclasses.replace(settings, tracking=tracking)
+    """``settings`` logging to the language-mix experiment (its declaration's tracking)."""
+    from thresher.experiments import LANGUAGE_MIX
+
+    return LANGUAGE_MIX.tracking_settings(settings)
 
 
 def open_experiment_run(settings, run_key: str, run_name: str, pool: dict, tags=None) -> dict:
