@@ -85,7 +85,8 @@ def run_experiment(
     logs: Path | None = None,
 ) -> tuple[dict, dict]:
     """Every step of ``experiment``; returns (results by step, seconds by step)."""
-    run_key = f"bench/{experiment.name}/{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}"
+    now = dt.datetime.now(dt.UTC)
+    run_key = f"bench/{experiment.name}/{now.isoformat(timespec='seconds')}"
     logs = logs or Path(settings.home) / "logs" / experiment.name
     params = experiment.run_params(settings, params)
     outputs: dict = {}
@@ -101,6 +102,7 @@ def run_experiment(
                 settings,
                 experiment.name,
                 run_key,
+                now.date(),
                 dict(outputs),
                 params,
                 {"thresher.via": "bench"},

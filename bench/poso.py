@@ -1,16 +1,16 @@
 """POSO grid on MovieLens-100K: the DAG's grid, each POSO variant against its plain twin on
 new, regular and all users, with 95 % intervals over paired seeds.
 
-Runs the poso DAG's steps in a throwaway home (``bench/.work/poso``), each through the code
-its task calls (no Airflow):
+Runs the poso DAG's steps (``thresher.experiments.POSO``, through ``bench.experiments``) in a
+throwaway home (``bench/.work/poso``), without Airflow:
 
-1. ``spark_jobs.movielens`` (its CLI, so its JVM ends with it) on the ML-100K files inside
-   the ``recbole`` package: the held-out-user / time split of ``PosoSettings``;
-2. the grid's parent MLflow run (``models.poso.experiment``; SQLite under the home);
-3. ``models.poso.train`` for every cell of ``models.poso.grid`` with the DAG's arguments
-   (``grid.training_arguments``), ``--workers`` cells at a time (as the DAG's local executor
-   runs parallel tasks), one torch thread each;
-4. ``close_experiment_run``: the summary and the comparison plot on the parent run.
+1. ``events``: ``spark_jobs.movielens`` on the ML-100K files inside the ``recbole`` package,
+   the held-out-user / time split of ``PosoSettings``;
+2. ``open``: the grid's parent MLflow run (``models.poso.experiment``; SQLite under the home);
+3. ``train``: ``python -m models.poso.train`` for every cell of ``models.poso.grid``, the DAG's
+   arguments, ``--workers`` cells at a time (as the DAG's local executor runs parallel
+   tasks), one torch thread each;
+4. ``summary``: the paired differences and the comparison plot on the parent run.
 
 Writes ``bench/results/poso.json`` — how many new and regular users and events each split
 scores, GAUC per model and group, every variant's paired difference to its twin (and every
@@ -18,7 +18,6 @@ model's to the baseline) with its interval and verdict, the wall time, and what 
 the machine — and ``bench/results/poso_comparison.png`` (the plot logged to MLflow).
 
     .venv/bin/python -m bench.poso [--seeds N] [--models a,b] [--max-epochs N] [--workers 2]
-                                   [--events PATH]
 
 Settings come from ``PosoSettings`` (``THRESHER_POSO_*``); the flags override the grid.
 """
@@ -27,32 +26,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import platform
 import shutil
 import subprocess
-import sys
-import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "poso.json"
 WORK = REPO / "bench" / ".work" / "poso"
-PARTITION = "2026-11-20"
-
-
-def prepare_events(home: Path) -> tuple[dict, float]:
-    """Run the Spark job (its CLI, so its JVM ends with it) into ``home``'s lake; return its
-    summary and its seconds."""
-    command = [sys.executable, "-m", "spark_jobs.movielens", "--date", PARTITION]
-    started = time.perf_counter()
-    done = subprocess.run(command, env=os.environ, cwd=REPO, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
-    summary = json.loads(done.stdout[done.stdout.index("{") :])
-    return summary, time.perf_counter() - started
 
 
 def busiest_processes(count: int = 6) -> list[str]:
@@ -93,58 +75,21 @@ def item_rate_reference(events: str) -> dict:
     return {group: found[group]["gauc"] for group in metrics.GROUPS}
 
 
-def train_cells(arguments: list[list[str]], workers: int) -> None:
-    """``models.poso.train`` on every argument list, ``workers`` processes at a time."""
-    from models.poso import train
-
-    if workers <= 1:
-        for cell in arguments:
-            train.main(cell)
-        return
-    # spawn, not fork: a forked child would inherit this process's torch and MLflow state.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        list(pool.map(train.main, arguments))
-
-
-def run(events: str | None, threads: int, workers: int, plot_path: Path) -> dict:
+def run(workers: int, plot_path: Path) -> dict:
     import torch
 
-    from models.poso import experiment, grid, train
+    from bench.experiments import run_experiment
+    from models.poso import train
     from thresher.config import Settings
+    from thresher.experiments import POSO
 
     settings = Settings.from_env()
     poso = settings.poso
-    data, data_s = {"stages": None, "splits": None}, 0.0
     before = machine_load()
-    if events is None:
-        data, data_s = prepare_events(Path(os.environ["THRESHER_HOME"]))
-        events = data["export_path"]
-    opened = experiment.open_experiment_run(
-        settings,
-        f"bench/poso/{time.time_ns()}",
-        "bench poso",
-        events=data,
-        tags={"thresher.via": "bench"},
-    )
-    arguments = [
-        grid.training_arguments(
-            cell,
-            poso,
-            events=events,
-            output=f"poso/bench/{cell.name}",
-            run_key=f"bench/poso/{opened['run_id']}/{cell.name}",
-            parent_run_id=opened["run_id"],
-            date=PARTITION,
-            threads=threads,
-        )
-        for cell in grid.cells(poso)
-    ]
-    grid_started = time.perf_counter()
-    train_cells(arguments, workers)
-    grid_s = time.perf_counter() - grid_started
-    closed = experiment.close_experiment_run(settings, opened["run_id"])
-    reference = item_rate_reference(events)
+    outputs, seconds = run_experiment(POSO, settings, parallel=workers)
+    events, closed = outputs["events"], outputs["summary"]
+    threads = 1 if settings.executor == "local" else 0  # models.poso.grid.cell_arguments
+    reference = item_rate_reference(events["export_path"])
     found = closed["summary"]
     from models.poso import summary as poso_summary
 
@@ -166,9 +111,9 @@ def run(events: str | None, threads: int, workers: int, plot_path: Path) -> dict
             f"/{poso.valid_fraction:g}/{poso.test_fraction:g}"
         ),
         "events_job": {
-            "stages": data["stages"],
-            "splits": data["splits"],
-            "wall_s": round(data_s, 1),
+            "stages": events["stages"],
+            "splits": events["splits"],
+            "wall_s": seconds["events"],
         },
         "scored": found["scored"],
         "settings": {
@@ -199,8 +144,8 @@ def run(events: str | None, threads: int, workers: int, plot_path: Path) -> dict
             "child_runs": closed["runs"],
             "experiment": poso.experiment,
         },
-        "grid_wall_s": round(grid_s, 1),
-        "total_wall_s": round(grid_s + data_s, 1),
+        "grid_wall_s": seconds["train"],
+        "total_wall_s": round(sum(seconds.values()), 1),
         "machine": {
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
@@ -217,11 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", help="comma-separated (default: THRESHER_POSO_MODELS)")
     parser.add_argument("--seeds", type=int, help="default: THRESHER_POSO_SEEDS")
     parser.add_argument("--max-epochs", type=int, help="default: THRESHER_POSO_MAX_EPOCHS")
-    # One torch thread: on a shared 2-core machine two threads measured 5-20x slower per epoch.
-    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2, help="cells trained at once")
     parser.add_argument("--output", type=Path, default=RESULTS)
-    parser.add_argument("--events", help="an existing events export: skip the Spark job")
     args = parser.parse_args(argv)
     shutil.rmtree(WORK, ignore_errors=True)  # measure whole runs, not resumptions
     os.environ["THRESHER_HOME"] = str(WORK / "home")  # the entry points read their settings
@@ -230,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, flag) is not None:
             os.environ[f"THRESHER_POSO_{name}"] = str(getattr(args, flag))
     plot = args.output.with_name(args.output.stem + "_comparison.png")
-    result = run(args.events, args.threads, args.workers, plot)
+    result = run(args.workers, plot)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.output} and {plot} (grid {result['grid_wall_s']} s)")

@@ -58,3 +58,18 @@ def language_mix_pool(ctx: StepContext) -> dict:
     training = language_mix.CellTraining.from_settings(settings, language)
     folder = language_mix.experiment_dir(mixture, summary["fingerprint"], training)
     return {**summary, "experiment_dir": folder}
+
+
+def poso_events(ctx: StepContext) -> dict:
+    """The dataset's ``silver.poso_events`` / ``_users`` / ``_items`` with the cold-start split,
+    and the Parquet export the trainers read; its counts per split and user group."""
+    from spark_jobs import movielens
+    from spark_jobs.session import get_spark
+
+    settings = ctx.settings
+    spark = get_spark(settings, "thresher-poso-events")
+    summary = movielens.run(
+        spark, settings, ctx.partition, ctx.params["input_path"] or None, ctx.params["dataset"]
+    )
+    keep = ("dataset", "partition", "export_path", "stages", "splits")
+    return {key: summary[key] for key in keep}

@@ -114,16 +114,8 @@ def read_files(source: str, policy: extract.Policy, limits: Limits):
         held = 0
         for batch in batches:
             for listed in batch.to_dict("records"):
-                file = InputFile(
-                    location=listed["location"],
-                    path=bytes(listed["path"]),
-                    size=int(listed["size"]),
-                    source_format=listed["source_format"],
-                    disposition=listed["disposition"],
-                    reason=listed["reason"],
-                    detail=listed["detail"],
-                    mtime_ns=int(listed["mtime_ns"]),
-                )
+                numbers = {k: int(listed[k]) for k in ("size", "mtime_ns")}
+                file = InputFile(**{**listed, **numbers, "path": bytes(listed["path"])})
                 for item in file_records(source, file, limits):
                     row = _outcome_row(item, policy, file.location)
                     rows.append(row)

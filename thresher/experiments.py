@@ -1,9 +1,10 @@
 """The experiments, declared once: each step's kind, entry point, inputs and order.
 
 An experiment is data, like the curation pipeline (``thresher.jobs``). Its executors — the
-Airflow DAGs ``mixture_search``, ``selection_study`` and ``language_mix``
+Airflow DAGs ``mixture_search``, ``selection_study``, ``language_mix`` and ``poso``
 (``thresher_tasks.experiments``) and the benchmarks ``make bench-mixsearch`` /
-``make bench-selection`` / ``make bench-langmix`` (``bench.experiments``) —
+``make bench-selection`` / ``make bench-langmix`` / ``make bench-poso``
+(``bench.experiments``) —
 walk the same steps in the same order and decide only where each runs:
 
 - ``spark`` and ``driver`` steps are a ``module:function`` called with a ``StepContext``
@@ -20,6 +21,7 @@ earlier step's result — an XCom template in a DAG, the value itself in a bench
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,11 +85,13 @@ class RunParam:
 class StepContext:
     """What a spark or driver step is given: the settings, every earlier step's result by
     name (a mapped model step's: the list of its tasks' results), the run's key (its MLflow
-    parent run is found again by it) and the run's parameters."""
+    parent run is found again by it), its partition (what its Spark jobs account under) and
+    the run's parameters."""
 
     settings: Settings
     experiment: str
     run_key: str
+    partition: dt.date
     outputs: Mapping[str, Any] = field(default_factory=dict)
     params: Mapping[str, Any] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)  # on the parent MLflow run
@@ -287,16 +291,21 @@ TOKENIZER = Step(
 )
 
 
+def mixture_param(description: str) -> RunParam:
+    """The ``mixture`` param: a gold.mixture_<name> name, by default the settings' mixture."""
+    return RunParam("mixture", "mixture.name", names.TABLE_NAME_PATTERN, description)
+
+
 def gpu_step(name: str, entry: str, description: str, after: tuple, arguments: str, pool: str):
     """A mapped model step whose every task trains a small model: a GPU each, in the Airflow
-    pool the settings path ``pool`` names."""
+    pool the settings path ``pool`` names. ``arguments``: a builder here, or "module:function"."""
     return Step(
         name,
         MODEL,
         entry,
         description,
         after=after,
-        arguments=f"{_HERE}:{arguments}",
+        arguments=arguments if ":" in arguments else f"{_HERE}:{arguments}",
         mapped=True,
         gpus=1,
         cpu="4",
@@ -359,12 +368,7 @@ MIXTURE_SEARCH = Experiment(
         ),
     ),
     params=(
-        RunParam(
-            "mixture",
-            "mixture.name",
-            names.TABLE_NAME_PATTERN,
-            "the mixture whose criteria and sources are searched",
-        ),
+        mixture_param("the mixture whose criteria and sources are searched"),
         RunParam(
             "final_mixture",
             "mixture_search.final_mixture",
@@ -407,14 +411,7 @@ SELECTION_STUDY = Experiment(
             after=("features", "open", "arm"),
         ),
     ),
-    params=(
-        RunParam(
-            "mixture",
-            "mixture.name",
-            names.TABLE_NAME_PATTERN,
-            "the mixture whose scored sources are the pool",
-        ),
-    ),
+    params=(mixture_param("the mixture whose scored sources are the pool"),),
     tracking="selection.experiment",
     description="Controlled selection runs: each arm under one quota, a proxy per seed, "
     "held-out bits per byte against random with 95 % intervals.",
@@ -466,12 +463,7 @@ LANGUAGE_MIX = Experiment(
         ),
     ),
     params=(
-        RunParam(
-            "mixture",
-            "mixture.name",
-            names.TABLE_NAME_PATTERN,
-            "the curated mixture whose documents the cells draw from",
-        ),
+        mixture_param("the curated mixture whose documents the cells draw from"),
         RunParam(
             "language",
             "language_mix.language",
@@ -484,4 +476,58 @@ LANGUAGE_MIX = Experiment(
     tags=("mubench", "pretraining", "gpu", "mlflow"),
 )
 
-EXPERIMENTS = {e.name: e for e in (MIXTURE_SEARCH, SELECTION_STUDY, LANGUAGE_MIX)}
+POSO = Experiment(
+    "poso",
+    (
+        Step(
+            "events",
+            SPARK,
+            "spark_jobs.experiment_steps:poso_events",
+            "MovieLens-format events → silver.poso_events / _users / _items with the "
+            "cold-start split, and the Parquet export the cells read",
+        ),
+        Step(
+            "open",
+            DRIVER,
+            "models.poso.experiment:open_grid",
+            "the parent MLflow run, with the grid and the events' counts per split and group",
+            after=("events",),
+        ),
+        gpu_step(
+            "train",
+            "models.poso.train",
+            "one model and seed of the grid: trained to its best validation GAUC, scored on "
+            "new, regular and all users; a child run of the parent",
+            ("events", "open"),
+            "models.poso.grid:cell_arguments",
+            "poso.pool",
+        ),
+        Step(
+            "summary",
+            DRIVER,
+            "models.poso.experiment:close_grid",
+            "each POSO variant's paired difference to its plain twin with 95 % intervals, "
+            "the table and the plot; closes the parent run",
+            after=("open", "train"),
+        ),
+    ),
+    params=(
+        RunParam(
+            "dataset",
+            "poso.dataset",
+            names.LABEL_PATTERN,
+            "partition of silver.poso_* and of the export",
+        ),
+        RunParam(
+            "input_path",
+            "poso.input_path",
+            r"^$|" + names.PATH_PATTERN,
+            "MovieLens-format folder; empty: ML-100K from recbole",
+        ),
+    ),
+    tracking="poso.experiment",
+    description="POSO cold-start experiments: baseline vs POSO(MLP/MMoE/MHA) over seeds.",
+    tags=("poso", "recsys", "gpu", "mlflow"),
+)
+
+EXPERIMENTS = {e.name: e for e in (MIXTURE_SEARCH, SELECTION_STUDY, LANGUAGE_MIX, POSO)}

@@ -6,17 +6,13 @@ cell (``models.poso.train --parent-run-id``) is a child run. ``close_experiment_
 the finished children's ``result.json`` back, and logs to the parent the summary
 (``poso/summary.json``, ``poso/summary.md``), the comparison plot (``poso/comparison.png``:
 GAUC per model and group, and each POSO variant's paired difference to its twin, with 95 %
-intervals) and the headline metrics, then finishes it. The DAG and ``make bench-poso`` both
-go through here.
-
-    python -m models.poso.experiment open --run-key KEY [--events-summary FILE]
-    python -m models.poso.experiment close --run-id RUN_ID
+intervals) and the headline metrics, then finishes it. ``open_grid`` and ``close_grid`` are
+those two steps of the declared experiment (``thresher.experiments.POSO``) that the DAG and
+``make bench-poso`` run.
 """
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import json
 import tempfile
 from pathlib import Path
@@ -27,8 +23,9 @@ from thresher.config import Settings
 
 def experiment_settings(settings: Settings) -> Settings:
     """The settings with MLflow's experiment set to the POSO one (``poso.experiment``)."""
-    tracking = dataclasses.replace(settings.tracking, experiment=settings.poso.experiment)
-    return dataclasses.replace(settings, tracking=tracking)
+    from thresher.experiments import POSO
+
+    return POSO.tracking_settings(settings)
 
 
 def open_experiment_run(
@@ -111,34 +108,26 @@ def close_experiment_run(settings: Settings, run_id: str) -> dict:
     return {"run_id": run_id, "runs": len(results), "summary": found, "table": table}
 
 
+def open_grid(ctx) -> dict:
+    """The ``open`` step of ``thresher.experiments.POSO``: the parent run with the events'
+    counts, and where the cells keep their checkpoints (one folder per run, so a retried cell
+    resumes from its last epoch) and find their runs again."""
+    events = ctx.outputs["events"]
+    label = ctx.run_key.rsplit("/", 1)[-1]
+    tags = {"thresher.experiment": ctx.experiment, **ctx.tags}
+    opened = open_experiment_run(ctx.settings, ctx.run_key, f"poso {label}", events, tags)
+    folder = label.replace(":", "-").replace("+", "-")
+    return {**opened, "run_key": ctx.run_key, "output_dir": f"poso/{events['dataset']}/{folder}"}
+
+
+def close_grid(ctx) -> dict:
+    """The ``summary`` step: the children's results → table, paired differences and plot on
+    the parent run, which it finishes."""
+    return close_experiment_run(ctx.settings, ctx.outputs["open"]["run_id"])
+
+
 def _run_id(value: str) -> str:
     """An MLflow run id is hex; anything else never reaches the search filter."""
     if not value or not all(c in "0123456789abcdef" for c in value.lower()):
         raise ValueError(f"not an MLflow run id: {value!r}")
     return value
-
-
-def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(prog="python -m models.poso.experiment")
-    commands = parser.add_subparsers(dest="command", required=True)
-    opening = commands.add_parser("open", help="open the grid's parent run")
-    opening.add_argument("--run-key", required=True)
-    opening.add_argument("--run-name", default="")
-    opening.add_argument("--events-summary", type=Path, help="the events job's JSON summary")
-    closing = commands.add_parser("close", help="summarise the children, finish the parent")
-    closing.add_argument("--run-id", required=True, type=_run_id)
-    args = parser.parse_args(argv)
-    settings = Settings.from_env()
-    if args.command == "open":
-        events = json.loads(args.events_summary.read_text()) if args.events_summary else None
-        return open_experiment_run(settings, args.run_key, args.run_name or args.run_key, events)
-    closed = close_experiment_run(settings, args.run_id)
-    return {
-        "run_id": closed["run_id"],
-        "runs": closed["runs"],
-        "verdicts": closed["summary"]["verdicts"],
-    }
-
-
-if __name__ == "__main__":
-    print(json.dumps(main(), indent=2))

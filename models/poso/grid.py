@@ -1,10 +1,10 @@
 """The POSO grid, declared once: its cells (model × seed), each cell's training arguments and
 the plain twin every POSO variant is judged against.
 
-The DAG (``dags/poso.py``) turns each cell into a model task and ``make bench-poso``
-(``bench/poso.py``) runs the same cells one after another; both take the grid from
-``PosoSettings`` (``THRESHER_POSO_MODELS`` × seeds 1..``THRESHER_POSO_SEEDS``) and the
-arguments from ``training_arguments``, so the two cannot drift apart.
+The ``train`` step of the declared experiment (``thresher.experiments.POSO``) is one model task
+per cell, with the arguments of ``cell_arguments``; its executors — the ``poso`` DAG and
+``make bench-poso`` — take the grid from ``PosoSettings`` (``THRESHER_POSO_MODELS`` × seeds
+1..``THRESHER_POSO_SEEDS``) through it, so the two cannot drift apart.
 
 Twins (the paper's comparison, each POSO module against the same network without it):
 POSO(MLP) and POSO(MHA) against ``baseline`` — whose tower is the plain MLP and whose history
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from thresher.config import PosoSettings
+from thresher.config import PosoSettings, Settings
 
 # The pairs the verdict is about: variant → its plain twin (``networks.MODELS`` builds each
 # variant so that it equals its twin when every gate is 1). No torch here: the DAG imports
@@ -44,42 +44,31 @@ def twins_in(models: tuple[str, ...] | list[str]) -> dict[str, str]:
     return {v: t for v, t in TWINS.items() if v in models and t in models}
 
 
-def training_arguments(
-    cell: Cell,
-    poso: PosoSettings,
-    *,
-    events: str,
-    output: str,
-    run_key: str,
-    parent_run_id: str,
-    date: str,
-    threads: int | None = None,
-) -> list[str]:
-    """``python -m models.poso.train`` arguments of one cell (values or Airflow templates)."""
+def cell_arguments(settings: Settings, ref) -> list[list[str]]:
+    """The ``train`` step of ``thresher.experiments.POSO``: ``python -m models.poso.train``
+    arguments of every cell. They name the cell and where its inputs, checkpoints and runs are
+    (``ref(step, key)``: an earlier step's result); its hyperparameters are ``settings.poso``,
+    which every model task receives."""
+    # Local processes share the worker's cores (measured: 2 threads on 2 busy cores ran an
+    # epoch 5-20x slower than 1); a pod has its own.
+    threads = ["--threads", "1"] if settings.executor == "local" else []
     return [
-        "--events",
-        events,
-        "--model",
-        cell.model,
-        "--seed",
-        str(cell.seed),
-        "--output",
-        output,
-        "--max-epochs",
-        str(poso.max_epochs),
-        "--patience",
-        str(poso.patience),
-        "--learning-rate",
-        str(poso.learning_rate),
-        "--gate-scale",
-        str(poso.gate_scale),
-        "--date",
-        date,
-        "--run-key",
-        run_key,
-        "--parent-run-id",
-        parent_run_id,
-        "--experiment",
-        poso.experiment,
-        *(["--threads", str(threads)] if threads else []),
+        [
+            "--events",
+            ref("events", "export_path"),
+            "--model",
+            cell.model,
+            "--seed",
+            str(cell.seed),
+            "--output",
+            f"{ref('open', 'output_dir')}/{cell.name}",
+            "--run-key",
+            f"{ref('open', 'run_key')}/{cell.name}",
+            "--parent-run-id",
+            ref("open", "run_id"),
+            "--date",
+            ref("events", "partition"),
+            *threads,
+        ]
+        for cell in cells(settings.poso)
     ]

@@ -1,7 +1,10 @@
 """Train one POSO-grid model on one seed: seeded, resumable, early-stopped on validation GAUC.
 
     python -m models.poso.train --events PATH --model {baseline,mmoe,poso_mlp,poso_mmoe,poso_mha}
-                                --seed N --output DIR [--max-epochs 20] [--patience 3] ...
+                                --seed N --output DIR [--max-epochs N] [--patience N] ...
+
+The hyperparameters not given as flags are the settings' (``THRESHER_POSO_*``, which a model
+task receives whole), so the grid's tasks carry only what tells the cells apart.
 
 ``--events`` is the Parquet export ``spark_jobs.movielens`` writes. Every epoch ends with a
 checkpoint in ``DIR`` (model, optimizer, every random generator, early-stopping state); a
@@ -30,6 +33,7 @@ import torch
 
 from models.poso import data, metrics
 from models.poso.networks import MODELS, NetworkConfig, build_network
+from thresher.config import PosoSettings
 from thresher.entrypoint import BadInput, Tracker
 
 MONITOR = "valid.overall.gauc"
@@ -218,7 +222,8 @@ def train(config: TrainConfig, tracker: Tracker | None = None) -> dict:
     return result
 
 
-def parse_args(argv) -> tuple[TrainConfig, argparse.Namespace]:
+def parse_args(argv, poso: PosoSettings) -> tuple[TrainConfig, argparse.Namespace]:
+    """The cell's flags; the hyperparameters not given are ``poso``'s (``THRESHER_POSO_*``)."""
     parser = argparse.ArgumentParser(
         prog="python -m models.poso.train",
         description=__doc__,
@@ -233,33 +238,22 @@ def parse_args(argv) -> tuple[TrainConfig, argparse.Namespace]:
         required=True,
         help="checkpoints and results (relative: under THRESHER_CHECKPOINT_ROOT); a rerun resumes",
     )
-    add("--max-epochs", type=int, default=20)
-    add("--patience", type=int, default=3)
-    add("--batch-size", type=int, default=512)
-    add("--learning-rate", type=float, default=1e-3)
-    add("--embedding-dim", type=int, default=16)
-    add("--gate-scale", type=float, default=2.0, help="C of C·sigmoid(MLP(pc))")
-    add("--device", default="auto")
-    add("--threads", type=int, default=0)
+    add("--max-epochs", type=int, default=poso.max_epochs)
+    add("--patience", type=int, default=poso.patience)
+    add("--batch-size", type=int, default=TrainConfig.batch_size)
+    add("--learning-rate", type=float, default=poso.learning_rate)
+    add("--embedding-dim", type=int, default=NetworkConfig.embedding_dim)
+    add("--gate-scale", type=float, default=poso.gate_scale, help="C of C·sigmoid(MLP(pc))")
+    add("--device", default=TrainConfig.device)
+    add("--threads", type=int, default=TrainConfig.threads)
     add("--date", default="", help="the run's partition (recorded only)")
     add("--run-key", default="", help="MLflow run key (default: derived from --output)")
     add("--parent-run-id", default="", help="the grid's MLflow run: this run becomes its child")
-    add("--experiment", default="thresher-poso", help="MLflow experiment")
+    add("--experiment", default=poso.experiment, help="MLflow experiment")
     args = parser.parse_args(argv)
     network = NetworkConfig(embedding_dim=args.embedding_dim, gate_scale=args.gate_scale)
-    config = TrainConfig(
-        events=args.events,
-        model=args.model,
-        seed=args.seed,
-        output=args.output,
-        max_epochs=args.max_epochs,
-        patience=args.patience,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        network=network,
-        device=args.device,
-        threads=args.threads,
-    )
+    fields = {f.name for f in dataclasses.fields(TrainConfig)} - {"network"}
+    config = TrainConfig(network=network, **{k: v for k, v in vars(args).items() if k in fields})
     if min(config.max_epochs, config.patience, config.batch_size) < 1:
         raise BadInput("--max-epochs, --patience and --batch-size must be >= 1")
     if config.network.gate_scale <= 0:
@@ -271,8 +265,8 @@ def main(argv) -> dict:
     from thresher.config import Settings
     from thresher.entrypoint import open_tracker, task_output
 
-    config, args = parse_args(argv)
     settings = Settings.from_env()
+    config, args = parse_args(argv, settings.poso)
     # A relative --output lives under the checkpoint root (the claim in a pod).
     config = dataclasses.replace(config, output=str(task_output(config.output, settings)))
     settings = dataclasses.replace(

@@ -73,19 +73,3 @@ def airflow_run_tags(dag_run) -> dict[str, str]:
         "airflow.dag_id": dag_run.dag_id,
         "airflow.run_id": dag_run.run_id,
     }
-
-
-def open_parent_run(open_experiment_run, dag_id: str, label: str = "", **inputs) -> dict:
-    """Inside a task: this DAG run's parent MLflow run, opened by an experiment's
-    ``open_experiment_run`` with ``inputs``. Keyed by the DAG run, so a retry finds the same
-    run; named "<dag_id> <label>" (default label: the run id)."""
-    from airflow.sdk import get_current_context
-
-    dag_run = get_current_context()["dag_run"]
-    return open_experiment_run(
-        Settings.from_env(),
-        run_key=f"{dag_id}/{dag_run.run_id}",
-        run_name=f"{dag_id} {label or dag_run.run_id}",
-        tags=airflow_run_tags(dag_run),
-        **inputs,
-    )

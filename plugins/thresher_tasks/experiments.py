@@ -34,6 +34,7 @@ def experiment_tasks(experiment: Experiment, settings: Settings) -> dict:
         from airflow.sdk import get_current_context
 
         from thresher.experiments import StepContext, import_entry
+        from thresher.partitions import partition_from_context
         from thresher_tasks.dag_arguments import airflow_run_tags
         from thresher_tasks.secret_masking import settings_with_masked_secrets
 
@@ -43,6 +44,7 @@ def experiment_tasks(experiment: Experiment, settings: Settings) -> dict:
             settings=settings_with_masked_secrets(),
             experiment=experiment.name,
             run_key=run_key(experiment, dag_run.run_id),
+            partition=partition_from_context(context),
             outputs={step: value for step, value in outputs.items()},
             params=experiment.run_params(settings, dict(context["params"])),
             tags=airflow_run_tags(dag_run),

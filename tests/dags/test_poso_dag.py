@@ -30,38 +30,51 @@ def parse_poso(monkeypatch, tmp_path):
     return parse
 
 
+def cell_arguments(dag) -> list[dict[str, str]]:
+    """The flags of each mapped ``train`` task, as a dict per cell."""
+    lists = dag.get_task("train").expand_input.value["arguments"]
+    return [dict(zip(a[::2], a[1::2], strict=True)) for a in lists]
+
+
 def test_one_training_task_per_cell_of_the_grid_under_one_parent_run(parse_poso):
     dag = parse_poso(
         THRESHER_POSO_SEEDS="2",
         THRESHER_POSO_MODELS="baseline,poso_mha",
         THRESHER_POSO_GATE_SCALE="3",
     )
-    training = sorted(t.task_id for t in dag.tasks if t.task_id.startswith("train_"))
-    assert training == [
-        "train_baseline_s1",
-        "train_baseline_s2",
-        "train_poso_mha_s1",
-        "train_poso_mha_s2",
-    ]
     assert dag.schedule is None and dag.catchup is False
-    assert dag.get_task("open_experiment").upstream_task_ids == {"prepare_events"}
-    assert dag.get_task("summarise").upstream_task_ids == {*training, "open_experiment"}
-    task = dag.get_task("train_poso_mha_s2")
-    assert task.upstream_task_ids == {"open_experiment"}
-    assert type(task).__name__ == "LocalProcessOperator"  # THRESHER_EXECUTOR=local
-    assert task.cmds == ["python", "-m", "models.poso.train"]
-    args = dict(zip(task.arguments[::2], task.arguments[1::2], strict=True))
-    assert (args["--model"], args["--seed"], args["--gate-scale"]) == ("poso_mha", "2", "3.0")
-    assert "xcom_pull(task_ids='prepare_events')" in args["--events"]
-    assert "xcom_pull(task_ids='open_experiment')" in args["--parent-run-id"]
-    assert args["--date"] == "{{ ds }}" and args["--threads"] == "1"
-    assert not args["--output"].startswith("/")  # under the checkpoint root, wherever it runs
+    assert set(dag.params.keys()) == {"dataset", "input_path"}
+    upstream = {t.task_id: t.upstream_task_ids for t in dag.tasks}
+    assert upstream == {
+        "events": set(),
+        "open": {"events"},
+        "train": {"events", "open"},
+        "summary": {"open", "train"},
+    }
+    train = dag.get_task("train")
+    assert train.operator_class.__name__ == "LocalProcessOperator"  # THRESHER_EXECUTOR=local
+    assert train.partial_kwargs["cmds"] == ["python", "-m", "models.poso.train"]
+    cells = cell_arguments(dag)
+    assert [(a["--model"], a["--seed"]) for a in cells] == [
+        ("baseline", "1"),
+        ("baseline", "2"),
+        ("poso_mha", "1"),
+        ("poso_mha", "2"),
+    ]
+    for args in cells:
+        # Which cell and where its inputs and outputs are; the hyperparameters (the gate
+        # scale of 3 here) reach the task in its settings, not its arguments.
+        assert "--gate-scale" not in args and "--learning-rate" not in args
+        assert "xcom_pull(task_ids='events')" in args["--events"]
+        assert "xcom_pull(task_ids='events')" in args["--date"]
+        assert "xcom_pull(task_ids='open')" in args["--parent-run-id"]
+        assert args["--threads"] == "1"
+        assert "xcom_pull(task_ids='open')['output_dir']" in args["--output"]
 
 
 def test_the_default_grid_is_every_model_over_ten_seeds(parse_poso):
-    dag = parse_poso()
-    training = {t.task_id for t in dag.tasks if t.task_id.startswith("train_")}
-    assert training == {f"train_{m}_s{s}" for m in POSO_MODELS for s in range(1, 11)}
+    cells = {(a["--model"], a["--seed"]) for a in cell_arguments(parse_poso())}
+    assert cells == {(m, str(s)) for m in POSO_MODELS for s in range(1, 11)}
 
 
 def test_on_kubernetes_training_tasks_are_gpu_pods(parse_poso):
@@ -71,10 +84,11 @@ def test_on_kubernetes_training_tasks_are_gpu_pods(parse_poso):
         THRESHER_POSO_SEEDS="1",
         THRESHER_POSO_MODELS="poso_mmoe",
     )
-    task = dag.get_task("train_poso_mmoe_s1")
-    assert type(task).__name__ == "KubernetesPodOperator"
-    assert task.container_resources.limits["nvidia.com/gpu"] == "1"
-    assert task.arguments[task.arguments.index("--model") + 1] == "poso_mmoe"
+    train = dag.get_task("train")
+    assert train.operator_class.__name__ == "KubernetesPodOperator"
+    assert train.partial_kwargs["container_resources"].limits["nvidia.com/gpu"] == "1"
+    (args,) = cell_arguments(dag)
+    assert args["--model"] == "poso_mmoe" and "--threads" not in args
 
 
 def movielens_sample(folder, users: int = 24, events: int = 18, seed: int = 7) -> str:

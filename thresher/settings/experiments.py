@@ -258,6 +258,8 @@ class PosoSettings:
     # Adam's step size. 3e-3 reached a better validation GAUC on ML-100K in 8 epochs than
     # 1e-3 did in 20 (baseline, seed 1), which is what lets 50 runs fit in an hour on 2 cores.
     learning_rate: float = 3e-3
+    # Airflow pool capping how many cells train at once.
+    pool: str = "default_pool"
     experiment: str = "thresher-poso"
     # Parquet copy of the events the trainers read (no JVM in a GPU pod); empty =
     # <storage_root>/exports/poso_events.
