@@ -64,13 +64,17 @@ def experiment_settings(settings):
     return LANGUAGE_MIX.tracking_settings(settings)
 
 
-def open_experiment_run(settings, run_key: str, run_name: str, pool: dict, tags=None) -> dict:
-    """The experiment's parent MLflow run (found again by ``run_key``), with its grid."""
+def open_experiment(ctx) -> dict:
+    """The ``open`` step of ``thresher.experiments.LANGUAGE_MIX``: the run's parent MLflow run
+    (found again by the run's key), named after the experiment's folder, with its grid."""
     from thresher import tracking
 
-    settings = experiment_settings(settings)
+    settings = experiment_settings(ctx.settings)
     mix = settings.language_mix
-    run_id = tracking.open_run(settings, run_key, run_name, tags)
+    pool = ctx.outputs["pool"]
+    name = f"{ctx.experiment} {pool['experiment_dir'].rsplit('/', 1)[-1]}"
+    tags = {"thresher.experiment": ctx.experiment, **ctx.tags}
+    run_id = tracking.open_run(settings, ctx.run_key, name, tags)
     logged = tracking.client(settings).get_run(run_id).data.params
     fresh = {
         "language_mix.language": pool["language"],
@@ -84,15 +88,6 @@ def open_experiment_run(settings, run_key: str, run_name: str, pool: dict, tags=
         tracking.log_params(settings, run_id, fresh)
     tracking.log_json(settings, run_id, pool["documents"], "language_mix/pool_documents.json")
     return {"run_id": run_id, "cells": len(mix.grid)}
-
-
-def open_experiment(ctx) -> dict:
-    """The ``open`` step of ``thresher.experiments.LANGUAGE_MIX``: the run's parent MLflow run,
-    named after the experiment's folder."""
-    pool = ctx.outputs["pool"]
-    name = f"{ctx.experiment} {pool['experiment_dir'].rsplit('/', 1)[-1]}"
-    tags = {"thresher.experiment": ctx.experiment, **ctx.tags}
-    return open_experiment_run(ctx.settings, ctx.run_key, name, pool, tags)
 
 
 def close_experiment(ctx) -> dict:

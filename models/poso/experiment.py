@@ -1,14 +1,14 @@
 """The POSO grid's MLflow run: one parent run per grid, one child run per (model, seed).
 
-``open_experiment_run`` opens the parent before the cells train and logs the grid, the split
+``open_grid`` opens the parent before the cells train and logs the grid, the split
 settings and the events job's counts per split and user group (``poso/events.json``). Each
 cell (``models.poso.train --parent-run-id``) is a child run. ``close_experiment_run`` reads
 the finished children's ``result.json`` back, and logs to the parent the summary
 (``poso/summary.json``, ``poso/summary.md``), the comparison plot (``poso/comparison.png``:
 GAUC per model and group, and each POSO variant's paired difference to its twin, with 95 %
-intervals) and the headline metrics, then finishes it. ``open_grid`` and ``close_grid`` are
-those two steps of the declared experiment (``thresher.experiments.POSO``) that the DAG and
-``make bench-poso`` run.
+intervals) and the headline metrics, then finishes it: the ``open`` and ``summary`` steps
+(``open_grid``, ``close_grid``) of the declared experiment (``thresher.experiments.POSO``) that
+the DAG and ``make bench-poso`` run.
 """
 
 from __future__ import annotations
@@ -19,28 +19,27 @@ from pathlib import Path
 
 from models.poso import grid, summary
 from thresher.config import Settings
+from thresher.experiments import POSO, StepContext
 
 
 def experiment_settings(settings: Settings) -> Settings:
     """The settings with MLflow's experiment set to the POSO one (``poso.experiment``)."""
-    from thresher.experiments import POSO
-
     return POSO.tracking_settings(settings)
 
 
-def open_experiment_run(
-    settings: Settings,
-    run_key: str,
-    run_name: str,
-    events: dict | None = None,
-    tags: dict[str, str] | None = None,
-) -> dict:
-    """The grid's parent run (found again by ``run_key`` on a retry), with what it will run."""
+def open_grid(ctx: StepContext) -> dict:
+    """The ``open`` step of ``thresher.experiments.POSO``: the grid's parent run (found again
+    by the run's key on a retry) with what it will run and the events' counts, and where the
+    cells keep their checkpoints (one folder per run, so a retried cell resumes from its last
+    epoch) and find their runs again."""
     from thresher import tracking
 
-    settings = experiment_settings(settings)
+    settings = experiment_settings(ctx.settings)
     poso = settings.poso
-    run_id = tracking.open_run(settings, run_key, run_name, tags)
+    events = ctx.outputs["events"]
+    label = ctx.run_key.rsplit("/", 1)[-1]
+    tags = {"thresher.experiment": ctx.experiment, **ctx.tags}
+    run_id = tracking.open_run(settings, ctx.run_key, f"poso {label}", tags)
     cells = grid.cells(poso)
     params = {
         "poso.grid.models": ",".join(poso.models),
@@ -52,9 +51,14 @@ def open_experiment_run(
     fresh = {k: v for k, v in params.items() if k not in logged}  # a retry logs nothing twice
     if fresh:
         tracking.log_params(settings, run_id, fresh)
-    if events is not None:
-        tracking.log_json(settings, run_id, events, "poso/events.json")
-    return {"run_id": run_id, "cells": len(cells)}
+    tracking.log_json(settings, run_id, events, "poso/events.json")
+    folder = label.replace(":", "-").replace("+", "-")
+    return {
+        "run_id": run_id,
+        "cells": len(cells),
+        "run_key": ctx.run_key,
+        "output_dir": f"poso/{events['dataset']}/{folder}",
+    }
 
 
 def child_results(settings: Settings, run_id: str) -> list[dict]:
@@ -108,19 +112,7 @@ def close_experiment_run(settings: Settings, run_id: str) -> dict:
     return {"run_id": run_id, "runs": len(results), "summary": found, "table": table}
 
 
-def open_grid(ctx) -> dict:
-    """The ``open`` step of ``thresher.experiments.POSO``: the parent run with the events'
-    counts, and where the cells keep their checkpoints (one folder per run, so a retried cell
-    resumes from its last epoch) and find their runs again."""
-    events = ctx.outputs["events"]
-    label = ctx.run_key.rsplit("/", 1)[-1]
-    tags = {"thresher.experiment": ctx.experiment, **ctx.tags}
-    opened = open_experiment_run(ctx.settings, ctx.run_key, f"poso {label}", events, tags)
-    folder = label.replace(":", "-").replace("+", "-")
-    return {**opened, "run_key": ctx.run_key, "output_dir": f"poso/{events['dataset']}/{folder}"}
-
-
-def close_grid(ctx) -> dict:
+def close_grid(ctx: StepContext) -> dict:
     """The ``summary`` step: the children's results → table, paired differences and plot on
     the parent run, which it finishes."""
     return close_experiment_run(ctx.settings, ctx.outputs["open"]["run_id"])

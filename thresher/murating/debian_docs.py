@@ -218,25 +218,6 @@ def _not_a_translation(text: str, english: str, language: str, identify) -> str:
     return ""
 
 
-def load_debian(
-    folder: Path,
-    languages: Iterable[str] | None = None,
-    min_chars: int = 400,
-    max_chars: int = 4000,
-    max_units: int = 0,
-) -> list[ParallelDoc]:
-    """Every language version of every Debian documentation unit under ``folder``."""
-    docs, skipped = read_debian(folder, languages, min_chars, max_chars, max_units)
-    log.info(
-        "debian docs under %s: %d units, %d pages; skipped %s",
-        folder,
-        len({d.unit_id for d in docs}),
-        len(docs),
-        dict(skipped),
-    )
-    return docs
-
-
 def summary(docs: list[ParallelDoc], skipped: Counter) -> dict:
     pages = Counter(d.language for d in docs)
     by_package = Counter(d.unit_id.split(":")[1] for d in docs if d.language == ENGLISH)

@@ -20,14 +20,18 @@ Translated documents (``models.murating.translate``) join as units of their own 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from thresher.config import Settings
 from thresher.corpora.sources import default_data_root, load_ntrex, load_xquad, tatoeba_files
 from thresher.entrypoint import BadInput
-from thresher.murating.debian_docs import debian_docs_folder, load_debian
+from thresher.murating.debian_docs import debian_docs_folder, read_debian
+from thresher.murating.debian_docs import summary as debian_summary
 from thresher.murating.units import ENGLISH, ParallelDoc
+
+log = logging.getLogger(__name__)
 
 SOURCES = ("ntrex", "xquad", "tatoeba", "debian")
 # Sources whose size is not set by max_units afterwards (they apply their own limits).
@@ -90,7 +94,11 @@ def load_parallel(
     if "debian" in sources:
         if debian_folder is None:
             raise BadInput("parallel source 'debian' needs the folder of the Debian pages")
-        docs += load_debian(debian_folder, languages, debian_min_chars, debian_max_chars, max_units)
+        debian, skipped = read_debian(
+            debian_folder, languages, debian_min_chars, debian_max_chars, max_units
+        )
+        log.info("debian docs under %s: %s", debian_folder, debian_summary(debian, skipped))
+        docs += debian
     if max_units > 0:
         first: dict[str, list[str]] = {}
         for d in docs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -12,6 +13,9 @@ from tests.conftest import make_settings
 from tests.models.poso.test_summary import RESULTS
 from thresher import tracking
 from thresher.config import PosoSettings
+from thresher.experiments import StepContext
+
+DAY = dt.date(2026, 11, 20)
 
 
 @pytest.fixture
@@ -30,10 +34,22 @@ def child(settings, parent: str, result: dict, status: str = "FINISHED") -> str:
 
 
 def test_the_parent_run_is_opened_once_and_summarises_its_finished_children(settings, tmp_path):
-    events = {"splits": {"test": {"new": {"events": 2000, "users": 240}}}}
-    opened = experiment.open_experiment_run(settings, "poso/run-1", "poso run-1", events)
-    again = experiment.open_experiment_run(settings, "poso/run-1", "poso run-1", events)
-    assert opened == again == {"run_id": opened["run_id"], "cells": 6}
+    events = {"dataset": "ml-100k", "splits": {"test": {"new": {"events": 2000, "users": 240}}}}
+    ctx = StepContext(
+        settings, "poso", "poso/manual__2026-11-20T00:00:00+00:00", DAY, {"events": events}
+    )
+    opened = experiment.open_grid(ctx)
+    again = experiment.open_grid(ctx)
+    assert (
+        opened
+        == again
+        == {
+            "run_id": opened["run_id"],
+            "cells": 6,
+            "run_key": ctx.run_key,
+            "output_dir": "poso/ml-100k/manual__2026-11-20T00-00-00-00-00",  # a folder name
+        }
+    )
     parent = opened["run_id"]
     with pytest.raises(RuntimeError, match="no finished child runs"):
         experiment.close_experiment_run(settings, parent)
