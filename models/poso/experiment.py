@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from models.poso import grid, summary
+from thresher import names
 from thresher.config import Settings
 from thresher.experiments import POSO, StepContext
 
@@ -38,6 +39,8 @@ def open_grid(ctx: StepContext) -> dict:
     poso = settings.poso
     events = ctx.outputs["events"]
     label = ctx.run_key.rsplit("/", 1)[-1]
+    # The run's folder under the checkpoint root: its id as a label (no "/", no leading ".").
+    folder = names.label("run folder", label.replace(":", "-").replace("+", "-"))
     tags = {"thresher.experiment": ctx.experiment, **ctx.tags}
     run_id = tracking.open_run(settings, ctx.run_key, f"poso {label}", tags)
     cells = grid.cells(poso)
@@ -52,7 +55,6 @@ def open_grid(ctx: StepContext) -> dict:
     if fresh:
         tracking.log_params(settings, run_id, fresh)
     tracking.log_json(settings, run_id, events, "poso/events.json")
-    folder = label.replace(":", "-").replace("+", "-")
     return {
         "run_id": run_id,
         "cells": len(cells),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from models.poso import experiment
 from tests.conftest import make_settings
 from tests.models.poso.test_summary import RESULTS
-from thresher import tracking
+from thresher import names, tracking
 from thresher.config import PosoSettings
 from thresher.experiments import StepContext
 
@@ -38,6 +39,10 @@ def test_the_parent_run_is_opened_once_and_summarises_its_finished_children(sett
     ctx = StepContext(
         settings, "poso", "poso/manual__2026-11-20T00:00:00+00:00", DAY, {"events": events}
     )
+    with pytest.raises(names.InvalidName, match="run folder"):
+        experiment.open_grid(dataclasses.replace(ctx, run_key="poso/.."))
+    client = tracking.client(settings)
+    assert client.search_runs([tracking.experiment_id(settings)]) == []  # nothing opened
     opened = experiment.open_grid(ctx)
     again = experiment.open_grid(ctx)
     assert (
