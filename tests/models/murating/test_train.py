@@ -1,11 +1,13 @@
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
 from models.murating.head import load_rater, score_texts
-from models.murating.train import TrainConfig, main, train
+from models.murating.train import main, train
 from tests.models.tiny import save_model, save_word_tokenizer
+from thresher.config import MuRatingSettings
 from thresher.murating.pairs import training_pairs
 
 
@@ -17,7 +19,7 @@ def pairs(judged_docs):
 def test_a_tiny_training_run_lowers_the_loss_and_ranks_held_out_pairs(
     pairs, quality_cache, tmp_path
 ):
-    config = TrainConfig(epochs=15, batch_size=16, learning_rate=3e-3, hidden=32, seed=1)
+    config = MuRatingSettings(epochs=15, batch_size=16, learning_rate=3e-3, hidden=32, seed=1)
     result = train(pairs, tmp_path / "run", config, cache=quality_cache)
     losses = [h["train_loss"] for h in result["history"]]
     assert losses[-1] < losses[0] - 0.05 and losses[-1] < 0.55  # ln 2 = 0.69 untrained
@@ -32,10 +34,8 @@ def test_a_tiny_training_run_lowers_the_loss_and_ranks_held_out_pairs(
 
 
 def test_training_resumes_from_its_checkpoint(pairs, quality_cache, tmp_path):
-    config = TrainConfig(epochs=4, batch_size=16, hidden=16, seed=2)
-    train(
-        pairs, tmp_path / "a", TrainConfig(**{**config.__dict__, "epochs": 2}), cache=quality_cache
-    )
+    config = MuRatingSettings(epochs=4, batch_size=16, hidden=16, seed=2)
+    train(pairs, tmp_path / "a", dataclasses.replace(config, epochs=2), cache=quality_cache)
     resumed = train(pairs, tmp_path / "a", config, cache=quality_cache)
     train(pairs, tmp_path / "b", config, cache=quality_cache)  # the same epochs in one go
     assert [h["epoch"] for h in resumed["history"]] == [3, 4]
@@ -90,7 +90,7 @@ def tiny_encoder(tmp_path_factory):
 def test_the_finetune_backend_trains_the_encoder_and_reloads(pairs, tiny_encoder, tmp_path):
     import torch
 
-    config = TrainConfig(
+    config = MuRatingSettings(
         backend="finetune",
         encoder_path=str(tiny_encoder),
         epochs=3,

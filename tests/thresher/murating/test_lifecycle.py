@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from thresher.config import MuRatingSettings
 from thresher.model_registry import ModelVersion
 from thresher.murating import lifecycle
-from thresher.murating.lifecycle import TrainConfig
 
 DAY_MS = lifecycle.DAY_MS
 
@@ -25,21 +25,30 @@ def pairs(label_of_first: float = 0.9) -> pd.DataFrame:
 
 
 def test_the_inputs_hash_follows_pairs_and_training_settings_not_row_order():
-    config = TrainConfig.from_settings(MuRatingSettings())
+    config = lifecycle.training_settings(MuRatingSettings())
     base = lifecycle.training_inputs(lifecycle.pairs_fingerprint(pairs()), config)
     shuffled = pairs().iloc[::-1]
     assert lifecycle.training_inputs(lifecycle.pairs_fingerprint(shuffled), config) == base
     relabelled = lifecycle.pairs_fingerprint(pairs(0.8))
     assert lifecycle.training_inputs(relabelled, config) != base
-    other = TrainConfig.from_settings(MuRatingSettings(), epochs=config.epochs + 1)
+    other = lifecycle.training_settings(MuRatingSettings(), epochs=config.epochs + 1)
     assert lifecycle.training_inputs(lifecycle.pairs_fingerprint(pairs()), other) != base
 
 
 def test_training_settings_come_from_the_settings_and_only_given_overrides_apply():
     settings = MuRatingSettings(hidden=32, read_tokens=512, epochs=7)
-    config = TrainConfig.from_settings(settings, backend="", encoder_path=None, epochs=3)
+    config = lifecycle.training_settings(settings, backend="", encoder_path=None, epochs=3)
     assert (config.hidden, config.read_tokens, config.epochs) == (32, 512, 3)
     assert config.backend == "embedding_head"  # an empty override keeps the setting
+    with pytest.raises(ValueError, match="judge_pairs"):
+        lifecycle.training_settings(settings, judge_pairs=10)
+
+
+def test_settings_that_do_not_train_leave_the_inputs_hash_alone():
+    fingerprint = lifecycle.pairs_fingerprint(pairs())
+    base = lifecycle.training_inputs(fingerprint, MuRatingSettings())
+    assert lifecycle.training_inputs(fingerprint, MuRatingSettings(judge_pairs=7)) == base
+    assert lifecycle.training_inputs(fingerprint, MuRatingSettings(dropout=0.2)) != base
 
 
 def version(number: int, inputs: str, age_days: float, now: int) -> ModelVersion:
