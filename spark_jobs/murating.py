@@ -61,7 +61,9 @@ def _english_ratings(config: MuRatingSettings, folder: str):
         from thresher.murating.raters import build_raters, rate
 
         # the e5_prototype rater reads a document's first max_chars characters
-        cache = EmbeddingCache(folder, config.max_chars, config.encoder_path)
+        cache = EmbeddingCache(
+            folder, config.max_chars, config.encoder_path, runtime=config.encoder_runtime
+        )
         raters = build_raters(config.raters, cache.embed)
         for batch in batches:
             scores = rate(batch["text"].tolist(), raters)

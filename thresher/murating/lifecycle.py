@@ -52,6 +52,7 @@ TRAINING_FIELDS = (
     "read_tokens",
     "chunk_tokens",
     "encoder_path",
+    "encoder_runtime",
     "max_length",
     "margin",
 )

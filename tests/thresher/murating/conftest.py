@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from thresher.config import MuRatingSettings
 from thresher.murating.embeddings import DIM, EmbeddingCache
 
 LANGUAGES = ("en", "de", "zh")
@@ -33,9 +34,10 @@ def judged_docs() -> pd.DataFrame:
 
 @pytest.fixture
 def quality_cache(judged_docs) -> EmbeddingCache:
-    """An in-memory cache: a noisy quality direction plus a per-language offset, unit norm."""
+    """An in-memory cache: a noisy quality direction plus a per-language offset, unit norm,
+    keyed as the settings' encoder runtime keys them."""
     rng = np.random.default_rng(0)
-    cache = EmbeddingCache(None, max_chars=256)
+    cache = EmbeddingCache(None, max_chars=256, runtime=MuRatingSettings().encoder_runtime)
     direction = rng.normal(size=DIM)
     offsets = {language: rng.normal(size=DIM) for language in LANGUAGES}
     for row in judged_docs.itertuples():

@@ -44,3 +44,15 @@ def test_the_legacy_read_is_one_piece_of_the_first_characters():
     assert Read(256, 512, 128).label == "first 512 tokens in pieces of 128"
     with pytest.raises(ValueError, match="chunk_tokens"):
         Read(256, 512, 4000)
+
+
+def test_the_torch_runtime_embeds_like_the_engine_under_its_own_cache_keys():
+    pytest.importorskip("torch")
+    texts = ["Le chat dort sur le canapé.", "Die Wahl findet im Mai statt.", "光合作用需要阳光。"]
+    engine = EmbeddingCache(None, max_chars=64)
+    torch_cache = EmbeddingCache(None, max_chars=64, runtime="torch")
+    cosines = np.sum(engine.embed(texts) * torch_cache.embed(texts), axis=1)
+    assert cosines.min() >= 0.999, cosines
+    assert engine.key(texts[0]) != torch_cache.key(texts[0])
+    with pytest.raises(ValueError, match="runtime"):
+        EmbeddingCache(None, runtime="onnx")
