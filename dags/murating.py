@@ -29,7 +29,7 @@ from __future__ import annotations
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import Param, dag, get_current_context, task
 
-from thresher.config import Settings
+from thresher.config import MURATING_BACKENDS, Settings
 from thresher_tasks import Resources, model_task
 from thresher_tasks.dag_arguments import RUN_FOLDER, dag_arguments, path_param
 
@@ -61,7 +61,7 @@ def run_folder() -> str:
         tags=["quality", "murating", "gpu", "mlflow"],
         doc_md=__doc__,
         params={
-            "backend": Param(MURATING.backend, enum=["embedding_head", "finetune"]),
+            "backend": Param(MURATING.backend, enum=list(MURATING_BACKENDS)),
             "encoder_path": path_param(
                 MURATING.encoder_path, "finetune: a transformers checkpoint folder", optional=True
             ),
