@@ -7,6 +7,7 @@ document count). Suites are built inside the shared ephemeral GX context
 
 from __future__ import annotations
 
+import logging
 import os
 
 from thresher.config import Settings
@@ -18,6 +19,9 @@ DOC_ID_LENGTH = 32
 def gx_context():
     """One ephemeral GX context per process: suites and results live in our tables and MLflow."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    # GX logs two hundred "Skipping registering function ..." lines as it imports: they
+    # would be two thirds of a gate's task log. Its warnings and errors still show.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
 
     context = gx.get_context(mode="ephemeral")

@@ -130,3 +130,22 @@ def test_later_gates_name_bad_scores_missing_domains_and_a_blown_budget(spark):
     assert not quality_gate.validate(mixture, under, DAY).success
     within = gate_suites.mixture_suite(quality_gate.MIXTURE_GATE, 1000, largest_document=600)
     assert quality_gate.validate(mixture, within, DAY).success
+
+
+def test_a_gate_task_log_keeps_gx_import_chatter_out():
+    """GX logs ~200 INFO lines as it is imported: a fresh process (as an Airflow task is)
+    that opens the gates' context logs none of them."""
+    import subprocess
+    import sys
+
+    script = (
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.INFO, stream=sys.stdout, format='%(name)s')\n"
+        "from spark_jobs.gate_suites import gx_context\n"
+        "gx_context()\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    assert "great_expectations._docs_decorators" not in out  # its "Skipping registering"
+    assert len(out.splitlines()) < 10, out[:500]
