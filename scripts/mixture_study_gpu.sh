@@ -6,11 +6,14 @@
 #
 #   SIZE=proxy_20m STEPS=2000 scripts/mixture_study_gpu.sh
 #
-# Writes bench/results/mixsearch_gpu.json and bench/results/selection_gpu.json.
+# Writes mixsearch_gpu.json and selection_gpu.json to RESULTS (default bench/results).
+# DEVICE=cpu with a few STEPS and PROXIES checks the script end to end on a machine without
+# a GPU (RESULTS elsewhere, so that the measured results stay).
 set -euo pipefail
 size=${SIZE:-proxy_5m}
+results=${RESULTS:-bench/results}
 export THRESHER_PROXY_SIZE="$size"
-export THRESHER_PROXY_DEVICE=cuda
+export THRESHER_PROXY_DEVICE=${DEVICE:-cuda}
 export THRESHER_PROXY_MAX_STEPS=${STEPS:-2000}
 export THRESHER_PROXY_BATCH_SIZE=${BATCH:-32}
 export THRESHER_PROXY_SEQUENCE_LENGTH=${SEQUENCE:-512}
@@ -20,6 +23,6 @@ export THRESHER_PROXY_BUDGET_TOKENS=${BUDGET:-$((THRESHER_PROXY_MAX_STEPS * THRE
 export THRESHER_PROXY_THREADS=${THREADS:-4}
 export THRESHER_MIXTURE_SEARCH_PROXIES=${PROXIES:-256}
 python=${PYTHON:-.venv/bin/python}
-"$python" -m bench.mixsearch --parallel 1 --output "bench/results/mixsearch_gpu.json"
-"$python" -m bench.selection --parallel 1 --searched "bench/results/mixsearch_gpu.json" \
-  --output "bench/results/selection_gpu.json"
+"$python" -m bench.mixsearch --parallel 1 --output "$results/mixsearch_gpu.json"
+"$python" -m bench.selection --parallel 1 --searched "$results/mixsearch_gpu.json" \
+  --output "$results/selection_gpu.json"
