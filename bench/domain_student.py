@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from thresher.stats import wilson
+
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "bench" / ".work" / "domain"
 CORPUS = REPO / "bench" / ".work" / "dedup" / "corpus-small.parquet"
@@ -209,14 +211,6 @@ def run(teacher_path: Path, sample: int, seed: int, threads: int) -> dict:
             "split": "held out by page (language + file name), 30%",
         },
     }
-
-
-def wilson(successes: int, n: int, z: float = 1.96) -> list[float]:
-    """95% Wilson interval of a proportion."""
-    share = successes / n
-    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return [round(centre - half, 4), round(centre + half, 4)]
 
 
 def agreement(student, texts: list[str], teacher: np.ndarray, labels: tuple[str, ...]) -> dict:

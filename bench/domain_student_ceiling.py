@@ -47,8 +47,8 @@ from bench.domain_student import (
     sib200,
     teacher_arguments,
     teacher_embeddings,
-    wilson,
 )
+from thresher.stats import wilson
 
 RESULTS = REPO / "bench" / "results" / "domain_student_ceiling.json"
 SHARES = (0.25, 0.5, 1.0)

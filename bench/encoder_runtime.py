@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.domain import shared_data
-from bench.domain_student import wilson
 from bench.machine import machine
+from thresher.stats import wilson
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "encoder_runtime.json"

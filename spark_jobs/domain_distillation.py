@@ -29,6 +29,7 @@ from pyspark.sql import functions as F
 from spark_jobs import domain_model
 from spark_jobs.domain_labels import labelled_texts
 from thresher.config import Settings
+from thresher.stats import wilson
 from thresher.text import domain_student
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,8 @@ def train_domain_student(spark: SparkSession, settings: Settings, docs: DataFram
     test_texts = [t for t, out in zip(texts, testing, strict=True) if out]
     predicted, confidence = student.predict(test_texts)
     teacher_says = [labels[i] for i in probabilities[testing].argmax(axis=1)]
-    agreement = float(np.mean(np.array(predicted) == np.array(teacher_says))) if predicted else None
+    agrees = np.array(predicted) == np.array(teacher_says)
+    agreement = float(agrees.mean()) if predicted else None
     dev_predicted, _ = student.predict(dev["text"].tolist())
     dev_scores = macro_accuracy(dev_predicted, dev["label"].tolist(), dev["language"].tolist())
     path = domain_model.model_path(settings, domain_model.STUDENT)
@@ -113,8 +115,8 @@ def train_domain_student(spark: SparkSession, settings: Settings, docs: DataFram
         "held_out_documents": int(testing.sum()),
         "gold_train_rows": len(train_gold),
         "agreement_with_teacher": round(agreement, 4) if agreement is not None else None,
-        # where a fallback share's confidence threshold is read (``fallback_threshold``)
-        "held_out_confidence_percentiles": confidence_percentiles(confidence),
+        # what the teacher-fallback threshold is chosen on (``fallback_plan``)
+        "held_out": held_out_record(confidence, agrees, config.seed),
         **dev_scores,
         "teacher_macro_accuracy": teacher.get("macro_accuracy"),
         "labelling_seconds": round(labelled_at - started, 1),
@@ -126,20 +128,45 @@ def train_domain_student(spark: SparkSession, settings: Settings, docs: DataFram
     return metadata
 
 
-def confidence_percentiles(confidence: np.ndarray) -> list[float] | None:
-    """The 0th to 100th percentiles of the student's confidence on its held-out documents."""
-    if len(confidence) == 0:
-        return None
-    return [round(float(q), 6) for q in np.percentile(confidence, np.arange(101))]
+def held_out_record(confidence: np.ndarray, agrees: np.ndarray, seed: int) -> dict:
+    """The student's confidence on each held-out document, whether it picked the teacher's
+    label, and a seeded half of them (``calibration``) that a fallback threshold is chosen
+    on; the other half measures it."""
+    calibration = np.zeros(len(confidence), bool)
+    calibration[
+        np.random.default_rng(seed).permutation(len(confidence))[: len(confidence) // 2]
+    ] = True
+    return {
+        "confidence": [round(float(c), 6) for c in confidence],
+        "agrees": [bool(a) for a in agrees],
+        "calibration": calibration.tolist(),
+    }
 
 
-def fallback_threshold(metadata: dict, share: float) -> float | None:
-    """The confidence below which about ``share`` of the held-out documents fall (None: no
-    fallback, or a student saved without its held-out confidences)."""
-    percentiles = metadata.get("held_out_confidence_percentiles")
-    if share <= 0 or not percentiles:
-        return None
-    return float(np.interp(share * 100, np.arange(101), percentiles))
+def fallback_plan(metadata: dict, target: float) -> tuple[float | None, dict | None]:
+    """The confidence below which documents go to the teacher so that student and teacher
+    together agree with the teacher alone on at least ``target`` of the held-out calibration
+    half, and what that threshold gives on the other half (agreement with its 95% interval,
+    the share handed). ``(None, None)`` for a target of 0 or a student saved without its
+    held-out record."""
+    record = metadata.get("held_out")
+    if target <= 0 or not record or not record["confidence"]:
+        return None, None
+    confidence, agrees = np.array(record["confidence"]), np.array(record["agrees"], bool)
+    calibration = np.array(record["calibration"], bool)
+    threshold = domain_student.fallback_threshold(
+        confidence[calibration], agrees[calibration], target
+    )
+    check = domain_student.fallback_check(confidence[~calibration], agrees[~calibration], threshold)
+    if check["documents"]:
+        check["agreement_95ci"] = wilson(check["agreeing"], check["documents"])
+    plan = {
+        "target_agreement": target,
+        "threshold": threshold if threshold is None or np.isfinite(threshold) else "all",
+        "calibration_documents": int(calibration.sum()),
+        "check": check,
+    }
+    return threshold, plan
 
 
 def save_student(spark: SparkSession, student, path: str, metadata: dict) -> bool:

@@ -6,10 +6,10 @@ probability); ``kmeans`` applies the saved clusters (domain = ``cluster_<i>`` of
 centre, confidence = the distance margin ``1 - d_nearest / d_second``). Where no clusters are
 saved yet under the configured version, the first partition classified fits them, so
 ``domain`` is defined without any labelled data and later partitions reuse the same centres.
-``student`` applies the fast classifier distilled from the supervised one
-(``domain_distillation``); the first partition classified without one trains it. With
-``domain.student_fallback_share`` above 0, the documents it is least sure of (below that
-quantile of its confidence on its held-out sample) go to the supervised teacher instead.
+``student`` (the default) applies the fast classifier distilled from the supervised one
+(``domain_distillation``; the ``domain_student`` job trains it on the first partition), and
+hands the documents it is least sure of to the supervised teacher: as many as its held-out
+sample says it takes to agree with the teacher on ``domain.student_target_agreement`` of them.
 
 A run replaces its partition's rows (``replaceWhere``), with the model version it used.
 
@@ -86,25 +86,53 @@ def cluster_domains(model: PipelineModel, docs: DataFrame) -> DataFrame:
 
 
 def teacher_fallback(
-    spark: SparkSession, settings: Settings, docs: DataFrame, assigned: DataFrame, threshold: float
-) -> tuple[DataFrame, dict]:
-    """The student's rows at or above ``threshold`` confidence, and the E5 teacher's
-    (``method = supervised``) for the documents below it."""
+    spark: SparkSession,
+    settings: Settings,
+    docs: DataFrame,
+    assigned: DataFrame,
+    threshold: float,
+    teacher_path: str,
+) -> tuple[DataFrame, int]:
+    """The student's rows at or above ``threshold`` confidence, and its E5 teacher's
+    (``method = supervised``) for the documents below it; and how many those are."""
     assigned = assigned.localCheckpoint()  # the student's labels, computed once
     unsure = docs.join(assigned.where(F.col("confidence") < threshold).select("doc_id"), "doc_id")
-    teacher, _ = domain_model.load_model(
-        spark, settings, domain_model.model_path(settings, domain_model.SUPERVISED)
-    )
+    teacher, _ = domain_model.load_model(spark, settings, teacher_path)
     handed = supervised_domains(teacher, unsure).select(
         "*", F.lit(domain_model.SUPERVISED).alias("method")
     )
     kept = assigned.where(F.col("confidence") >= threshold)
-    summary = {
-        "share": settings.domain.student_fallback_share,
-        "threshold": round(threshold, 6),
-        "documents": unsure.count(),
-    }
-    return kept.unionByName(handed), summary
+    return kept.unionByName(handed), unsure.count()
+
+
+def student_with_fallback(
+    spark: SparkSession, settings: Settings, docs: DataFrame
+) -> tuple[DataFrame, dict, dict]:
+    """The saved student's rows of ``docs`` (one distilled on them first if none is saved),
+    the teacher's where the student is unsure; its metadata; what was handed over."""
+    path = domain_model.model_path(settings, domain_model.STUDENT)
+    if not domain_model.model_exists(spark, path):
+        log.info("no student at %s: distilling one on this partition", path)
+        domain_distillation.train_domain_student(spark, settings, docs)
+    student, metadata = domain_distillation.load_student(spark, path)
+    assigned = domain_distillation.student_domains(spark, student, docs).select(
+        "*", F.lit(domain_model.STUDENT).alias("method")
+    )
+    target = settings.domain.student_target_agreement
+    threshold, plan = domain_distillation.fallback_plan(metadata, target)
+    if target > 0 and plan is None:
+        log.warning(
+            "domain.student_target_agreement=%s ignored: the student at %s was saved without "
+            "its held-out record; train one under a new domain.model_version",
+            target,
+            path,
+        )
+    fallback = {"target_agreement": target, "documents": 0, **(plan or {})}
+    if threshold is not None:
+        assigned, fallback["documents"] = teacher_fallback(
+            spark, settings, docs, assigned, threshold, metadata["teacher"]
+        )
+    return assigned, metadata, fallback
 
 
 def classify_domains(spark: SparkSession, settings: Settings, partition: dt.date) -> dict:
@@ -118,26 +146,9 @@ def classify_domains(spark: SparkSession, settings: Settings, partition: dt.date
     if method == domain_model.KMEANS and not domain_model.model_exists(spark, path):
         log.info("no clusters at %s: fitting them on partition %s", path, partition)
         domain_model.train_domain_clusters(spark, settings, docs)
-    distilled = fallback = None
+    fallback = None
     if method == domain_model.STUDENT:
-        if not domain_model.model_exists(spark, path):
-            log.info("no student at %s: distilling one on partition %s", path, partition)
-            distilled = domain_distillation.train_domain_student(spark, settings, docs)
-        student, metadata = domain_distillation.load_student(spark, path)
-        assigned = domain_distillation.student_domains(spark, student, docs).select(
-            "*", F.lit(method).alias("method")
-        )
-        share = settings.domain.student_fallback_share
-        threshold = domain_distillation.fallback_threshold(metadata, share)
-        if share > 0 and threshold is None:
-            log.warning(
-                "domain.student_fallback_share=%s ignored: the student at %s was saved without "
-                "its held-out confidences; train one under a new domain.model_version",
-                share,
-                path,
-            )
-        if threshold is not None:
-            assigned, fallback = teacher_fallback(spark, settings, docs, assigned, threshold)
+        assigned, metadata, fallback = student_with_fallback(spark, settings, docs)
     else:
         model, metadata = domain_model.load_model(spark, settings, path)
         assign = supervised_domains if method == domain_model.SUPERVISED else cluster_domains
@@ -163,8 +174,6 @@ def classify_domains(spark: SparkSession, settings: Settings, partition: dt.date
         "documents": sum(domains.values()),
         "domains": dict(sorted(domains.items())),
     }
-    if distilled is not None:
-        summary["student"] = distilled
     if fallback is not None:
         summary["teacher_fallback"] = fallback
     log.info("domains %s: %s", partition, summary)

@@ -9,6 +9,7 @@ The executors (``spark_jobs.pipeline``: the DAG's tasks, the CLI, the benchmark)
 from __future__ import annotations
 
 import logging
+import math
 
 from thresher import tracking
 from thresher.jobs import JobContext
@@ -185,6 +186,30 @@ def domain_model(ctx: JobContext) -> dict:
     return {"method": settings.domain.method, "path": path, "trained": True}
 
 
+def domain_student(ctx: JobContext) -> dict:
+    """Distil the fast domain classifier from the saved E5 one on the run's partition unless
+    the configured version is saved (``domain.method = student``; other methods need none)."""
+    from spark_jobs import domain_distillation, domain_model
+    from spark_jobs.dedup import kept_documents
+    from spark_jobs.session import get_spark
+
+    settings, mlflow_run_id = ctx.settings, ctx.mlflow_run_id
+    if settings.domain.method != domain_model.STUDENT:
+        return {"method": settings.domain.method, "trained": False}
+    spark = get_spark(settings, "thresher-domain-student")
+    path = domain_model.model_path(settings, domain_model.STUDENT)
+    if domain_model.model_exists(spark, path):
+        return {"method": settings.domain.method, "path": path, "trained": False}
+    docs = kept_documents(spark, settings, ctx.partition)
+    student = domain_distillation.train_domain_student(spark, settings, docs)
+    numbers = {k: v for k, v in student.items() if isinstance(v, float | int)}
+    tracking.log_metrics(
+        settings, mlflow_run_id, {f"domain.student.{k}": v for k, v in numbers.items()}
+    )
+    tracking.log_json(settings, mlflow_run_id, student, "domain/student.json")
+    return {"method": settings.domain.method, "path": path, "trained": True, **numbers}
+
+
 def domains(ctx: JobContext) -> dict:
     from spark_jobs import domains
     from spark_jobs.session import get_spark
@@ -196,15 +221,13 @@ def domains(ctx: JobContext) -> dict:
         mlflow_run_id,
         {f"domain.documents.{name}": n for name, n in summary["domains"].items()},
     )
-    student = summary.pop("student", None)
-    if student is not None:  # distilled on this partition
-        metrics = {
-            f"domain.student.{k}": v for k, v in student.items() if isinstance(v, float | int)
-        }
-        tracking.log_metrics(settings, mlflow_run_id, metrics)
-        tracking.log_json(settings, mlflow_run_id, student, "domain/student.json")
     fallback = summary.get("teacher_fallback")
     if fallback is not None:  # the documents the student handed to its teacher
-        metrics = {f"domain.teacher_fallback.{k}": v for k, v in fallback.items()}
+        flat = {**fallback, **{f"check.{k}": v for k, v in fallback.get("check", {}).items()}}
+        metrics = {
+            f"domain.teacher_fallback.{k}": v
+            for k, v in flat.items()
+            if isinstance(v, float | int) and math.isfinite(v)
+        }
         tracking.log_metrics(settings, mlflow_run_id, metrics)
     return summary

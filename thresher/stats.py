@@ -30,6 +30,14 @@ def mean_ci(values: Sequence[float], level: float = LEVEL) -> dict:
     return {"mean": float(x.mean()), "ci95": half, "std": std, "n": n}
 
 
+def wilson(successes: int, n: int, z: float = 1.96) -> list[float]:
+    """95% Wilson interval of a proportion of ``n`` (a share of documents, not of seeds)."""
+    share = successes / n
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return [round(centre - half, 4), round(centre + half, 4)]
+
+
 def paired_difference(a: dict, b: dict, level: float = LEVEL) -> dict:
     """``a − b`` over the keys (seeds) both hold, with its interval and a verdict:
     ``lower``/``higher`` when the interval excludes 0, else ``within noise``."""

@@ -96,7 +96,8 @@ def test_curation_dag_shape(dagbag):
         ["dedup_gate", "quality", "quality_gate", "mixture"],
         ["bronze_gate", "reference_classifier", "quality"],
         ["dedup_gate", "domains", "domains_gate", "mixture"],
-        ["domain_model", "domains"],
+        ["domain_model", "domain_student", "domains"],
+        ["dedup_gate", "domain_student"],
         ["mixture", "mixture_gate", "stage_statistics"],
     ]
     for chain in chains:

@@ -16,6 +16,7 @@ from tests.conftest import make_settings
 from tests.corpus import bronze_row, dedup_row, partition_rows, write_tables
 from thresher.config import ConfigError, DomainSettings, Settings
 from thresher.tables import BRONZE_DOCUMENTS, SILVER_DEDUP, SILVER_DOMAINS
+from thresher.text import domain_student
 
 DAY = dt.date(2026, 11, 3)
 LANGUAGES = ("en", "de", "zh", "hi")
@@ -28,21 +29,42 @@ def test_an_unknown_method_is_refused():
     assert Settings.from_env({"THRESHER_DOMAIN_K": "7"}).domain.k == 7
 
 
-@pytest.mark.parametrize("share", ["1", "-0.1", "1.5"])
-def test_a_fallback_share_outside_0_to_1_is_refused(share):
-    with pytest.raises(ConfigError, match="domain.student_fallback_share"):
-        Settings.from_env({"THRESHER_DOMAIN_STUDENT_FALLBACK_SHARE": share})
-    env = {"THRESHER_DOMAIN_STUDENT_FALLBACK_SHARE": "0.1"}
-    assert Settings.from_env(env).domain.student_fallback_share == 0.1
+@pytest.mark.parametrize("target", ["1.01", "-0.1"])
+def test_a_target_agreement_outside_0_to_1_is_refused(target):
+    with pytest.raises(ConfigError, match="domain.student_target_agreement"):
+        Settings.from_env({"THRESHER_DOMAIN_STUDENT_TARGET_AGREEMENT": target})
+    env = {"THRESHER_DOMAIN_STUDENT_TARGET_AGREEMENT": "0.9"}
+    assert Settings.from_env(env).domain.student_target_agreement == 0.9
+    assert Settings.from_env({}).domain.method == "student"
 
 
-def test_no_fallback_threshold_without_a_share_or_held_out_confidences():
-    metadata = {"held_out_confidence_percentiles": [0.2 + 0.006 * i for i in range(101)]}
-    assert domain_distillation.fallback_threshold(metadata, 0.0) is None
-    assert domain_distillation.fallback_threshold({}, 0.3) is None  # a student saved before
-    assert domain_distillation.fallback_threshold(metadata, 0.25) == pytest.approx(0.35)
-    percentiles = domain_distillation.confidence_percentiles(np.array([0.3, 0.5, 0.9]))
-    assert percentiles[0] == 0.3 and percentiles[50] == 0.5 and percentiles[100] == 0.9
+def test_the_fallback_threshold_is_the_lowest_that_reaches_the_target():
+    confidence = np.array([0.9, 0.3, 0.5, 0.8, 0.4, 0.7, 0.6, 0.2, 0.95, 0.85])
+    agrees = np.array([1, 0, 0, 1, 1, 0, 1, 0, 1, 1], bool)  # 6 of 10 alone
+    assert domain_student.fallback_threshold(confidence, agrees, 0.6) is None
+    assert domain_student.fallback_threshold(confidence, agrees, 0.0) is None
+    # handing 0.2 and 0.3 over: 8 of 10; then 0.4 (agreed anyway), 0.5: 9; 0.6, 0.7: 10
+    assert domain_student.fallback_threshold(confidence, agrees, 0.8) == 0.4
+    assert domain_student.fallback_threshold(confidence, agrees, 0.9) == 0.6
+    assert domain_student.fallback_threshold(confidence, agrees, 1.0) == 0.8
+    assert domain_student.fallback_threshold(confidence, ~agrees, 1.0) == np.inf
+    check = domain_student.fallback_check(confidence, agrees, 0.6)
+    assert check == {"documents": 10, "handed_share": 0.4, "agreement": 0.9, "agreeing": 9}
+
+
+def test_the_fallback_is_chosen_on_one_half_of_the_held_out_sample_and_checked_on_the_other():
+    confidence = np.linspace(0.3, 0.99, 40)
+    agrees = confidence > 0.5
+    record = domain_distillation.held_out_record(confidence, agrees, seed=1)
+    assert sum(record["calibration"]) == 20
+    threshold, plan = domain_distillation.fallback_plan({"held_out": record}, 1.0)
+    chosen = confidence[np.array(record["calibration"])]
+    assert threshold == pytest.approx(chosen[chosen > 0.5].min(), abs=1e-6)
+    assert plan["calibration_documents"] == 20 and plan["check"]["documents"] == 20
+    low, high = plan["check"]["agreement_95ci"]
+    assert low <= plan["check"]["agreement"] <= high
+    assert domain_distillation.fallback_plan({"held_out": record}, 0.0) == (None, None)
+    assert domain_distillation.fallback_plan({}, 0.95) == (None, None)  # a student saved before
 
 
 def test_nearest_cluster_and_its_margin():
@@ -153,39 +175,61 @@ def test_supervised_domains_for_the_documents_dedup_kept(spark, trained, unseen)
 
 def test_the_student_learns_from_its_teacher_on_the_first_partition(spark, trained, unseen):
     """No student saved: the E5 teacher labels the partition's kept documents, a student is
-    fitted, measured and saved, and classifies the partition; a retry reuses it."""
+    fitted, measured and saved, and classifies the partition; a retry reuses it. Where it is
+    unsure, by its held-out record, the teacher labels the document instead."""
     settings, _, _ = trained
-    settings = dataclasses.replace(
-        settings, domain=dataclasses.replace(settings.domain, method="student")
+    alone = dataclasses.replace(
+        settings,
+        domain=dataclasses.replace(settings.domain, method="student", student_target_agreement=0),
     )
-    ids = write_partition(spark, settings, [(u, t, lang) for u, t, lang, _ in unseen], set())
-    path = domain_model.model_path(settings)
+    ids = write_partition(spark, alone, [(u, t, lang) for u, t, lang, _ in unseen], set())
+    path = domain_model.model_path(alone)
     assert not domain_model.model_exists(spark, path)
-    summary = classify_domains(spark, settings, DAY)
-    student = summary["student"]
-    assert student["sample_documents"] == len(ids) and student["held_out_documents"] >= 1
-    assert student["gold_train_rows"] == 4 * TRAIN_ITEMS
-    assert 0 <= student["agreement_with_teacher"] <= 1
-    assert student["macro_accuracy"] >= 0.4  # 7 labels: chance is 0.14
-    first = domains_of(spark, settings)
+    summary = classify_domains(spark, alone, DAY)
+    assert summary["teacher_fallback"]["documents"] == 0
+    student, metadata = domain_distillation.load_student(spark, path)
+    assert metadata["sample_documents"] == len(ids) and metadata["held_out_documents"] >= 1
+    assert len(metadata["held_out"]["confidence"]) == metadata["held_out_documents"]
+    assert metadata["gold_train_rows"] == 4 * TRAIN_ITEMS
+    assert 0 <= metadata["agreement_with_teacher"] <= 1
+    assert metadata["macro_accuracy"] >= 0.4  # 7 labels: chance is 0.14
+    first = domains_of(spark, alone)
     assert set(first) == set(ids.values())
     labels = {ids[url]: label for url, _, _, label in unseen}
     assert sum(domain == labels[doc_id] for doc_id, (domain, *_) in first.items()) >= 6
     assert all(1 / 7 <= c <= 1 and m == "student" for _, c, _, m in first.values())
     assert domain_model.model_exists(spark, path) and path.endswith("/student/v1")
-    again = classify_domains(spark, settings, DAY)
-    assert "student" not in again and domains_of(spark, settings) == first
+    classify_domains(spark, alone, DAY)
+    assert domains_of(spark, alone) == first
 
-    # Half the documents it is least sure of, by its held-out confidences, go to the teacher.
-    half = dataclasses.replace(
-        settings, domain=dataclasses.replace(settings.domain, student_fallback_share=0.5)
+    # A held-out record where the student got its less sure half wrong: to agree on all of
+    # it, the documents below the median confidence go to the teacher.
+    confidences = sorted(c for _, c, *_ in first.values())
+    unsure = len(confidences) // 2
+    record = {
+        "confidence": confidences,
+        "agrees": [i >= unsure for i in range(len(confidences))],
+        "calibration": [True] * len(confidences),
+    }
+    v2 = dataclasses.replace(
+        settings,
+        domain=dataclasses.replace(
+            settings.domain, method="student", student_target_agreement=1.0, model_version="v2"
+        ),
     )
-    handed = classify_domains(spark, half, DAY)["teacher_fallback"]
-    threshold = domain_distillation.fallback_threshold(student, 0.5)
+    domain_distillation.save_student(
+        spark,
+        student,
+        domain_model.model_path(v2),
+        {**metadata, "model_version": "v2", "held_out": record},
+    )
+    handed = classify_domains(spark, v2, DAY)["teacher_fallback"]
+    threshold = confidences[unsure]
     assert handed["threshold"] == pytest.approx(threshold, abs=1e-6)
-    mixed = domains_of(spark, settings)
+    mixed = domains_of(spark, v2)
     assert set(mixed) == set(first)
-    for doc_id, (domain, confidence, _version, method) in mixed.items():
+    for doc_id, (domain, confidence, version, method) in mixed.items():
+        assert version == "v2"
         if first[doc_id][1] >= threshold:  # sure enough: the student's row, unchanged
             assert (domain, confidence, method) == first[doc_id][:2] + ("student",)
         else:

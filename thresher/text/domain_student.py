@@ -190,3 +190,43 @@ def load(handle: BinaryIO) -> DomainStudent:
             saved["weights"],
             int(saved["max_chars"]),
         )
+
+
+def fallback_threshold(confidence: np.ndarray, agrees: np.ndarray, target: float) -> float | None:
+    """The lowest confidence threshold at which the student, handing every document below it
+    to its teacher, agrees with the teacher on at least ``target`` of these documents.
+
+    ``confidence`` and ``agrees`` (whether the student picked the teacher's label) describe
+    held-out documents the teacher labelled; a handed document agrees by construction. None:
+    the student alone reaches the target (or ``target`` is 0); ``inf``: only handing every
+    document does.
+    """
+    confidence = np.asarray(confidence, dtype=np.float64)
+    if target <= 0 or len(confidence) == 0:
+        return None
+    order = np.argsort(confidence, kind="stable")
+    ranked, agreeing = confidence[order], np.asarray(agrees, dtype=np.float64)[order]
+    n = len(ranked)
+    # handing the k least sure: (k + agreements among the other n - k) / n, for k = 0 … n
+    kept_agreeing = np.concatenate([np.cumsum(agreeing[::-1])[::-1], [0.0]])
+    agreement = (np.arange(n + 1) + kept_agreeing) / n
+    k = int(np.argmax(agreement >= target - 1e-12))
+    if k == 0:
+        return None
+    return float(ranked[k]) if k < n else float("inf")
+
+
+def fallback_check(
+    confidence: np.ndarray, agrees: np.ndarray, threshold: float | None
+) -> dict[str, float | int]:
+    """Agreement with the teacher and the share handed to it, on documents the threshold was
+    not chosen on."""
+    confidence = np.asarray(confidence, dtype=np.float64)
+    handed = confidence < threshold if threshold is not None else np.zeros(len(confidence), bool)
+    same = handed | np.asarray(agrees, dtype=bool)
+    return {
+        "documents": len(confidence),
+        "handed_share": round(float(handed.mean()), 4) if len(confidence) else 0.0,
+        "agreement": round(float(same.mean()), 4) if len(confidence) else float("nan"),
+        "agreeing": int(same.sum()),
+    }
