@@ -194,23 +194,30 @@ def load(handle: BinaryIO) -> DomainStudent:
 
 def fallback_threshold(confidence: np.ndarray, agrees: np.ndarray, target: float) -> float | None:
     """The lowest confidence threshold at which the student, handing every document below it
-    to its teacher, agrees with the teacher on at least ``target`` of these documents.
+    to its teacher, agrees with the teacher on these documents by at least ``target``, read
+    off the lower end of the agreement's 95% Wilson interval (a few hundred documents are a
+    small sample: the point estimate would promise more than unseen documents give).
 
     ``confidence`` and ``agrees`` (whether the student picked the teacher's label) describe
     held-out documents the teacher labelled; a handed document agrees by construction. None:
     the student alone reaches the target (or ``target`` is 0); ``inf``: only handing every
     document does.
     """
+    from thresher.stats import wilson
+
     confidence = np.asarray(confidence, dtype=np.float64)
     if target <= 0 or len(confidence) == 0:
         return None
     order = np.argsort(confidence, kind="stable")
     ranked, agreeing = confidence[order], np.asarray(agrees, dtype=np.float64)[order]
     n = len(ranked)
-    # handing the k least sure: (k + agreements among the other n - k) / n, for k = 0 … n
+    # handing the k least sure: k + the agreements among the other n - k, for k = 0 … n
     kept_agreeing = np.concatenate([np.cumsum(agreeing[::-1])[::-1], [0.0]])
-    agreement = (np.arange(n + 1) + kept_agreeing) / n
-    k = int(np.argmax(agreement >= target - 1e-12))
+    for k in range(n + 1):
+        if wilson(int(round(k + kept_agreeing[k])), n)[0] >= target:
+            break
+    else:
+        return float("inf")
     if k == 0:
         return None
     return float(ranked[k]) if k < n else float("inf")
