@@ -123,8 +123,16 @@ def run_thresher(input_path: Path, work: Path, date: dt.date, cores: int) -> dic
             "dedup": int(summaries["dedup"]["dedup.kept"]),
             "mixture_selected": summaries["mixture"].get("mixture.selected"),
         },
+        # what the domains stage's speed bought: its teacher fallback, checked on held-out
+        # documents, and the student it distilled (one-time training)
+        "domain_classifier": {
+            "student": summaries.get("domain_student"),
+            "teacher_fallback": summaries["domains"].get("teacher_fallback"),
+            "documents_per_domain": summaries["domains"].get("domains"),
+        },
         "settings": {
             "domain.method": settings.domain.method,
+            "domain.student_target_agreement": settings.domain.student_target_agreement,
             "domain.encoder_runtime": settings.domain.encoder_runtime,
             "ingest.html_extractor": settings.ingest.html_extractor,
             "spark.master": settings.spark.master,

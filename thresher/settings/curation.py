@@ -160,9 +160,11 @@ class DomainSettings:
     # Most documents a KMeans model is fitted on (a seeded sample of the partition).
     kmeans_sample: int = 100_000
     # Kept documents of the first partition the teacher labels for the student, and the share
-    # of them held out to measure the student's agreement with it and choose its fallback.
-    student_sample: int = 2_000
-    student_holdout_fraction: float = 0.3
+    # of them held out to choose its fallback (half) and measure it (half). 2,000 documents
+    # to learn from instead of 700 cut the share handed over at 0.95 agreement from 9.7% to
+    # 6.7% on make demo's pages; a 1,000-document half keeps the 95% interval within ±1.5%.
+    student_sample: int = 4_000
+    student_holdout_fraction: float = 0.5
     # The student hands the documents it is least sure of to its E5 teacher: as many as it
     # takes for the two together to agree with the teacher alone on this share of held-out
     # documents, read off the lower end of the agreement's 95% interval on one half of the
