@@ -49,6 +49,9 @@ def test_the_fallback_threshold_is_the_lowest_whose_agreement_bound_reaches_the_
     assert domain_student.fallback_threshold(confidence, agrees, 0.5) == 0.6
     assert domain_student.fallback_threshold(confidence, agrees, 0.6) == 0.8
     assert domain_student.fallback_threshold(confidence, agrees, 0.75) == np.inf
+    # a tie is handed whole: 20 documents at 0.2 wrong, 20 at 0.4 right (19 would do)
+    tied = np.repeat([0.2, 0.4], 20)
+    assert domain_student.fallback_threshold(tied, tied > 0.3, 0.8) == 0.4
     check = domain_student.fallback_check(confidence, agrees, 0.6)
     assert check == {"documents": 10, "handed_share": 0.4, "agreement": 0.9, "agreeing": 9}
 

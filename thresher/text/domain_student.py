@@ -214,6 +214,8 @@ def fallback_threshold(confidence: np.ndarray, agrees: np.ndarray, target: float
     # handing the k least sure: k + the agreements among the other n - k, for k = 0 … n
     kept_agreeing = np.concatenate([np.cumsum(agreeing[::-1])[::-1], [0.0]])
     for k in range(n + 1):
+        if 0 < k < n and ranked[k] == ranked[k - 1]:
+            continue  # "below a threshold" hands a tie whole or not at all
         if wilson(int(round(k + kept_agreeing[k])), n)[0] >= target:
             break
     else:
