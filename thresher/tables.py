@@ -408,7 +408,8 @@ SILVER_DOMAINS = TableSpec(
         # The classifier's probability of that label, or the cluster's distance margin, in [0, 1].
         ("confidence", "double", False),
         ("model_version", "string", False),
-        # "supervised" or "kmeans".
+        # What labelled the row: "student", "supervised" (the E5 classifier, also on the rows
+        # the student handed over) or "kmeans".
         ("method", "string", False),
     ),
     keys=("ingest_date", "doc_id"),
