@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
 
+from thresher.stats import wilson
 from thresher.text import e5_vocabulary
 from thresher.text.e5_vocabulary import E5Tokenizer, e5_tokenizer
 from thresher.text.truncate import truncate
@@ -203,8 +204,6 @@ def fallback_threshold(confidence: np.ndarray, agrees: np.ndarray, target: float
     the student alone reaches the target (or ``target`` is 0); ``inf``: only handing every
     document does.
     """
-    from thresher.stats import wilson
-
     confidence = np.asarray(confidence, dtype=np.float64)
     if target <= 0 or len(confidence) == 0:
         return None
