@@ -146,9 +146,10 @@ def held_out_record(confidence: np.ndarray, agrees: np.ndarray, seed: int) -> di
 def fallback_plan(metadata: dict, target: float) -> tuple[float | None, dict | None]:
     """The confidence below which documents go to the teacher so that student and teacher
     together agree with the teacher alone on at least ``target`` of the held-out calibration
-    half, and what that threshold gives on the other half (agreement with its 95% interval,
-    the share handed). ``(None, None)`` for a target of 0 or a student saved without its
-    held-out record."""
+    half, at the lower end of that agreement's 95% interval
+    (``domain_student.fallback_threshold``), and what the threshold gives on the other half
+    (agreement with its 95% interval, the share handed). ``(None, None)`` for a target of 0
+    or a student saved without its held-out record."""
     record = metadata.get("held_out")
     if target <= 0 or not record or not record["confidence"]:
         return None, None
