@@ -18,12 +18,12 @@ from pathlib import Path
 
 from bench.gpu_check import REPO, prepare
 
-# size -> (sequence length, batch size, steps, log every)
+# size -> its short run's TrainConfig fields
 CPU_RUNS = {
-    "tiny": (256, 16, 40, 20),
-    "proxy_1m": (256, 16, 30, 15),
-    "proxy_5m": (512, 8, 20, 10),
-    "proxy_20m": (512, 8, 10, 5),
+    "tiny": {"sequence_length": 256, "batch_size": 16, "max_steps": 40, "log_every": 20},
+    "proxy_1m": {"sequence_length": 256, "batch_size": 16, "max_steps": 30, "log_every": 15},
+    "proxy_5m": {"sequence_length": 512, "batch_size": 8, "max_steps": 20, "log_every": 10},
+    "proxy_20m": {"sequence_length": 512, "batch_size": 8, "max_steps": 10, "log_every": 5},
 }
 
 
@@ -55,14 +55,11 @@ def main() -> None:
 
     cpu = {}
     for size in args.sizes.split(","):
-        sequence, batch, steps, log_every = CPU_RUNS[size]
+        run = CPU_RUNS[size]
         config = TrainConfig(
             size=size,
-            sequence_length=sequence,
-            batch_size=batch,
-            max_steps=steps,
-            log_every=log_every,
-            checkpoint_every=steps,
+            **run,
+            checkpoint_every=run["max_steps"],
             warmup_steps=2,
             device="cpu",
             compile="off",
@@ -73,9 +70,9 @@ def main() -> None:
             summary = train(config, corpus, tokenizer, Path(out), tracker)
         cpu[size] = {
             "parameters": summary["parameters"],
-            "sequence_length": sequence,
-            "batch_size": batch,
-            "steps": steps,
+            "sequence_length": config.sequence_length,
+            "batch_size": config.batch_size,
+            "steps": config.max_steps,
             "tokens_per_second": tracker.windows[-1],
             "wall_s": time.perf_counter() - started,
         }

@@ -36,16 +36,9 @@ from models.pretrain.corpus import Corpus, corpus_from_table, read_corpus, token
 from models.pretrain.sizes import model_size
 from models.pretrain.tokenizer import load_tokenizer
 from models.pretrain.train import TrainConfig, train
+from thresher import entrypoint
 from thresher.config import Settings
-from thresher.entrypoint import (
-    BadInput,
-    Tracker,
-    finished_or_run,
-    open_task_tracker,
-    run_entry_point,
-    task_output,
-    task_path,
-)
+from thresher.entrypoint import BadInput
 
 log = logging.getLogger("models.language_mix")
 FINISHED = "cell.json"
@@ -161,7 +154,7 @@ def evaluate_model(model_dir: Path, args: argparse.Namespace, output: Path) -> d
 
 
 def run_cell(
-    args: argparse.Namespace, pool: Corpus, tokenizer, output: Path, tracker: Tracker
+    args: argparse.Namespace, pool: Corpus, tokenizer, output: Path, tracker: entrypoint.Tracker
 ) -> dict:
     budget = args.max_steps * args.batch_size * args.sequence_length
     token_counts = np.asarray([len(t) for t in tokenize(tokenizer, pool.texts)], dtype=np.int64)
@@ -246,12 +239,12 @@ def main(argv: Sequence[str]) -> dict:
     settings = dataclasses.replace(
         settings, tracking=dataclasses.replace(settings.tracking, experiment=args.experiment)
     )
-    experiment = task_output(args.experiment_dir, settings)
+    experiment = entrypoint.task_output(args.experiment_dir, settings)
     name = cell_name(args.english_share, args.parallel_share)
     output = experiment / "cells" / name
     output.mkdir(parents=True, exist_ok=True)
     tags = {"thresher.language_mix.cell": name, "thresher.experiment_dir": str(experiment)}
-    tracker = open_task_tracker(
+    tracker = entrypoint.open_task_tracker(
         settings,
         "language_mix",
         "cell",
@@ -264,11 +257,11 @@ def main(argv: Sequence[str]) -> dict:
     def run() -> dict:
         pool = corpus_from_table(read_corpus(args.pool))
         tokenizer_dir = args.tokenizer or f"{experiment}/tokenizer"
-        tokenizer = load_tokenizer(task_path(tokenizer_dir, settings))
+        tokenizer = load_tokenizer(entrypoint.task_path(tokenizer_dir, settings))
         return {**run_cell(args, pool, tokenizer, output, tracker), "cell": name}
 
     with tracker:
-        result = finished_or_run(output / FINISHED, run)
+        result = entrypoint.finished_or_run(output / FINISHED, run)
         tracker.log_params(
             {
                 "english_share": args.english_share,
@@ -281,4 +274,4 @@ def main(argv: Sequence[str]) -> dict:
 
 
 if __name__ == "__main__":
-    run_entry_point(main)
+    entrypoint.run_entry_point(main)

@@ -30,17 +30,9 @@ from models.mixture_search.features import read_features
 from models.mixture_search.training import HeldOut, task_parser, train_and_evaluate
 from models.pretrain.sizes import model_size
 from models.pretrain.tokenizer import load_tokenizer
-from thresher import mixture_search
+from thresher import entrypoint, mixture_search
 from thresher.config import Settings
-from thresher.entrypoint import (
-    BadInput,
-    finished_or_run,
-    open_task_tracker,
-    run_entry_point,
-    task_output,
-    task_path,
-    write_atomic,
-)
+from thresher.entrypoint import BadInput
 from thresher.experiments import experiment_key
 from thresher.mixture_quota import Quota
 from thresher.quadmix import QuadMixParams
@@ -77,7 +69,7 @@ def _check_search(search: Path, record: dict) -> None:
             )
         return
     search.mkdir(parents=True, exist_ok=True)
-    write_atomic(file, json.dumps(record, indent=2, sort_keys=True))
+    entrypoint.write_atomic(file, json.dumps(record, indent=2, sort_keys=True))
 
 
 def load_params(path: str, criteria: tuple[str, ...]) -> QuadMixParams:
@@ -107,7 +99,7 @@ def run_proxy(args, settings: Settings, pool, params: QuadMixParams, output: Pat
         },
         step=0,
     )
-    tokenizer = load_tokenizer(task_path(args.tokenizer, settings))
+    tokenizer = load_tokenizer(entrypoint.task_path(args.tokenizer, settings))
     heldout = HeldOut.load(settings, HALF)
     try:
         result = train_and_evaluate(
@@ -139,14 +131,14 @@ def main(argv: Sequence[str]) -> dict:
             args.index,
             settings.mixture.lambda_scale,
         )
-    search = task_output(args.search_dir, settings)
+    search = entrypoint.task_output(args.search_dir, settings)
     _check_search(search, {"features": pool.fingerprint, "settings": experiment_key(settings)})
     output = search / "proxies" / params.version / f"seed-{args.seed}"
     output.mkdir(parents=True, exist_ok=True)
     (output.parent / "params.json").write_text(params.to_json())
     tags = {"thresher.params_version": params.version, "thresher.search": str(search)}
     label = f"index {args.index}" if args.index is not None else args.role
-    tracker = open_task_tracker(
+    tracker = entrypoint.open_task_tracker(
         settings,
         "mixture_search",
         "proxy",
@@ -167,7 +159,7 @@ def main(argv: Sequence[str]) -> dict:
         }
 
     with tracker:
-        result = finished_or_run(output / FINISHED, run)
+        result = entrypoint.finished_or_run(output / FINISHED, run)
         result["role"] = args.role
         tracker.log_params(
             {
@@ -189,4 +181,4 @@ def main(argv: Sequence[str]) -> dict:
 
 
 if __name__ == "__main__":
-    run_entry_point(main)
+    entrypoint.run_entry_point(main)

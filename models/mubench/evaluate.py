@@ -32,17 +32,11 @@ from pathlib import Path
 import pandas as pd
 
 from models.mubench import metrics
+from thresher import entrypoint
 from thresher.config import Settings
 from thresher.corpora.items import Item, check_aligned, read_items, select
 from thresher.corpora.sources import BUILTIN, default_data_root, load_builtin
-from thresher.entrypoint import (
-    BadInput,
-    Tracker,
-    open_tracker,
-    run_entry_point,
-    task_output,
-    task_path,
-)
+from thresher.entrypoint import BadInput
 
 log = logging.getLogger("models.mubench")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -148,26 +142,26 @@ def write_outputs(output: Path, predictions: pd.DataFrame, report: dict) -> None
 
 def evaluation_tracker(
     settings: Settings, run_key: str, environ: Mapping[str, str] | None = None
-) -> Tracker:
+) -> entrypoint.Tracker:
     """The project's MLflow tracker pointed at ``MLFLOW_TRACKING_URI`` (experiment
     ``MLFLOW_EXPERIMENT_NAME``, default thresher-mubench), or no tracking where it is unset."""
     env = os.environ if environ is None else environ
     uri = env.get("MLFLOW_TRACKING_URI", "")
     if not uri:
-        return Tracker()
+        return entrypoint.Tracker()
     experiment = env.get("MLFLOW_EXPERIMENT_NAME") or DEFAULT_EXPERIMENT
     tracking = dataclasses.replace(settings.tracking, tracking_uri=uri, experiment=experiment)
     settings = dataclasses.replace(settings, tracking=tracking)
-    return open_tracker(settings, run_key, tags={"thresher.stage": "mubench"})
+    return entrypoint.open_tracker(settings, run_key, tags={"thresher.stage": "mubench"})
 
 
 def main(argv: Sequence[str]) -> dict:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     args = parse_args(argv)
     settings = Settings.from_env()
-    model = task_path(args.model, settings)
-    tokenizer = task_path(args.tokenizer, settings) if args.tokenizer else model
-    output = task_output(args.output, settings)
+    model = entrypoint.task_path(args.model, settings)
+    tokenizer = entrypoint.task_path(args.tokenizer, settings) if args.tokenizer else model
+    output = entrypoint.task_output(args.output, settings)
     for flag, path in (("--model", model), ("--tokenizer", tokenizer)):
         if not path.exists():
             raise BadInput(f"{flag} path does not exist: {path}")
@@ -233,4 +227,4 @@ def main(argv: Sequence[str]) -> dict:
 
 
 if __name__ == "__main__":
-    run_entry_point(main)
+    entrypoint.run_entry_point(main)

@@ -30,13 +30,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from thresher import entrypoint
 from thresher.config import Settings
-from thresher.entrypoint import (
-    BadInput,
-    run_entry_point,
-    task_path,
-    write_table_output,
-)
+from thresher.entrypoint import BadInput
 from thresher.murating.units import ENGLISH, read_translations
 from thresher.text.truncate import truncate
 
@@ -139,7 +135,9 @@ def main(argv: Sequence[str]) -> dict:
     model = args.model or config.judge_model
     if not model:
         raise BadInput("no judge: set THRESHER_MURATING_JUDGE_MODEL or give --model <folder>")
-    translations = str(task_path(args.translations, settings)) if args.translations else ""
+    translations = (
+        str(entrypoint.task_path(args.translations, settings)) if args.translations else ""
+    )
     units = english_units(settings, translations)
     a, b = sample_pairs(len(units), config.judge_pairs, config.seed)
     judge = PairwiseJudge(model, config.judge_max_chars)
@@ -147,7 +145,7 @@ def main(argv: Sequence[str]) -> dict:
     judged.insert(0, "unit_a", units.unit_id.to_numpy()[a])
     judged.insert(1, "unit_b", units.unit_id.to_numpy()[b])
     judged["judge"] = f"{NAME}@{judge.version}"
-    path = write_table_output(judged, args.output, settings, OUTPUT_FILE)
+    path = entrypoint.write_table_output(judged, args.output, settings, OUTPUT_FILE)
     return {
         "judgments_path": str(path),
         "pairs": len(judged),
@@ -158,4 +156,4 @@ def main(argv: Sequence[str]) -> dict:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    run_entry_point(main)
+    entrypoint.run_entry_point(main)

@@ -53,15 +53,15 @@ def held_out_accuracy(settings: Settings, version: str, pairs) -> dict:
 
 
 def main(argv: Sequence[str]) -> dict:
+    settings = Settings.from_env()
     parser = argparse.ArgumentParser(prog="python -m models.murating.promote")
     parser.add_argument("--candidate", required=True, help="a registered version of the rater")
     parser.add_argument("--pairs", default="", help="default: silver.murating_pairs of the lake")
     parser.add_argument("--force", action="store_true", help="promote without the comparison")
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
-    config = settings.murating
     if not args.candidate.isdigit():
         raise BadInput(f"--candidate must be a registry version number, got {args.candidate!r}")
+    config = settings.murating
     before = champion(settings)
     pairs = read_pairs(args.pairs or SILVER_MURATING_PAIRS.path(settings), config.pair_set)
     held_out = pairs[pairs["split"] == HELD_OUT].reset_index(drop=True)

@@ -21,13 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from thresher import entrypoint
 from thresher.config import Settings
-from thresher.entrypoint import (
-    BadInput,
-    run_entry_point,
-    task_path,
-    write_table_output,
-)
+from thresher.entrypoint import BadInput
 from thresher.murating.units import ENGLISH, TRANSLATIONS_FILE
 
 log = logging.getLogger(__name__)
@@ -113,7 +109,7 @@ def main(argv: Sequence[str]) -> dict:
     for language, path in models.items():
         if not Path(path).is_dir():
             raise BadInput(f"translation model for {language} not found: {path}")
-    docs = read_documents(str(task_path(args.input, settings)))
+    docs = read_documents(str(entrypoint.task_path(args.input, settings)))
     rows = [
         {"source": "bronze", "unit_id": u, "language": ENGLISH, "text": t}
         for u, t in zip(docs.unit_id, docs.text, strict=True)
@@ -126,7 +122,9 @@ def main(argv: Sequence[str]) -> dict:
             for u, t in zip(docs.unit_id, texts, strict=True)
             if t.strip()
         ]
-    path = write_table_output(pd.DataFrame(rows), args.output, settings, TRANSLATIONS_FILE)
+    path = entrypoint.write_table_output(
+        pd.DataFrame(rows), args.output, settings, TRANSLATIONS_FILE
+    )
     return {
         "output": str(path.parent),
         "documents": len(docs),
@@ -137,4 +135,4 @@ def main(argv: Sequence[str]) -> dict:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    run_entry_point(main)
+    entrypoint.run_entry_point(main)

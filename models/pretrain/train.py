@@ -34,15 +34,9 @@ from models.pretrain.corpus import (
 )
 from models.pretrain.sizes import model_size, training_flops_per_token
 from models.pretrain.tokenizer import load_tokenizer
+from thresher import entrypoint
 from thresher.config import Settings
-from thresher.entrypoint import (
-    BadInput,
-    Tracker,
-    open_tracker,
-    run_entry_point,
-    task_output,
-    task_path,
-)
+from thresher.entrypoint import BadInput
 
 # Dense bf16 peak of the cards model FLOP utilisation is reported against (no sparsity).
 PEAK_BF16_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "A10": 125e12}
@@ -89,7 +83,7 @@ class TrainConfig:
 
 
 def train(
-    config: TrainConfig, corpus, tokenizer, output: Path, tracker: Tracker, on_step=None
+    config: TrainConfig, corpus, tokenizer, output: Path, tracker: entrypoint.Tracker, on_step=None
 ) -> dict:
     """Train, validate on the corpus's held-out rows, save; ``on_step(step, model)`` (if given)
     is called after every optimizer step (a learning curve's evaluation)."""
@@ -317,16 +311,16 @@ def main(argv: Sequence[str]) -> dict:
     except ValueError as exc:
         raise BadInput(str(exc)) from None
     settings = Settings.from_env()
-    output = task_output(str(output), settings)
-    tokenizer = load_tokenizer(task_path(tokenizer_path, settings))
+    output = entrypoint.task_output(str(output), settings)
+    tokenizer = load_tokenizer(entrypoint.task_path(tokenizer_path, settings))
     corpus = corpus_from_table(read_corpus(corpus_path))
     output.mkdir(parents=True, exist_ok=True)
     run_name = run_name or output.name
-    tracker = open_tracker(settings, f"pretrain/{output.resolve()}", run_name=run_name)
+    tracker = entrypoint.open_tracker(settings, f"pretrain/{output.resolve()}", run_name=run_name)
     with tracker:
         summary = train(config, corpus, tokenizer, output, tracker)
     return {**summary, "mlflow_run_id": tracker.run_id}
 
 
 if __name__ == "__main__":
-    run_entry_point(main)
+    entrypoint.run_entry_point(main)

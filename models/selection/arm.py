@@ -25,16 +25,9 @@ import numpy as np
 from models.mixture_search.features import FeaturePool, read_features
 from models.mixture_search.training import HeldOut, task_parser, train_and_evaluate
 from models.pretrain.tokenizer import load_tokenizer
-from thresher import selection
+from thresher import entrypoint, selection
 from thresher.config import SELECTION_ARMS, Settings
-from thresher.entrypoint import (
-    BadInput,
-    finished_or_run,
-    open_task_tracker,
-    run_entry_point,
-    task_output,
-    task_path,
-)
+from thresher.entrypoint import BadInput
 from thresher.mixture_quota import Quota
 from thresher.quadmix import QuadMixParams
 from thresher.selection_study import study_settings
@@ -116,9 +109,11 @@ def main(argv: Sequence[str]) -> dict:
     base = {"arm": args.arm, "seed": args.seed}
     if isinstance(chosen, str):
         return {**base, "status": "skipped", "detail": chosen}
-    output = task_output(args.study_dir, settings) / "arms" / folder / f"seed-{args.seed}"
+    output = (
+        entrypoint.task_output(args.study_dir, settings) / "arms" / folder / f"seed-{args.seed}"
+    )
     output.mkdir(parents=True, exist_ok=True)
-    tracker = open_task_tracker(
+    tracker = entrypoint.open_task_tracker(
         settings,
         "selection_study",
         "arm",
@@ -130,7 +125,7 @@ def main(argv: Sequence[str]) -> dict:
 
     def run() -> dict:
         copies = chosen["copies"]
-        tokenizer = load_tokenizer(task_path(args.tokenizer, settings))
+        tokenizer = load_tokenizer(entrypoint.task_path(args.tokenizer, settings))
         trained = train_and_evaluate(
             pool,
             copies,
@@ -151,7 +146,7 @@ def main(argv: Sequence[str]) -> dict:
         }
 
     with tracker:
-        result = finished_or_run(output / FINISHED, run)
+        result = entrypoint.finished_or_run(output / FINISHED, run)
         tracker.log_params({"arm": args.arm, "seed": args.seed, "resumed": result["resumed"]})
         per_language = {f"bpb.{k}": v for k, v in result["bpb_by_language"].items()}
         tracker.log_metrics(
@@ -166,4 +161,4 @@ def main(argv: Sequence[str]) -> dict:
 
 
 if __name__ == "__main__":
-    run_entry_point(main)
+    entrypoint.run_entry_point(main)

@@ -12,16 +12,9 @@ from pyspark.sql import Row
 
 from spark_jobs import murating as job
 from tests.corpus import bronze_row, dedup_row, score_row, table_frame, write_tables
+from thresher import tables
 from thresher.config import MuRatingSettings
 from thresher.murating.embeddings import DIM, EmbeddingCache
-from thresher.tables import (
-    BRONZE_DOCUMENTS,
-    SILVER_DEDUP,
-    SILVER_MURATING_DOCUMENTS,
-    SILVER_MURATING_PAIRS,
-    SILVER_QUALITY_SCORES,
-    mixture_table,
-)
 
 DAY = dt.date(2026, 11, 1)
 
@@ -74,14 +67,16 @@ def test_judgments_and_pairs_on_real_parallel_text(spark, settings, shared_data)
     assert set(summary["raters"]) == {"rules", "lexical", "e5_prototype", "pairwise_judge"}
     assert "unified:lexical.spearman" in summary["agreement"]
     assert summary["agreement"]["pairwise_judge@abc.judgments"] == 11  # the unknown unit left out
-    docs = spark.read.format("delta").load(SILVER_MURATING_DOCUMENTS.path(settings)).toPandas()
+    docs = (
+        spark.read.format("delta").load(tables.SILVER_MURATING_DOCUMENTS.path(settings)).toPandas()
+    )
     # every language version carries its unit's English score
     assert (docs.groupby("unit_id")["score"].nunique() == 1).all()
     assert (docs.groupby("unit_id")["split"].nunique() == 1).all()
     assert set(docs.english_scores.iloc[0]) == {"rules", "lexical", "e5_prototype"}
 
     built = job.pairs(spark, settings)
-    pairs = spark.read.format("delta").load(SILVER_MURATING_PAIRS.path(settings)).toPandas()
+    pairs = spark.read.format("delta").load(tables.SILVER_MURATING_PAIRS.path(settings)).toPandas()
     assert len(pairs) == built["pairs"] and set(pairs.pair_type) == {
         "monolingual",
         "cross_lingual",
@@ -90,9 +85,9 @@ def test_judgments_and_pairs_on_real_parallel_text(spark, settings, shared_data)
     assert (pairs.source_a == "ntrex").all() and pairs.judgment_version.nunique() == 1
     # re-running replaces the pair set instead of adding to it
     job.pairs(spark, settings)
-    assert spark.read.format("delta").load(SILVER_MURATING_PAIRS.path(settings)).count() == len(
-        pairs
-    )
+    assert spark.read.format("delta").load(
+        tables.SILVER_MURATING_PAIRS.path(settings)
+    ).count() == len(pairs)
 
 
 def _fake_rater(tmp_path, texts):
@@ -118,8 +113,8 @@ def _scored(spark, settings, per_language: dict[str, int], tokens: int = 10):
     scores = [
         score_row(row.doc_id, DAY, "murating", "3", float(rng.uniform()), tokens) for row in bronze
     ]
-    write_tables(spark, settings, (SILVER_QUALITY_SCORES, scores), mode="append")
-    return table_frame(spark, BRONZE_DOCUMENTS, bronze), scores
+    write_tables(spark, settings, (tables.SILVER_QUALITY_SCORES, scores), mode="append")
+    return table_frame(spark, tables.BRONZE_DOCUMENTS, bronze), scores
 
 
 @pytest.mark.parametrize("share", [0.5, 0.2])
@@ -128,7 +123,9 @@ def test_selection_respects_the_english_balance_and_takes_the_top(spark, setting
     documents, scores = _scored(spark, settings, {"en": 40, "de": 20, "fr": 20})
     summary = job.select(spark, settings, "3", documents=documents)
     assert summary["english_token_share"] == pytest.approx(share, abs=0.03)
-    picked = spark.read.format("delta").load(mixture_table("murating").path(settings)).toPandas()
+    picked = (
+        spark.read.format("delta").load(tables.mixture_table("murating").path(settings)).toPandas()
+    )
     assert picked.doc_id.is_unique and (picked.copies == 1).all()
     by_score = {s.doc_id: s.score for s in scores}
     for language in ("en", "de", "fr"):
@@ -149,7 +146,7 @@ def test_batch_rating_scores_kept_documents_in_its_task_and_spark_writes_them(
     bronze = _bronze_rows(texts)
     dedup = [dedup_row(r.doc_id, DAY) for r in bronze[1:]]
     dedup.insert(0, dedup_row(bronze[0].doc_id, DAY, duplicate_of=bronze[1].doc_id, method="exact"))
-    write_tables(spark, settings, (BRONZE_DOCUMENTS, bronze), (SILVER_DEDUP, dedup))
+    write_tables(spark, settings, (tables.BRONZE_DOCUMENTS, bronze), (tables.SILVER_DEDUP, dedup))
     monkeypatch.setenv("THRESHER_HOME", str(settings.home))
     monkeypatch.setenv("THRESHER_CHECKPOINT_ROOT", str(tmp_path))
     monkeypatch.setenv("THRESHER_MURATING_EMBEDDING_CACHE", str(cache))
@@ -160,7 +157,7 @@ def test_batch_rating_scores_kept_documents_in_its_task_and_spark_writes_them(
     for _ in range(2):  # a retry rewrites the same rows
         summary = job.rate(spark, settings, DAY, "7", scores_path=result["scores_path"])
     assert summary["rated"] == summary["documents"] == 5
-    rows = spark.read.format("delta").load(SILVER_QUALITY_SCORES.path(settings)).toPandas()
+    rows = spark.read.format("delta").load(tables.SILVER_QUALITY_SCORES.path(settings)).toPandas()
     assert set(rows.criterion) == {"murating"} and set(rows.version) == {"7"}
     assert rows.doc_id.is_unique and rows.score.between(0, 1).all()
     assert rows.score.nunique() > 1 and (rows.tokens > 0).all()
@@ -168,10 +165,10 @@ def test_batch_rating_scores_kept_documents_in_its_task_and_spark_writes_them(
 
 def test_selection_read_from_the_lake_records_the_versions_it_read(spark, settings):
     documents, _ = _scored(spark, settings, {"en": 6, "de": 6})
-    write_tables(spark, settings, (BRONZE_DOCUMENTS, documents.collect()), mode="append")
+    write_tables(spark, settings, (tables.BRONZE_DOCUMENTS, documents.collect()), mode="append")
     summary = job.select(spark, _murating(settings, top_percent=50.0), "3")
     assert set(summary["source_versions"]) == {"silver.quality_scores", "bronze.documents"}
-    picked = spark.read.format("delta").load(mixture_table("murating").path(settings))
+    picked = spark.read.format("delta").load(tables.mixture_table("murating").path(settings))
     (versions,) = {tuple(sorted(r.source_versions.items())) for r in picked.collect()}
     assert dict(versions) == summary["source_versions"]
 
@@ -186,9 +183,9 @@ def test_english_for_translation_is_the_best_by_the_rules_score(spark, settings)
     write_tables(
         spark,
         settings,
-        (BRONZE_DOCUMENTS, rows),
-        (SILVER_DEDUP, dedup),
-        (SILVER_QUALITY_SCORES, scores),
+        (tables.BRONZE_DOCUMENTS, rows),
+        (tables.SILVER_DEDUP, dedup),
+        (tables.SILVER_QUALITY_SCORES, scores),
         mode="append",
     )
     summary = job.export_english(spark, _murating(settings, translate_documents=3), DAY)
@@ -200,7 +197,7 @@ def test_selection_covers_every_rated_date_or_names_the_backfill(spark, settings
     documents, _ = _scored(spark, settings, {"en": 6, "de": 6})  # DAY, version 3
     later = DAY + dt.timedelta(days=1)
     rows = [score_row(f"de-1{i:02d}", later, "murating", "4", 0.5, 10) for i in range(3)]
-    write_tables(spark, settings, (SILVER_QUALITY_SCORES, rows), mode="append")
+    write_tables(spark, settings, (tables.SILVER_QUALITY_SCORES, rows), mode="append")
     from spark_jobs.criteria import MissingCriterionVersion
 
     with pytest.raises(MissingCriterionVersion, match="1 of 2 dates: 2026-11-01.*murating_rerate"):
@@ -209,7 +206,7 @@ def test_selection_covers_every_rated_date_or_names_the_backfill(spark, settings
     assert job.stale_dates(spark, settings, "4") == [DAY.isoformat()]
     assert job.stale_dates(spark, settings, "3") == [later.isoformat()]
     dedup = [dedup_row("x", d) for d in (DAY - dt.timedelta(days=1), DAY, later)]
-    write_tables(spark, settings, (SILVER_DEDUP, dedup), mode="append")
+    write_tables(spark, settings, (tables.SILVER_DEDUP, dedup), mode="append")
     assert job.stale_dates(spark, settings, "4", DAY - dt.timedelta(days=5), DAY) == [
         (DAY - dt.timedelta(days=1)).isoformat(),
         DAY.isoformat(),

@@ -42,9 +42,8 @@ def run(corpus: Path, work: Path) -> SystemRun:
             if shingles.jaccard(sets[key], sets[other]) >= THRESHOLD:
                 verified += 1
                 duplicate[key] = duplicate[other] = True
-    flagged = set(frame["doc_id"][duplicate])
     return SystemRun(
-        flagged=flagged,
+        flagged=set(frame["doc_id"][duplicate]),
         docs=len(frame),
         wall_s=time.perf_counter() - started,
         processes=1,

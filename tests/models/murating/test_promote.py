@@ -11,6 +11,7 @@ from models.murating.registry import champion, register_rater
 from models.murating.train import train
 from thresher import model_registry, tracking
 from thresher.config import MuRatingSettings, Settings
+from thresher.entrypoint import BadInput
 from thresher.murating import lifecycle
 from thresher.murating.embeddings import EmbeddingCache, cache_folder
 from thresher.murating.pairs import training_pairs
@@ -63,3 +64,10 @@ def test_a_candidate_becomes_champion_only_if_it_is_not_worse(lake, quality_cach
     assert forced["promoted"] and champion(settings) == worse  # a rollback works the same way
     aliases = {v.version: v.aliases for v in model_registry.versions(settings, "murating")}
     assert aliases == {good: (), worse: ("champion",)}  # what the registry page shows
+
+
+def test_a_candidate_that_is_not_a_version_number_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("THRESHER_HOME", str(tmp_path / "home"))
+    with pytest.raises(BadInput, match="registry version number"):
+        promote.main(["--candidate", "champion; rm -rf /"])
+    assert champion(Settings.from_env()) is None
