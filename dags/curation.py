@@ -4,12 +4,13 @@ One partition a day; the mixture is re-sampled over every curated day after each
 run's partition is the date of its data interval.
 
 The tasks are ``thresher.jobs.CURATION``, walked in its declared order: one task per job,
-waiting for the jobs (and gates) it declares, and a Great Expectations gate task after each
-job that declares one. Where a task runs is this file's only decision: in the worker's
-process with Spark ``local[*]`` (``spark_jobs.pipeline``, what ``thresher curate`` runs), or —
-when ``THRESHER_SPARK_MASTER`` names a cluster — through the apache-spark provider's
-``SparkSubmitOperator``, whose application runs the same job by name. Parsing this file
-imports no Spark, MLflow or pandas.
+waiting for the jobs it declares. A job that declares a Great Expectations gate validates its
+output in its own task, before the task succeeds; a failed gate fails the task without a
+retry, and nothing downstream runs. Where a task runs is this file's only decision: in the
+worker's process with Spark ``local[*]`` (``spark_jobs.pipeline``, what ``thresher curate``
+runs), or — when ``THRESHER_SPARK_MASTER`` names a cluster — through the apache-spark
+provider's ``SparkSubmitOperator``, whose application runs the same job (and gate) by name.
+Parsing this file imports no Spark, MLflow or pandas.
 """
 
 from __future__ import annotations
@@ -62,39 +63,34 @@ def open_tracking_run() -> str:
 
 @task
 def run_job(mlflow_run_id: str, job_name: str, upstream: list) -> dict:
-    """One declared job, in this process (``spark_jobs.pipeline.run_job``)."""
+    """One declared job and its gate, in this process (``spark_jobs.pipeline.run_gated``)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
     from spark_jobs import pipeline
+    from spark_jobs.quality_gate import GateFailed
 
     context, partition, settings, job_context = _context()
     params = {name: context["params"].get(name) or None for name in CURATION.params}
     ctx = job_context(settings, partition, mlflow_run_id, params)
-    return pipeline.run_job(CURATION.job(job_name), ctx)
+    try:
+        return pipeline.run_gated(CURATION.job(job_name), ctx)
+    except GateFailed as failed:  # a finding about the data, not a transient error: no retry
+        raise AirflowFailException(f"GateFailed: {failed}") from failed
 
 
-# A failed gate is a finding about the data, not a transient error: no retries.
-@task(retries=0)
-def run_gate(mlflow_run_id: str, job_name: str, upstream: dict) -> dict:
-    """The job's Great Expectations gate (``spark_jobs.pipeline.run_gate``)."""
-    from spark_jobs import pipeline
-
-    _, partition, settings, job_context = _context()
-    ctx = job_context(settings, partition, mlflow_run_id)
-    return pipeline.run_gate(CURATION.job(job_name), ctx)
-
-
-def submitted(job: Job, gate: bool = False):
-    """The job (or its gate) as a spark-submit of ``thresher <job>`` to the configured cluster."""
+def submitted(job: Job):
+    """The job as a spark-submit of ``thresher <job>`` (the job, then its gate) to the
+    configured cluster."""
     from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
     from spark_jobs.submit import spark_submit_operator_arguments
 
-    args = ["gate", "--gate", job.gate.suite] if gate else [job.name]
-    args += ["--date", "{{ ds }}", "--run-key", RUN_KEY]
+    args = [job.name, "--date", "{{ ds }}", "--run-key", RUN_KEY]
     args += [f"--{p.replace('_', '-')}={{{{ params.{p} }}}}" for p in job.params]
     return SparkSubmitOperator(
-        task_id=job.gate.task_id if gate else job.name,
+        task_id=job.name,
         conn_id=SETTINGS.spark.connection_id,
-        retries=0 if gate else SETTINGS.airflow.task_retries,
+        retries=SETTINGS.airflow.task_retries,
         **spark_submit_operator_arguments(SETTINGS, args),
     )
 
@@ -129,19 +125,14 @@ def submitted(job: Job, gate: bool = False):
 )
 def curation():
     mlflow_run_id = open_tracking_run()
-    finished = {}  # job name → its last task (its gate when it has one)
+    tasks = {}  # job name → its task
     for job in CURATION.jobs:
-        upstream = [finished[name] for name in job.after]
+        upstream = [tasks[name] for name in job.after]
         if ON_CLUSTER:
-            done = submitted(job)
-            [mlflow_run_id, *upstream] >> done
-            if job.gate:
-                done = done >> submitted(job, gate=True)
+            tasks[job.name] = submitted(job)
+            [mlflow_run_id, *upstream] >> tasks[job.name]
         else:
-            done = run_job.override(task_id=job.name)(mlflow_run_id, job.name, upstream)
-            if job.gate:
-                done = run_gate.override(task_id=job.gate.task_id)(mlflow_run_id, job.name, done)
-        finished[job.name] = done
+            tasks[job.name] = run_job.override(task_id=job.name)(mlflow_run_id, job.name, upstream)
 
 
 curation()

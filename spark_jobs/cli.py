@@ -2,7 +2,7 @@
 
 thresher tables                          create every declared Delta table
 thresher curate --date 2026-11-20 --input ./pages   every job and gate, in the declared order
-thresher ingest --date 2026-11-20 --input ./pages   one job (models it waits for trained first)
+thresher ingest --date 2026-11-20 --input ./pages   one job and its gate (models it waits for first)
 thresher dedup|quality|domains|mixture|stage_statistics --date 2026-11-20
 thresher gate   --date 2026-11-20 --gate silver_dedup
 thresher report --date 2026-11-20        what the lake holds for a partition
@@ -147,7 +147,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         else:
             for model in CURATION.models_before(name):
                 pipeline.run_job(model, ctx)
-            summary = pipeline.run_job(CURATION.job(name), ctx)
+            summary = pipeline.run_gated(CURATION.job(name), ctx)
     except GateFailed as failed:
         print(f"thresher: {failed}", file=sys.stderr)
         return 3

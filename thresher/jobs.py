@@ -20,10 +20,14 @@ from thresher.config import Settings
 
 @dataclass(frozen=True)
 class Gate:
-    """A Great Expectations suite the job's output must pass before anything downstream runs."""
+    """A Great Expectations suite the job's output must pass before anything downstream runs.
+
+    The job's own task validates what it wrote, in its Spark session, before it reports
+    success (``spark_jobs.pipeline.run_gated``): a failed gate fails the job's task for good.
+    """
 
     suite: str  # a suite of spark_jobs.quality_gate (bronze_documents, silver_dedup, ...)
-    task_id: str  # the gate's Airflow task
+    name: str  # the gate's step in progress lines and the curation benchmark (bronze_gate, ...)
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class Job:
     settings: tuple[str, ...] = ()  # the Settings sections it reads
     reads: tuple[str, ...] = ()  # qualified table names ("<name>" stands for a mixture name)
     writes: tuple[str, ...] = ()
-    after: tuple[str, ...] = ()  # jobs (and their gates) it waits for
+    after: tuple[str, ...] = ()  # jobs it waits for (each gated where it has a gate)
     gate: Gate | None = None
     # Owns the run's partition (ingest_date); otherwise it trains a model or spans the lake.
     partitioned: bool = True

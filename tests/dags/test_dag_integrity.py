@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.dags.conftest import AIRFLOW_ENV
+from thresher.jobs import CURATION
 
 HEAVY = (
     "pyspark",
@@ -92,22 +94,43 @@ def test_curation_dag_shape(dagbag):
     assert dag.timetable.expression == "0 0 * * *"
     assert set(dag.params.keys()) == {"input_path", "source"}
     chains = [
-        ["open_tracking_run", "ingest", "bronze_gate", "dedup", "dedup_gate"],
-        ["dedup_gate", "quality", "quality_gate", "mixture"],
-        ["bronze_gate", "reference_classifier", "quality"],
-        ["dedup_gate", "domains", "domains_gate", "mixture"],
+        ["open_tracking_run", "ingest", "dedup", "quality", "mixture", "stage_statistics"],
+        ["ingest", "reference_classifier", "quality"],
+        ["dedup", "domains", "mixture"],
         ["domain_model", "domain_student", "domains"],
-        ["dedup_gate", "domain_student"],
-        ["mixture", "mixture_gate", "stage_statistics"],
+        ["dedup", "domain_student"],
     ]
     for chain in chains:
         for upstream, downstream in zip(chain, chain[1:], strict=False):
             assert upstream in dag.get_task(downstream).upstream_task_ids
-    gates = [t.task_id for t in dag.tasks if t.task_id.endswith("_gate")]
-    assert len(gates) == 5
-    for gate in gates:  # a failed gate is data, not bad luck
-        assert dag.get_task(gate).retries == 0
+    # One task per job: each gate runs inside its job's task (spark_jobs.pipeline.run_gated).
+    assert {t.task_id for t in dag.tasks} == {"open_tracking_run", *CURATION.names}
     assert dag.get_task("ingest").retries >= 1
+
+
+def test_a_failed_gate_fails_its_task_for_good(dagbag, monkeypatch):
+    """A failed gate is a finding about the data, not bad luck: the task fails without the
+    retries a transient error gets, and says which expectations failed."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from spark_jobs import pipeline
+    from spark_jobs.quality_gate import GateFailed
+    from thresher.config import Settings
+    from thresher.jobs import JobContext
+
+    run_job = dagbag.dags["curation"].get_task("ingest").python_callable
+    context = ({"params": {}}, dt.date(2026, 11, 1), Settings(), JobContext)
+    monkeypatch.setitem(run_job.__globals__, "_context", lambda: context)
+    seen = []
+
+    def failing(job, ctx):
+        seen.append((job.name, ctx.partition))
+        raise GateFailed(f"gate {job.gate.suite} on {ctx.partition}: 1 of 5 expectations failed")
+
+    monkeypatch.setattr(pipeline, "run_gated", failing)
+    with pytest.raises(AirflowFailException, match="GateFailed: gate bronze_documents on 2026-"):
+        run_job("run-id", "ingest", [])
+    assert seen == [("ingest", dt.date(2026, 11, 1))]
 
 
 def test_parsing_imports_nothing_heavy_and_looks_up_nothing(tmp_path):
@@ -151,13 +174,13 @@ def test_every_string_param_is_bounded_by_a_pattern_or_an_enum(dagbag):
 
 
 def test_on_a_cluster_the_curation_jobs_are_spark_submits_of_the_same_jobs(monkeypatch):
-    """With a cluster master, each job (and gate) is the apache-spark provider's operator
-    running ``thresher <job>`` for the run's date, logging into the DAG run's MLflow run."""
+    """With a cluster master, each job is the apache-spark provider's operator running
+    ``thresher <job>`` (the job, then its gate) for the run's date, logging into the DAG run's
+    MLflow run."""
     from airflow.dag_processing.dagbag import DagBag
     from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
     from spark_jobs.submit import APPLICATION
-    from thresher.jobs import CURATION
 
     monkeypatch.setenv("THRESHER_SPARK_MASTER", "spark://127.0.0.1:7077")
     monkeypatch.setenv("THRESHER_SPARK_CONNECTION_ID", "spark_cluster")
@@ -174,19 +197,16 @@ def test_on_a_cluster_the_curation_jobs_are_spark_submits_of_the_same_jobs(monke
             "--run-key",
             "curation/{{ run_id }}",
         ]
-        waits_for = {g.task_id if (g := CURATION.job(a).gate) else a for a in job.after}
-        assert dag.get_task(job.name).upstream_task_ids == {"open_tracking_run", *waits_for}
+        assert dag.get_task(job.name).upstream_task_ids == {"open_tracking_run", *job.after}
     assert dag.get_task("ingest").application_args[5:] == [
         "--input-path={{ params.input_path }}",
         "--source={{ params.source }}",
     ]
-    gate = dag.get_task("bronze_gate")
-    assert gate.application_args[:3] == ["gate", "--gate", "bronze_documents"]
-    assert gate.retries == 0
 
 
 def test_on_s3_a_curation_run_commits_from_one_driver_at_a_time(tmp_path, monkeypatch):
-    """Delta's single-cluster S3 mode: quality_gate and domains_gate must not commit at once."""
+    """Delta's single-cluster S3 mode: quality and domains (each writing ops.gate_results after
+    its table) must not commit at once."""
     from airflow.dag_processing.dagbag import DagBag
 
     monkeypatch.setenv("THRESHER_HOME", str(tmp_path))

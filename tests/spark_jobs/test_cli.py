@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 
 from spark_jobs import cli
+from spark_jobs.delta_io import read_table
 from tests.corpus import html_page
 from tests.reliability.inputs import english
 from thresher import tracking
 from thresher.config import Settings
+from thresher.tables import QUARANTINE
 
 
 def test_config_prints_the_effective_settings(monkeypatch, tmp_path, capsys):
@@ -28,6 +30,21 @@ def test_gate_on_an_empty_partition_exits_non_zero(spark, monkeypatch, tmp_path,
     monkeypatch.setenv("THRESHER_HOME", str(tmp_path))
     assert cli.main(["gate", "--date", "2026-11-21"]) == 3
     assert "expect_table_row_count_to_be_between" in capsys.readouterr().err
+
+
+def test_a_job_command_runs_its_gate_on_what_it_wrote(spark, monkeypatch, tmp_path, capsys):
+    """``thresher ingest`` validates bronze before it reports success: a partition whose only
+    page is quarantined fails the bronze gate (exit 3), the quarantine row kept."""
+    monkeypatch.setenv("THRESHER_HOME", str(tmp_path))
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "broken.html").write_bytes(b"\xff\xfe not utf-8")
+    assert cli.main(["ingest", "--date", "2026-11-22", "--input", str(pages)]) == 3
+    err = capsys.readouterr().err
+    assert "gate bronze_documents on 2026-11-22" in err
+    assert "expect_table_row_count_to_be_between" in err
+    settings = Settings.from_env()
+    assert read_table(spark, QUARANTINE, settings).count() == 1
 
 
 def test_a_missing_input_is_one_line_and_a_failed_run(spark, monkeypatch, tmp_path, capsys):
