@@ -16,15 +16,20 @@ from thresher.tables import BRONZE_DOCUMENTS
 DOC_ID_LENGTH = 32
 
 
-def gx_context():
-    """One ephemeral GX context per process: suites and results live in our tables and MLflow."""
+def import_great_expectations():
+    """Import GX quietly (a job's task does it in a thread while the job runs)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     # GX logs two hundred "Skipping registering function ..." lines as it imports: they
     # would be two thirds of a gate's task log. Its warnings and errors still show.
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    import great_expectations as gx
+    import great_expectations
 
-    context = gx.get_context(mode="ephemeral")
+    return great_expectations
+
+
+def gx_context():
+    """One ephemeral GX context per process: suites and results live in our tables and MLflow."""
+    context = import_great_expectations().get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False}
     return context
 

@@ -59,8 +59,10 @@ def run_gated(job: Job, ctx: JobContext) -> dict:
 
 
 def _import_great_expectations() -> None:
+    from spark_jobs.gate_suites import import_great_expectations
+
     try:
-        importlib.import_module("great_expectations")
+        import_great_expectations()
     except Exception:  # the gate imports it again and reports what is wrong
         log.debug("importing great_expectations ahead of the gate failed", exc_info=True)
 
