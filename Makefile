@@ -33,6 +33,9 @@ DEMO_DATE ?= $(shell date -u +%F)
 # SIB-200 items per language and split the demo's domain classifier trains on (0 = all 800:
 # embedding them takes ~11 min on 2 cores; 200 takes ~4).
 DEMO_LABELS ?= 200
+# The demo's Spark jobs share one warm driver, a Spark Connect server scripts/run_dag.sh starts
+# (`thresher connect-server`); DEMO_SPARK_REMOTE= gives each task a driver of its own instead.
+DEMO_SPARK_REMOTE ?= sc://127.0.0.1:15002
 
 .PHONY: help env prerequisites env-vars test test-long test-object-store object-store ui-check lint demo demo-data airflow-db airflow-ui mlflow-ui clean bench-curation bench-dedup bench-sampling bench-domain bench-domain-student bench-domain-ceiling bench-encoder bench-extraction bench-pretrain bench-poso bench-murating bench-mixsearch bench-selection bench-langmix gpu-check
 
@@ -110,12 +113,12 @@ DEMO_RUN = $(AIRFLOW_HOME)/logs/dag_id=curation/run_id=$$(cat $(AIRFLOW_HOME)/ru
 demo: env demo-data airflow-db
 	@echo "curation DAG for partition $(DEMO_DATE) over $(DEMO_INPUT)"
 	THRESHER_AIRFLOW_TASK_RETRIES=0 THRESHER_DOMAIN_LABELS_PER_LANGUAGE=$(DEMO_LABELS) \
-	  scripts/run_dag.sh curation $(DEMO_DATE) \
-	  '{"input_path": "$(DEMO_INPUT)", "source": "$(DEMO_SOURCE)"}' || \
+	  THRESHER_SPARK_REMOTE=$(DEMO_SPARK_REMOTE) scripts/run_dag.sh curation $(DEMO_DATE) \
+	  '{"input_path": "$(DEMO_INPUT)", "source": "$(DEMO_SOURCE)"}' \
+	  -- $(BIN)/thresher report --date $(DEMO_DATE) || \
 	  { grep -rhoE "(GateFailed|Error|rror:)[^\"]{0,240}" $(DEMO_RUN) | tail -20; \
 	    echo "task logs: $(DEMO_RUN)"; exit 1; }
 	@grep -rhoE "gate [a-z_]* on [0-9-]*: [^\"]{0,120}" $(DEMO_RUN) | sort -u
-	$(BIN)/thresher report --date $(DEMO_DATE) 2>/dev/null
 
 # After `make demo`: the Airflow and MLflow UIs in headless Chromium (apt-get install chromium),
 # screenshots in $(THRESHER_HOME)/ui-check/.

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Print the progress lines a DAG run's tasks have logged since the last call.
 
-    follow_progress.py LOG_DIR STATE_FILE
+    follow_progress.py LOG_DIR STATE_FILE [SINCE]
 
-Reads every task log under LOG_DIR (Airflow 3 writes JSON lines), prints the events of the
-``thresher.progress`` logger it has not printed before (each job's start and end, Spark's
-progress with an estimate) and remembers how far it read in STATE_FILE. ``run_dag.sh`` calls
-it while it waits, so ``make demo`` shows the run as it goes.
+Reads every task log (Airflow 3 writes JSON lines) under LOG_DIR last written at or after
+SINCE (seconds since the epoch: a run cleared and run again keeps its earlier attempts' logs
+beside the new ones), prints the events of the ``thresher.progress`` logger it has not
+printed before (each job's start and end, Spark's progress with an estimate) and remembers how
+far it read in STATE_FILE. ``run_dag.sh`` calls it while it waits, so ``make demo`` shows the
+run as it goes.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import sys
 from pathlib import Path
 
 
-def main(log_dir: str, state_file: str) -> None:
+def main(log_dir: str, state_file: str, since: str = "0") -> None:
     state_path = Path(state_file)
     offsets = json.loads(state_path.read_text()) if state_path.exists() else {}
     for log in sorted(Path(log_dir).rglob("*.log")):
         key = str(log)
+        if key not in offsets and log.stat().st_mtime < float(since):
+            continue
         with log.open("rb") as handle:
             handle.seek(offsets.get(key, 0))
             for raw in handle:
@@ -38,4 +42,4 @@ def main(log_dir: str, state_file: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:4])

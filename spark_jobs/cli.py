@@ -7,6 +7,7 @@ thresher dedup|quality|domains|mixture|stage_statistics --date 2026-11-20
 thresher gate   --date 2026-11-20 --gate silver_dedup
 thresher report --date 2026-11-20        what the lake holds for a partition
 thresher config                          the effective settings (secrets redacted)
+thresher connect-server                  serve the lake's Spark session on THRESHER_SPARK_REMOTE
 
 The jobs and their order come from ``thresher.jobs.CURATION``: the same list the curation
 DAG is built from. ``--run-key`` names the MLflow run to log into, so commands can share one.
@@ -17,7 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
 import uuid
 
 from thresher import names, object_store
@@ -81,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
             run_params(p)
     gate = command("gate", "validate a partition with one Great Expectations suite")
     gate.add_argument("--gate", default=GATES[0], choices=GATES)
+    sub.add_parser(
+        "connect-server",
+        help="serve this lake's Spark session to jobs as a Spark Connect server "
+        "(on THRESHER_SPARK_REMOTE, sc://host:port) until stopped",
+    )
     report = sub.add_parser("report", help="print what the lake holds for a partition")
     report.add_argument("--date", required=True, type=parse_partition)
     return parser
@@ -117,12 +125,36 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         for path in ensure_all_tables(get_spark(settings), settings):
             print(path)
         return 0
+    if args.command == "connect-server":
+        return _serve_connect(settings)
     if args.command == "report":
         from spark_jobs.report import print_report
 
         print_report(settings, args.date)
         return 0
     return _run(args, settings)
+
+
+def _serve_connect(settings: Settings) -> int:
+    if not settings.spark.remote:
+        raise ConfigError("set THRESHER_SPARK_REMOTE=sc://host:port, the address to serve on")
+    from spark_jobs.session import serve_connect
+
+    spark = serve_connect(settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(
+        f"Spark Connect server on {settings.spark.remote} over {settings.storage_root} "
+        f"(Spark UI {spark.sparkContext.uiWebUrl}); stop it with Ctrl-C",
+        flush=True,
+    )
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    spark.stop()
+    return 0
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:

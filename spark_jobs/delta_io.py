@@ -8,7 +8,7 @@ import logging
 import random
 import time
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from thresher.config import Settings
@@ -22,11 +22,25 @@ CONFLICT_ATTEMPTS = 4
 _ENSURED: set[tuple[int, str]] = set()
 
 
+def last_commit(spark: SparkSession, path: str) -> Row:
+    """The Delta table's newest commit (``DESCRIBE HISTORY``, one row): SQL, which a Spark
+    Connect session runs as well as a driver's own."""
+    return spark.sql(f"DESCRIBE HISTORY {table_identifier(path)} LIMIT 1").first()
+
+
 def last_version(spark: SparkSession, path: str) -> int:
     """The Delta table's newest version (what a reader reading now would time-travel to)."""
-    from delta.tables import DeltaTable
+    return int(last_commit(spark, path)["version"])
 
-    return int(DeltaTable.forPath(spark, path).history(1).select("version").first()["version"])
+
+def is_delta_table(spark: SparkSession, path: str) -> bool:
+    from pyspark.errors import AnalysisException
+
+    try:
+        last_commit(spark, path)
+    except AnalysisException:
+        return False
+    return True
 
 
 def unchanged_summary(spark: SparkSession, path: str, fingerprint: str) -> dict | None:
@@ -55,25 +69,39 @@ def derived_table(
 
 def ensure_table(spark: SparkSession, spec: TableSpec, settings: Settings) -> str:
     """Create the table at its path if it does not exist; return the path."""
-    from delta.tables import DeltaTable
-
     path = spec.path(settings)
     if (id(spark), path) in _ENSURED:  # one check per session and table, not per read
         return path
-    builder = (
-        DeltaTable.createIfNotExists(spark)
-        .location(path)
-        .addColumns(spec.schema)
-        .comment(spec.comment)
-    )
-    if spec.partition_by:
-        builder = builder.partitionedBy(*spec.partition_by)
-    for key, value in spec.all_properties.items():
-        builder = builder.property(key, value)
-    builder.execute()
+    spark.sql(create_statement(spec, path))
     _add_declared_columns(spark, spec, path)
     _ENSURED.add((id(spark), path))
     return path
+
+
+def create_statement(spec: TableSpec, path: str) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` for the declared table at ``path``: column types are the
+    declaration's (checked by ``thresher.tables``), names quoted, comment and properties SQL
+    string literals."""
+    columns = ", ".join(
+        f"{_identifier(name)} {kind}{'' if nullable else ' NOT NULL'}"
+        for name, kind, nullable in spec.columns
+    )
+    clauses = [f"CREATE TABLE IF NOT EXISTS {table_identifier(path)} ({columns}) USING delta"]
+    if spec.partition_by:
+        clauses.append(f"PARTITIONED BY ({', '.join(map(_identifier, spec.partition_by))})")
+    clauses.append(f"COMMENT {_string(spec.comment)}")
+    if spec.all_properties:
+        pairs = (f"{_string(k)} = {_string(v)}" for k, v in spec.all_properties.items())
+        clauses.append(f"TBLPROPERTIES ({', '.join(pairs)})")
+    return " ".join(clauses)
+
+
+def _identifier(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _add_declared_columns(spark: SparkSession, spec: TableSpec, path: str) -> None:
@@ -121,7 +149,7 @@ def rows_where(partition: dt.date | None = None, **equals: object) -> Column:
 
 def table_identifier(path: str) -> str:
     """``delta.`<path>```: a path-based Delta table as a SQL identifier (backticks doubled)."""
-    return "delta.`" + path.replace("`", "``") + "`"
+    return "delta." + _identifier(path)
 
 
 def conform(rows: DataFrame, spec: TableSpec) -> DataFrame:
@@ -178,10 +206,7 @@ def rebuild_table(
 
 def commit_metadata(spark: SparkSession, path: str) -> dict:
     """The ``userMetadata`` of the table's last commit (what ``rebuild_table`` recorded)."""
-    from delta.tables import DeltaTable
-
-    last = DeltaTable.forPath(spark, path).history(1).first()
-    return json.loads(last["userMetadata"] or "{}")
+    return json.loads(last_commit(spark, path)["userMetadata"] or "{}")
 
 
 def _commit(spec: TableSpec, write) -> None:

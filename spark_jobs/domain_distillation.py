@@ -190,12 +190,12 @@ def load_student(spark: SparkSession, path: str):
 
 def student_domains(spark: SparkSession, student, docs: DataFrame) -> DataFrame:
     """``doc_id, ingest_date, domain, confidence`` (the most probable label and its
-    probability) of every document."""
-    shared = spark.sparkContext.broadcast(student)
+    probability) of every document. The student (a few MB) travels inside the function,
+    which Spark broadcasts once per executor when it is large."""
 
     @F.pandas_udf("domain string, confidence double")
     def assign(texts: pd.Series) -> pd.DataFrame:
-        labels, confidence = shared.value.predict(texts.fillna("").tolist())
+        labels, confidence = student.predict(texts.fillna("").tolist())
         return pd.DataFrame({"domain": labels, "confidence": confidence.astype("float64")})
 
     assigned = docs.withColumn("assigned", assign("text"))

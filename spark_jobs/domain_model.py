@@ -27,6 +27,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from spark_jobs.text_embeddings import TextEmbedder
+from thresher import object_store
 from thresher.config import Settings
 from thresher.text.e5 import ENCODER_NAME
 
@@ -67,15 +68,14 @@ def save_files(spark: SparkSession, write, path: str, metadata: dict) -> bool:
     return False
 
 
-def model_exists(spark: SparkSession, path: str) -> bool:
-    jvm = spark.sparkContext._jvm
-    hadoop_path = jvm.org.apache.hadoop.fs.Path(f"{path}/{METADATA}")
-    fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    return bool(fs.exists(hadoop_path))
+def model_exists(path: str) -> bool:
+    """Whether a whole model is saved at ``path`` (its metadata is written last), asked
+    without Spark."""
+    return object_store.path_exists(f"{path}/{METADATA}")
 
 
 def load_metadata(spark: SparkSession, path: str) -> dict:
-    if not model_exists(spark, path):
+    if not model_exists(path):
         raise FileNotFoundError(f"no domain model at {path}")
     return json.loads(spark.read.text(f"{path}/{METADATA}").first()["value"])
 

@@ -111,7 +111,7 @@ def student_with_fallback(
     """The saved student's rows of ``docs`` (one distilled on them first if none is saved),
     the teacher's where the student is unsure; its metadata; what was handed over."""
     path = domain_model.model_path(settings, domain_model.STUDENT)
-    if not domain_model.model_exists(spark, path):
+    if not domain_model.model_exists(path):
         log.info("no student at %s: distilling one on this partition", path)
         domain_distillation.train_domain_student(spark, settings, docs)
     student, metadata = domain_distillation.load_student(spark, path)
@@ -143,7 +143,7 @@ def classify_domains(spark: SparkSession, settings: Settings, partition: dt.date
         settings.spark.shuffle_partitions, "doc_id"
     )
     path = domain_model.model_path(settings, method)
-    if method == domain_model.KMEANS and not domain_model.model_exists(spark, path):
+    if method == domain_model.KMEANS and not domain_model.model_exists(path):
         log.info("no clusters at %s: fitting them on partition %s", path, partition)
         domain_model.train_domain_clusters(spark, settings, docs)
     fallback = None

@@ -28,6 +28,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from spark_jobs.delta_io import replace_rows, rows_where
+from spark_jobs.session import task_slots
 from spark_jobs.stage_stats import write_stage_counts
 from thresher import names
 from thresher.accounting import ReconciliationError, StageCounts
@@ -163,7 +164,7 @@ def ingest_outcomes(
         _frame([asdict(f) for f in files], LISTING_SCHEMA), LISTING_SCHEMA
     )
     # Spread the per-document Python work evenly, whatever the files' sizes and layout.
-    partitions = max(1, min(len(files), max(spark.sparkContext.defaultParallelism * 4, 8)))
+    partitions = max(1, min(len(files), max(task_slots(spark) * 4, 8)))
     outcomes = listing.repartition(partitions).mapInPandas(
         read_files(source, policy, limits), OUTCOME_SCHEMA
     )

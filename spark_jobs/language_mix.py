@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import logging
 
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs.delta_io import derived_table, last_version, rebuild_table
+from spark_jobs.delta_io import derived_table, is_delta_table, last_version, rebuild_table
 from spark_jobs.training_corpus import split_column
 from thresher.config import Settings
 from thresher.tables import (
@@ -40,7 +39,7 @@ ENGLISH = "en"
 
 
 def _require(spark: SparkSession, path: str, name: str, how: str) -> int:
-    if not DeltaTable.isDeltaTable(spark, path):
+    if not is_delta_table(spark, path):
         raise FileNotFoundError(f"{name} does not exist at {path}: {how}")
     return last_version(spark, path)
 

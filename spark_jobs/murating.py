@@ -39,7 +39,13 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from spark_jobs.delta_io import read_table, rebuild_table, replace_rows, rows_where
+from spark_jobs.delta_io import (
+    last_version,
+    read_table,
+    rebuild_table,
+    replace_rows,
+    rows_where,
+)
 from thresher.config import MuRatingSettings, Settings
 from thresher.murating.embeddings import cache_folder
 from thresher.tables import (
@@ -303,12 +309,12 @@ def select(
     )
     # The Delta versions read, so the selection can be rebuilt exactly (time travel).
     versions = {
-        SILVER_QUALITY_SCORES.qualified_name: _delta_version(
+        SILVER_QUALITY_SCORES.qualified_name: last_version(
             spark, SILVER_QUALITY_SCORES.path(settings)
         )
     }
     if documents is None:
-        versions[BRONZE_DOCUMENTS.qualified_name] = _delta_version(
+        versions[BRONZE_DOCUMENTS.qualified_name] = last_version(
             spark, BRONZE_DOCUMENTS.path(settings)
         )
     docs = documents if documents is not None else read_table(spark, BRONZE_DOCUMENTS, settings)
@@ -334,9 +340,7 @@ def select(
         domains = read_table(spark, SILVER_DOMAINS, settings).select(
             "doc_id", "ingest_date", "domain"
         )
-        versions[SILVER_DOMAINS.qualified_name] = _delta_version(
-            spark, SILVER_DOMAINS.path(settings)
-        )
+        versions[SILVER_DOMAINS.qualified_name] = last_version(spark, SILVER_DOMAINS.path(settings))
     recipe = {
         "method": config.selection_method,
         "top_percent": config.top_percent,
@@ -384,12 +388,6 @@ def select(
         "recipe": recipe,
         "source_versions": versions,
     }
-
-
-def _delta_version(spark: SparkSession, path: str) -> int:
-    from delta.tables import DeltaTable
-
-    return int(DeltaTable.forPath(spark, path).history(1).first()["version"])
 
 
 def export_english(spark: SparkSession, settings: Settings, partition: dt.date) -> dict:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -29,10 +30,38 @@ def entry_point(entry: str) -> Callable[[JobContext], dict]:
 
 
 def run_job(job: Job, ctx: JobContext) -> dict:
+    if job.trains and uses_spark_connect():
+        return _run_apart(job, ctx)
     detail = ctx.partition.isoformat() if job.partitioned and ctx.partition else ""
     with progress.watch(job.name, detail) as state:
         state["summary"] = entry_point(job.entry)(ctx)
     return state["summary"]
+
+
+# What pyspark sets once a process has opened a Spark Connect session: from then on it builds
+# every session and column for Spark Connect, a driver of its own included.
+CONNECT_MODE = "SPARK_CONNECT_MODE_ENABLED"
+
+
+def uses_spark_connect() -> bool:
+    return CONNECT_MODE in os.environ
+
+
+def _run_apart(job: Job, ctx: JobContext) -> dict:
+    """A training job, which fits its Spark ML pipeline in a driver of its own, in a fresh
+    interpreter: this one is a Spark Connect client (``thresher curate`` after ingest did)."""
+    import multiprocessing
+
+    log.info("%s: in a process of its own (this one is a Spark Connect client)", job.name)
+    with multiprocessing.get_context("spawn").Pool(1, initializer=_fresh_process) as pool:
+        return pool.apply(run_job, (job, ctx))
+
+
+def _fresh_process() -> None:
+    os.environ.pop(CONNECT_MODE, None)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 def run_gate(job: Job, ctx: JobContext) -> dict | None:

@@ -22,13 +22,49 @@ LOG_EVERY_S = 30.0
 TERMINAL_EVERY_S = 0.5
 
 
+# A Spark Connect client's share of its running operations' stages, as the server reports it
+# (operation id → (tasks done, tasks in all) over its unfinished stages).
+_REMOTE: dict[str, tuple[int, int]] = {}
+_REMOTE_LOCK = threading.Lock()
+_FOLLOWED: set[int] = set()
+
+
+def _remote_progress(stages, inflight_tasks: int, operation_id: str | None, done: bool) -> None:
+    key = operation_id or ""
+    with _REMOTE_LOCK:
+        if done:
+            _REMOTE.pop(key, None)
+            return
+        running = [s for s in stages or () if not s.done]
+        _REMOTE[key] = (
+            sum(s.num_completed_tasks for s in running),
+            sum(s.num_tasks for s in running),
+        )
+
+
+def follow_remote(spark) -> None:
+    """Count a Spark Connect session's task progress in ``spark_tasks`` (once per session)."""
+    if id(spark) not in _FOLLOWED:
+        spark.registerProgressHandler(_remote_progress)
+        _FOLLOWED.add(id(spark))
+
+
+def remote_tasks() -> tuple[int, int] | None:
+    """(tasks done, tasks in all) over the Spark Connect operations still running, if any."""
+    with _REMOTE_LOCK:
+        done = sum(d for d, _ in _REMOTE.values())
+        total = sum(t for _, t in _REMOTE.values())
+    return (done, total) if total else None
+
+
 def spark_tasks() -> tuple[int, int] | None:
-    """(tasks done, tasks in all) over the active Spark stages of this process, if any."""
+    """(tasks done, tasks in all) over the active Spark stages of this process (its driver's,
+    or the Spark Connect server's for this client's operations), if any."""
     from pyspark import SparkContext
 
     context = SparkContext._active_spark_context  # global: the active session is per thread
     if context is None:
-        return None
+        return remote_tasks()
     tracker = context.statusTracker()
     done = total = 0
     for stage_id in tracker.getActiveStageIds():

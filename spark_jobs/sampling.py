@@ -28,7 +28,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from spark_jobs import criteria as criteria_versions
-from spark_jobs.delta_io import ensure_table
+from spark_jobs.delta_io import ensure_table, last_version
 from thresher import quadmix, tables
 from thresher.config import Settings
 from thresher.quadmix import QuadMixParams
@@ -54,14 +54,10 @@ def source_specs() -> list[tables.TableSpec]:
 
 
 def current_versions(spark: SparkSession, settings: Settings) -> dict[str, int]:
-    from delta.tables import DeltaTable
-
-    versions = {}
-    for spec in source_specs():
-        path = ensure_table(spark, spec, settings)
-        last = DeltaTable.forPath(spark, path).history(1).select("version").first()
-        versions[spec.qualified_name] = int(last["version"])
-    return versions
+    return {
+        spec.qualified_name: last_version(spark, ensure_table(spark, spec, settings))
+        for spec in source_specs()
+    }
 
 
 def read_at(spark: SparkSession, settings: Settings, name: str, version: int) -> DataFrame:

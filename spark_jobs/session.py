@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from importlib import metadata
@@ -117,15 +118,24 @@ def session_conf(settings: Settings) -> dict[str, str]:
     return conf
 
 
-def get_spark(settings: Settings, app_name: str = "thresher"):
-    """Return the active session, or build one from ``settings``.
+def get_spark(settings: Settings, app_name: str = "thresher", own_driver: bool = False):
+    """Return the active session, a Spark Connect session, or a new session from ``settings``.
 
+    With ``spark.remote`` set, a job is a client of that Spark Connect server (one warm driver
+    for every task of a DAG run) unless it needs ``own_driver``: Spark ML pipelines with
+    Python stages and Hadoop file-system calls run in a driver of their own.
     An existing session (spark-submit's, or a test's) is reused as is: its master and
     packages were fixed when its JVM started. Before a new one starts, a missing or too old
     Java raises ``thresher.config.ConfigError`` (one line naming the package to install).
     """
     from pyspark.sql import SparkSession
 
+    if settings.spark.remote and not own_driver:
+        from spark_jobs.progress import follow_remote
+
+        spark = SparkSession.builder.remote(settings.spark.remote).getOrCreate()
+        follow_remote(spark)
+        return spark
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
@@ -145,6 +155,34 @@ def get_spark(settings: Settings, app_name: str = "thresher"):
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
+
+
+def task_slots(spark) -> int:
+    """The session's default parallelism (its cluster's task slots), asked with a query so a
+    Spark Connect client learns the server's: ``range`` spreads over that many partitions."""
+    from pyspark.sql import functions as F
+
+    ids = spark.range(0, 1 << 16).select(F.spark_partition_id().alias("id")).distinct()
+    return ids.count()
+
+
+CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
+
+
+def serve_connect(settings: Settings):
+    """Start this lake's Spark session with the Spark Connect plugin listening on
+    ``spark.remote``'s address (Spark's own server, as ``start-connect-server.sh`` runs it)."""
+    host, port = settings.spark.connect_address
+    conf = {
+        **settings.spark.conf,
+        "spark.plugins": ",".join(
+            p for p in (settings.spark.conf.get("spark.plugins"), CONNECT_PLUGIN) if p
+        ),
+        "spark.connect.grpc.binding.address": host,
+        "spark.connect.grpc.binding.port": str(port),
+    }
+    spark = dataclasses.replace(settings.spark, remote="", conf=conf)
+    return get_spark(dataclasses.replace(settings, spark=spark), "thresher-connect")
 
 
 def run_as_script(job) -> None:

@@ -109,11 +109,11 @@ def reference_classifier(ctx: JobContext) -> dict:
     from spark_jobs.session import get_spark
 
     settings, mlflow_run_id = ctx.settings, ctx.mlflow_run_id
-    spark = get_spark(settings, "thresher-reference-classifier")
     path = reference_classifier.model_path(settings)
-    if domain_model.model_exists(spark, path):
-        _, metadata = reference_classifier.load_reference_classifier(spark, settings)
+    if domain_model.model_exists(path):
+        metadata = domain_model.load_metadata(get_spark(settings), path)
         return {**metadata, "trained": False}
+    spark = get_spark(settings, "thresher-reference-classifier", own_driver=True)
     metadata = reference_classifier.train_reference_classifier(spark, settings)
     name = f"quality.{reference_classifier.CRITERION}"
     tracking.log_metrics(settings, mlflow_run_id, {f"{name}.holdout_auc": metadata["holdout_auc"]})
@@ -167,10 +167,10 @@ def domain_model(ctx: JobContext) -> dict:
     settings, mlflow_run_id = ctx.settings, ctx.mlflow_run_id
     if settings.domain.method == domain_model.KMEANS:
         return {"method": settings.domain.method, "trained": False}
-    spark = get_spark(settings, "thresher-domain-model")
     path = domain_model.model_path(settings, domain_model.SUPERVISED)
-    if domain_model.model_exists(spark, path):
+    if domain_model.model_exists(path):
         return {"method": settings.domain.method, "path": path, "trained": False}
+    spark = get_spark(settings, "thresher-domain-model", own_driver=True)
     domain_labels.load_sib200(
         spark, settings, per_split=settings.domain.labels_per_language or None
     )
@@ -196,10 +196,10 @@ def domain_student(ctx: JobContext) -> dict:
     settings, mlflow_run_id = ctx.settings, ctx.mlflow_run_id
     if settings.domain.method != domain_model.STUDENT:
         return {"method": settings.domain.method, "trained": False}
-    spark = get_spark(settings, "thresher-domain-student")
     path = domain_model.model_path(settings, domain_model.STUDENT)
-    if domain_model.model_exists(spark, path):
+    if domain_model.model_exists(path):
         return {"method": settings.domain.method, "path": path, "trained": False}
+    spark = get_spark(settings, "thresher-domain-student", own_driver=True)
     docs = kept_documents(spark, settings, ctx.partition)
     student = domain_distillation.train_domain_student(spark, settings, docs)
     numbers = {k: v for k, v in student.items() if isinstance(v, float | int)}

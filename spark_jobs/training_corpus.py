@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import logging
 
-from delta.tables import DeltaTable
 from pyspark.sql import Column, SparkSession
 from pyspark.sql import functions as F
 
-from spark_jobs.delta_io import read_table, rebuild_table
+from spark_jobs.delta_io import is_delta_table, last_version, read_table, rebuild_table
 from thresher.config import Settings
 from thresher.tables import BRONZE_DOCUMENTS, corpus_table, mixture_table
 
@@ -36,12 +35,12 @@ def build(
     name = name or settings.mixture.name
     source = mixture_table(name)
     source_path = source.path(settings)
-    if not DeltaTable.isDeltaTable(spark, source_path):
+    if not is_delta_table(spark, source_path):
         raise FileNotFoundError(
             f"{source.qualified_name} does not exist at {source_path}: run the curation DAG "
             "(or `thresher mixture`) first"
         )
-    mixture_version = DeltaTable.forPath(spark, source_path).history(1).first()["version"]
+    mixture_version = last_version(spark, source_path)
     mixture = spark.read.format("delta").option("versionAsOf", mixture_version).load(source_path)
     documents = read_table(spark, BRONZE_DOCUMENTS, settings).select(
         "ingest_date", "doc_id", "text", "language"

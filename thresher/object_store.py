@@ -99,19 +99,17 @@ def deltalake_options(environ: Mapping[str, str] | None = None) -> dict[str, str
     return options
 
 
-def check_bucket(path: str, environ: Mapping[str, str] | None = None) -> None:
-    """Raise ``ObjectStoreError`` with one line unless ``path``'s bucket exists and answers."""
+def _s3(path: str, env: Mapping[str, str]):
+    """An Arrow S3 client for ``path``'s store, credentials from ``env``."""
     from pyarrow import fs
 
-    env = os.environ if environ is None else environ
-    bucket = bucket_of(path)
     missing = [v for v in CREDENTIAL_VARIABLES[:2] if not env.get(v)]
     if missing:
         raise ObjectStoreError(
             f"lake {path}: {' and '.join(missing)} not set (credentials come from the environment)"
         )
     url = urlparse(endpoint(env))
-    store = fs.S3FileSystem(
+    return fs.S3FileSystem(
         access_key=env["AWS_ACCESS_KEY_ID"],
         secret_key=env["AWS_SECRET_ACCESS_KEY"],
         session_token=env.get("AWS_SESSION_TOKEN") or None,
@@ -122,6 +120,29 @@ def check_bucket(path: str, environ: Mapping[str, str] | None = None) -> None:
         request_timeout=10,
         retry_strategy=fs.AwsStandardS3RetryStrategy(max_attempts=2),
     )
+
+
+def path_exists(path: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether a file or folder exists at ``path`` (a local path or an ``s3a://`` URI), asked
+    without a JVM: a task that only needs to know whether a model is saved starts no driver."""
+    from pyarrow import fs
+
+    if not is_object_store(path):
+        return os.path.exists(urlparse(path).path if path.startswith("file:") else path)
+    env = os.environ if environ is None else environ
+    parsed = urlparse(path)
+    info = _s3(path, env).get_file_info(f"{parsed.netloc}{parsed.path}".rstrip("/"))
+    return info.type != fs.FileType.NotFound
+
+
+def check_bucket(path: str, environ: Mapping[str, str] | None = None) -> None:
+    """Raise ``ObjectStoreError`` with one line unless ``path``'s bucket exists and answers."""
+    from pyarrow import fs
+
+    env = os.environ if environ is None else environ
+    bucket = bucket_of(path)
+    store = _s3(path, env)
+    url = urlparse(endpoint(env))
     where = f"at {url.geturl()}" if url.netloc else f"in {region(env)}"
     try:
         info = store.get_file_info(bucket)

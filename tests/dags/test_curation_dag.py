@@ -1,10 +1,13 @@
 """The curation DAG end to end through ``airflow dags test``, next to ``thresher curate``
-(the same stages without Airflow) on the following day, and a run stopped by a failing gate."""
+(the same stages without Airflow, as a client of a Spark Connect server) on the following
+day, and a run stopped by a failing gate."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from spark_jobs import cli
 from spark_jobs.delta_io import read_table
 from tests.corpus import html_page, ntrex_documents
 from tests.dags.conftest import airflow_cli, dags_test
+from tests.processes import free_port, port_open, running
 from thresher import tracking
 from thresher.quadmix import QuadMixParams
 from thresher.tables import (
@@ -39,12 +43,14 @@ def dags_test_subprocess(env, day: dt.date, input_path, log, source="news"):
 # on a lake of its own: each whole pipeline run costs a minute or more on 2 cores, and the DAG
 # tasks and ``thresher curate`` call the same stage functions. The DAG run is Airflow's CLI in
 # this process, so its Spark tasks use the test's warm JVM; Airflow's execution_timeout arms
-# SIGALRM here, so this test's own timeout is a thread.
+# SIGALRM here, so this test's own timeout is a thread. The CLI run is a process of its own
+# with no Java to start: every job of it, model checks included, goes to the Spark Connect
+# server ``thresher connect-server`` runs (what make demo's tasks do).
 @pytest.mark.airflow
 @pytest.mark.timeout(600, method="thread")
 @pytest.mark.filterwarnings("ignore:Could not import graphviz")  # airflow's CLI, on import
 def test_a_dag_run_and_a_cli_run_curate_two_dates_into_one_lake(
-    spark, shared_data, pipeline_env, tmp_path, monkeypatch, capsys
+    spark, shared_data, pipeline_env, tmp_path, monkeypatch
 ):
     env, settings = pipeline_env
     pages = tmp_path / "pages"
@@ -64,12 +70,26 @@ def test_a_dag_run_and_a_cli_run_curate_two_dates_into_one_lake(
 
     # a fresh lake: the models train here
     dags_test("curation", DATES[0], {"input_path": str(pages), "source": "news"})
-    capsys.readouterr()
-    code = cli.main(
-        ["curate", "--date", DATES[1].isoformat(), "--input", str(pages), "--run-key", "k1"]
-    )
-    assert code == 0
-    summary = json.loads(capsys.readouterr().out.split("MLflow run")[0])
+    port = free_port()
+    remote = {**env, "THRESHER_SPARK_REMOTE": f"sc://127.0.0.1:{port}"}
+    thresher = str(Path(sys.executable).parent / "thresher")
+    server_log = tmp_path / "connect-server.log"
+    with running(
+        [thresher, "connect-server"],
+        log=server_log,
+        ready=port_open(port),
+        env=remote,
+        timeout=180,
+    ):
+        client = {k: v for k, v in remote.items() if k != "JAVA_HOME"}
+        client["PATH"] = str(Path(sys.executable).parent)  # no java: no driver of its own
+        argv = ["curate", "--date", DATES[1].isoformat(), "--input", str(pages)]
+        result = subprocess.run(
+            [thresher, *argv, "--run-key", "k1"], env=client, capture_output=True, text=True
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Spark Connect server on" in server_log.read_text()
+    summary = json.loads(result.stdout.split("MLflow run")[0])
     assert summary["bronze"]["languages"] == {"de": 1, "fr": 1, "ja": 1}
 
     bronze = read_table(spark, BRONZE_DOCUMENTS, settings)

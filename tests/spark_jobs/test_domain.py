@@ -188,7 +188,7 @@ def test_the_student_learns_from_its_teacher_on_the_first_partition(spark, train
     )
     ids = write_partition(spark, alone, [(u, t, lang) for u, t, lang, _ in unseen], set())
     path = domain_model.model_path(alone)
-    assert not domain_model.model_exists(spark, path)
+    assert not domain_model.model_exists(path)
     summary = classify_domains(spark, alone, DAY)
     assert summary["teacher_fallback"]["documents"] == 0
     student, metadata = domain_distillation.load_student(spark, path)
@@ -202,7 +202,7 @@ def test_the_student_learns_from_its_teacher_on_the_first_partition(spark, train
     labels = {ids[url]: label for url, _, _, label in unseen}
     assert sum(domain == labels[doc_id] for doc_id, (domain, *_) in first.items()) >= 6
     assert all(1 / 7 <= c <= 1 and m == "student" for _, c, _, m in first.values())
-    assert domain_model.model_exists(spark, path) and path.endswith("/student/v1")
+    assert domain_model.model_exists(path) and path.endswith("/student/v1")
     classify_domains(spark, alone, DAY)
     assert domains_of(spark, alone) == first
 
@@ -249,10 +249,10 @@ def test_kmeans_defines_domains_without_labels(spark, settings, unseen):
     )
     ids = write_partition(spark, settings, [(u, t, lang) for u, t, lang, _ in unseen], set())
     path = domain_model.model_path(settings)
-    assert not domain_model.model_exists(spark, path)
+    assert not domain_model.model_exists(path)
     classify_domains(spark, settings, DAY)  # fits the clusters on this partition
     first = domains_of(spark, settings)
-    assert domain_model.model_exists(spark, path) and set(first) == set(ids.values())
+    assert domain_model.model_exists(path) and set(first) == set(ids.values())
     assert {domain for domain, *_ in first.values()} <= {"cluster_0", "cluster_1", "cluster_2"}
     assert all(0 <= c <= 1 and m == "kmeans" for _, c, _, m in first.values())
     classify_domains(spark, settings, DAY)  # reuses the saved clusters

@@ -34,3 +34,21 @@ def test_a_long_step_logs_spark_progress_with_an_estimate(spark, monkeypatch, ca
     assert lines[0] == "start slow 2026-11-20"
     assert any(" Spark tasks (" in line and "s left" in line for line in lines[1:-1]), lines
     assert lines[-1].startswith("done slow in ") and "8 in" in lines[-1]
+
+
+def test_a_spark_connect_client_counts_the_tasks_the_server_reports():
+    """A Spark Connect server reports each operation's stages to its client: the unfinished
+    stages of operations still running are what the client's progress line counts."""
+    from pyspark.sql.connect.shell.progress import StageInfo
+
+    def stage(stage_id, tasks, completed, done=False):
+        return StageInfo(stage_id, tasks, completed, 0, done)
+
+    assert progress.remote_tasks() is None
+    progress._remote_progress([stage(1, 8, 8, done=True), stage(2, 4, 1)], 3, "op-a", False)
+    progress._remote_progress([stage(3, 10, 6)], 4, "op-b", False)
+    assert progress.remote_tasks() == (7, 14)
+    progress._remote_progress([], 0, "op-b", True)  # op-b ended
+    assert progress.remote_tasks() == (1, 4)
+    progress._remote_progress([], 0, "op-a", True)
+    assert progress.remote_tasks() is None

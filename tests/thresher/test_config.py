@@ -48,6 +48,8 @@ def test_environment_overrides_every_section(tmp_path):
     [
         ("THRESHER_SPARK_SHUFFLE_PARTITIONS", "many", "THRESHER_SPARK_SHUFFLE_PARTITIONS"),
         ("THRESHER_SPARK_CONF", "novalue", "expected key=value"),
+        ("THRESHER_SPARK_REMOTE", "http://127.0.0.1:15002", "sc://host:port"),
+        ("THRESHER_SPARK_REMOTE", "sc://host:15002/;token=secret", "sc://host:port"),
         ("THRESHER_EXECUTOR", "slurm", "executor must be one of"),
         ("THRESHER_LANGUAGES", " , ", "at least one language"),
         (

@@ -61,3 +61,14 @@ def test_one_writer_at_a_time_unless_a_multi_driver_log_store_is_configured(tmp_
         ),
     )
     assert [object_store.single_writer(s) for s in (local, s3, dynamo)] == [False, True, False]
+
+
+def test_a_saved_file_is_found_without_a_jvm(tmp_path):
+    """What a task that only needs to know whether a model is saved asks (no Spark driver)."""
+    saved = tmp_path / "models" / "v1" / "thresher_metadata"
+    assert not object_store.path_exists(str(saved))
+    saved.mkdir(parents=True)
+    assert object_store.path_exists(str(saved))
+    assert object_store.path_exists(f"file://{saved}")
+    with pytest.raises(object_store.ObjectStoreError, match="AWS_ACCESS_KEY_ID"):
+        object_store.path_exists("s3a://bucket/lake/models/v1", environ={})

@@ -103,7 +103,7 @@ def test_the_curation_run_is_green_with_its_real_duration(demo, browser, shots):
         assert "Backfill in progress" not in text  # the demo's backfill is closed when it ends
         shown = _seconds(header[header.index("Duration") :])
         measured = demo["finished_at"] - demo["triggered_at"]
-        # The run starts after the backfill is created and is seen to end within one 20 s poll.
+        # The run starts after the backfill is created and is seen to end within one 5 s poll.
         assert measured - 60 <= shown <= measured, (shown, measured)
         table = page.locator("table").first.inner_text()
         for task in states:

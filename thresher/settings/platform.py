@@ -3,12 +3,17 @@ where model tasks run on Kubernetes. Nothing here is a credential."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from thresher.settings.errors import require_one_of
+from thresher.settings.errors import ConfigError, require_one_of
 
 EXECUTORS = ("local", "kubernetes")
+
+
+# sc://host:port, nothing after: no token or parameters travel in an environment variable.
+CONNECT_URL = re.compile(r"sc://([A-Za-z0-9.-]+):([0-9]{1,5})")
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,20 @@ class SparkSettings:
     connection_id: str = "spark_default"
     # Extra Spark properties, "key=value" pairs separated by ";" in the environment.
     conf: Mapping[str, str] = field(default_factory=dict)
+    # A Spark Connect server (sc://host:port) the jobs use instead of each starting a driver:
+    # one warm driver for a whole DAG run. ``thresher connect-server`` serves this lake on it
+    # (make demo starts one); jobs that fit Spark ML pipelines still start their own driver.
+    remote: str = ""
+
+    def __post_init__(self) -> None:
+        if self.remote and not CONNECT_URL.fullmatch(self.remote):
+            raise ConfigError(f"spark.remote must look like sc://host:port, got {self.remote!r}")
+
+    @property
+    def connect_address(self) -> tuple[str, int]:
+        """(host, port) of ``remote``."""
+        host, port = CONNECT_URL.fullmatch(self.remote).groups()
+        return host, int(port)
 
 
 @dataclass(frozen=True)
