@@ -67,7 +67,7 @@ def poso_events(ctx: StepContext) -> dict:
     from spark_jobs.session import get_spark
 
     settings = ctx.settings
-    spark = get_spark(settings, "thresher-poso-events")
+    spark = get_spark(settings, "thresher-poso-events", own_driver=True)  # RDDs, Hadoop files
     summary = movielens.run(
         spark, settings, ctx.partition, ctx.params["input_path"] or None, ctx.params["dataset"]
     )

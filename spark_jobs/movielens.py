@@ -314,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     settings = Settings.from_env()
-    spark = get_spark(settings, "thresher-poso-events")
+    spark = get_spark(settings, "thresher-poso-events", own_driver=True)  # RDDs, Hadoop files
     try:
         result = run(spark, settings, args.date, args.input, args.dataset)
     except MovieLensError as exc:

@@ -122,8 +122,8 @@ def get_spark(settings: Settings, app_name: str = "thresher", own_driver: bool =
     """Return the active session, a Spark Connect session, or a new session from ``settings``.
 
     With ``spark.remote`` set, a job is a client of that Spark Connect server (one warm driver
-    for every task of a DAG run) unless it needs ``own_driver``: Spark ML pipelines with
-    Python stages and Hadoop file-system calls run in a driver of their own.
+    for every task of a DAG run) unless it needs ``own_driver``: fitting and saving Spark ML
+    pipelines, RDDs and Hadoop file-system calls need a driver in this process.
     An existing session (spark-submit's, or a test's) is reused as is: its master and
     packages were fixed when its JVM started. Before a new one starts, a missing or too old
     Java raises ``thresher.config.ConfigError`` (one line naming the package to install).
