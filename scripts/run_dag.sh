@@ -142,7 +142,7 @@ while :; do
   state=$(run_state)
   case "$state" in success|failed) break ;; esac
   for pid in "${pids[@]}"; do
-    kill -0 "$pid" 2>/dev/null || { echo "an Airflow process died: see $logs" >&2; exit 1; }
+    kill -0 "$pid" 2>/dev/null || { echo "a process started here died: see $logs" >&2; exit 1; }
   done
 done
 python "$(dirname "$0")/follow_progress.py" "$AIRFLOW_HOME/logs/dag_id=$dag/run_id=$run_id" \
