@@ -188,7 +188,7 @@ def load_student(spark: SparkSession, path: str):
     return domain_student.load(io.BytesIO(bytes(blob))), metadata
 
 
-def student_domains(spark: SparkSession, student, docs: DataFrame) -> DataFrame:
+def student_domains(student, docs: DataFrame) -> DataFrame:
     """``doc_id, ingest_date, domain, confidence`` (the most probable label and its
     probability) of every document. The student (a few MB) travels inside the function,
     which Spark broadcasts once per executor when it is large."""

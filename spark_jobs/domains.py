@@ -115,7 +115,7 @@ def student_with_fallback(
         log.info("no student at %s: distilling one on this partition", path)
         domain_distillation.train_domain_student(spark, settings, docs)
     student, metadata = domain_distillation.load_student(spark, path)
-    assigned = domain_distillation.student_domains(spark, student, docs).select(
+    assigned = domain_distillation.student_domains(student, docs).select(
         "*", F.lit(domain_model.STUDENT).alias("method")
     )
     target = settings.domain.student_target_agreement
