@@ -50,6 +50,7 @@ def test_environment_overrides_every_section(tmp_path):
         ("THRESHER_SPARK_CONF", "novalue", "expected key=value"),
         ("THRESHER_SPARK_REMOTE", "http://127.0.0.1:15002", "sc://host:port"),
         ("THRESHER_SPARK_REMOTE", "sc://host:15002/;token=secret", "sc://host:port"),
+        ("THRESHER_SPARK_REMOTE", "sc://host:99999", "port 1-65535"),
         ("THRESHER_EXECUTOR", "slurm", "executor must be one of"),
         ("THRESHER_LANGUAGES", " , ", "at least one language"),
         (

@@ -32,8 +32,11 @@ class SparkSettings:
     remote: str = ""
 
     def __post_init__(self) -> None:
-        if self.remote and not CONNECT_URL.fullmatch(self.remote):
-            raise ConfigError(f"spark.remote must look like sc://host:port, got {self.remote!r}")
+        url = CONNECT_URL.fullmatch(self.remote)
+        if self.remote and not (url and 0 < int(url.group(2)) < 65536):
+            raise ConfigError(
+                f"spark.remote must look like sc://host:port (port 1-65535), got {self.remote!r}"
+            )
 
     @property
     def connect_address(self) -> tuple[str, int]:
