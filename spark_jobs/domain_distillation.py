@@ -190,8 +190,9 @@ def load_student(spark: SparkSession, path: str):
 
 def student_domains(student, docs: DataFrame) -> DataFrame:
     """``doc_id, ingest_date, domain, confidence`` (the most probable label and its
-    probability) of every document. The student (a few MB) travels inside the function,
-    which Spark broadcasts once per executor when it is large."""
+    probability) of every document. The student (a few MB) is pickled with the function
+    itself, so no SparkContext broadcast is needed (a Spark Connect client has none); a
+    classic driver broadcasts a function that large on its own."""
 
     @F.pandas_udf("domain string, confidence double")
     def assign(texts: pd.Series) -> pd.DataFrame:
